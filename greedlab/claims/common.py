@@ -1,0 +1,129 @@
+"""What every claim shares: scales, bootstrap confidence intervals and verdict rules.
+
+A verdict is computed from an interval by a rule fixed here, before any run:
+- ``supported``: the 95% CI lies entirely on the claimed side of the threshold;
+- ``refuted``: it lies entirely on the other side;
+- ``inconclusive``: it straddles the threshold, or a control in which the effect must vanish
+  did not come out clean (then the instrument, not the claim, is in doubt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from greedlab.errors import ConfigError
+
+SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+N_BOOT = 2000
+BOOT_SEED = 20240601  # fixed: the same measurements always give the same interval
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a claim's experiments are."""
+
+    name: str
+    seeds: int
+    steps: int
+
+
+SCALES = {"quick": Scale("quick", seeds=16, steps=1500), "full": Scale("full", seeds=64, steps=4000)}
+
+
+def get_scale(name: str) -> Scale:
+    if name not in SCALES:
+        raise ConfigError("scale", ", ".join(SCALES), name)
+    return SCALES[name]
+
+
+def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],
+                 level: float = 0.95) -> tuple[float, float, float]:
+    """(point, low, high): percentile bootstrap over seeds.
+
+    ``samples`` is one per-seed array, or a list of them (one per condition, each resampled
+    on its own, as the seeds of different conditions are independent).
+    """
+    groups = [np.asarray(samples, dtype=float)] if not isinstance(samples, list) else [
+        np.asarray(s, dtype=float) for s in samples]
+    point = float(stat(*groups))
+    rng = np.random.default_rng(BOOT_SEED)
+    boots = np.empty(N_BOOT)
+    for b in range(N_BOOT):
+        boots[b] = stat(*[g[rng.integers(0, len(g), len(g))] for g in groups])
+    alpha = (1 - level) / 2
+    lo, hi = np.nanquantile(boots, [alpha, 1 - alpha])
+    return point, float(lo), float(hi)
+
+
+def verdict_above(lo: float, hi: float, threshold: float) -> str:
+    """Claim: the statistic exceeds ``threshold``."""
+    if lo > threshold:
+        return SUPPORTED
+    if hi < threshold:
+        return REFUTED
+    return INCONCLUSIVE
+
+
+def verdict_below(lo: float, hi: float, threshold: float) -> str:
+    """Claim: the statistic is below ``threshold``."""
+    if hi < threshold:
+        return SUPPORTED
+    if lo > threshold:
+        return REFUTED
+    return INCONCLUSIVE
+
+
+def combine(parts: list[str], controls_ok: bool) -> str:
+    """A claim with several parts holds only if all hold; any refuted part refutes it."""
+    if REFUTED in parts:
+        return REFUTED
+    if not controls_ok:
+        return INCONCLUSIVE
+    return SUPPORTED if all(p == SUPPORTED for p in parts) else INCONCLUSIVE
+
+
+@dataclass
+class Row:
+    """One line of a claim's verdict table (and of the store's ``verdicts`` table)."""
+
+    condition: str
+    statistic: str
+    value: float
+    ci_low: float
+    ci_high: float
+    verdict: str
+    run_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dict(condition=self.condition, statistic=self.statistic, value=self.value, ci_low=self.ci_low,
+                    ci_high=self.ci_high, verdict=self.verdict, run_ids=self.run_ids)
+
+
+@dataclass
+class ClaimResult:
+    claim: str
+    summary: str
+    verdict: str
+    rows: list[Row]
+    figures: list[str] = field(default_factory=list)
+
+
+def control_row(condition: str, statistic: str, ci: tuple[float, float, float], vanished: bool,
+                run_ids: list[str]) -> Row:
+    """A control's row: its verdict says whether the effect vanished as it must."""
+    return Row(condition, statistic, *ci, "control ok" if vanished else "control FAILED", run_ids)
+
+
+def censor(onsets: np.ndarray, steps: int) -> np.ndarray:
+    """Onsets with 'never' (inf) set to one step past the end: a lower bound, conservative
+    for any claim that something comes late."""
+    return np.where(np.isfinite(onsets), onsets, steps + 1)
+
+
+def log_lead(early: np.ndarray, late: np.ndarray, steps: int) -> np.ndarray:
+    """Per seed log10((late+1)/(early+1)): > 0 when ``early`` comes first. Onsets span decades
+    (the greedy phase is in the first tens of steps), so leads are compared in log time."""
+    return np.log10(censor(late, steps) + 1) - np.log10(censor(early, steps) + 1)

@@ -1,0 +1,72 @@
+"""G1 — SGD attaches heuristics to upstream correlates (proxies) of the target before the target
+is represented ("Greed Is the Root of This Evil", §1: "If the world-model doesn't yet represent the
+target abstraction, the SGD will attach heuristics to upstream correlates/proxies of that abstraction").
+
+Operationalization: on the default hierarchy world (target χ_{0123}, proxy a_4 at ρ = 0.9),
+per seed: proxy-reliance onset, target-reliance onset and target-decodability onset (best hidden
+layer ≥ 0.9). Statistics, each with a bootstrap 95% CI across seeds:
+- lead of target reliance over proxy reliance, log10((t_target+1)/(t_proxy+1)) > 0;
+- lead of target decodability over proxy reliance, same form, > 0;
+- peak proxy reliance > 0.5.
+Control ρ = 0.5 (proxy uncorrelated in training): peak proxy reliance must stay below 0.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, combine, control_row, log_lead,
+                                    verdict_above)
+from greedlab.claims.context import Context
+from greedlab.experiment import RunResult
+from greedlab.instruments import REPRESENTED, RELIANCE_ONSET, onset
+from greedlab.report.figures import reliance_figure
+from greedlab.worlds import HierarchyConfig, Proxy
+
+ID = "G1"
+SUMMARY = "SGD attaches heuristics to proxies of the target before the target is represented."
+RHO, CONTROL_RHO = 0.9, 0.5
+
+
+def world(rho: float) -> HierarchyConfig:
+    return replace(HierarchyConfig(), proxies=(Proxy((4,), rho),))
+
+
+def best_decodability(r: RunResult, feature: str) -> np.ndarray:
+    """(N, T): the best hidden layer's probe accuracy for ``feature`` at each evaluation."""
+    return np.max([r.curve(f"decodability:{layer}", feature) for layer in r.layers()], axis=0)
+
+
+def onsets(r: RunResult) -> dict[str, np.ndarray]:
+    return {
+        "proxy": onset(r.steps, r.curve("reliance", "proxy0"), RELIANCE_ONSET),
+        "target": onset(r.steps, r.curve("reliance", "target"), RELIANCE_ONSET),
+        "target_decodable": onset(r.steps, best_decodability(r, "target"), REPRESENTED),
+    }
+
+
+def run(ctx: Context) -> ClaimResult:
+    main = ctx.run(ctx.spec(world(RHO)), f"G1 ρ={RHO}")
+    ctrl = ctx.run(ctx.spec(world(CONTROL_RHO)), f"G1 control ρ={CONTROL_RHO}")
+    steps = main.spec.train.steps
+    on = onsets(main)
+    cond = f"rho={RHO}"
+    rows = []
+    for name, late in (("target reliance", on["target"]), ("target decodability", on["target_decodable"])):
+        ci = bootstrap_ci(log_lead(on["proxy"], late, steps), np.mean)
+        rows.append(Row(cond, f"log10 lead of {name} onset over proxy onset", *ci,
+                        verdict_above(ci[1], ci[2], 0.0), [main.run_id]))
+    peak = main.curve("reliance", "proxy0").max(axis=1)
+    ci = bootstrap_ci(peak, np.mean)
+    rows.append(Row(cond, "peak proxy reliance", *ci, verdict_above(ci[1], ci[2], 0.5), [main.run_id]))
+    ctrl_peak = bootstrap_ci(ctrl.curve("reliance", "proxy0").max(axis=1), np.mean)
+    ctrl_ok = ctrl_peak[2] < 0.5
+    rows.append(control_row(f"control rho={CONTROL_RHO}", "peak proxy reliance", ctrl_peak, ctrl_ok,
+                            [ctrl.run_id]))
+    fig = reliance_figure(ctx.figures_dir / "G1_reliance.png", "G1: proxy before target",
+                          {cond: main, f"control rho={CONTROL_RHO}": ctrl},
+                          [("reliance", "proxy0", "proxy reliance"), ("reliance", "target", "target reliance")],
+                          extra=("target decodability (best layer)", best_decodability))
+    return ClaimResult(ID, SUMMARY, combine([r.verdict for r in rows[:3]], ctrl_ok), rows, [fig])

@@ -1,0 +1,100 @@
+"""G3 — Gradient starvation: once heuristics fit, the gradient toward the target abstraction
+vanishes even though learning it would improve accuracy ("Greed Is the Root of This Evil", §1:
+"Once there's enough messy hacks, the SGD won't bother attaching heuristics to the target
+abstraction even after it's represented in the world-model ... The gradients just aren't there").
+
+Three parts, each a statistic with a bootstrap 95% CI across seeds:
+(a) final target reliance falls as ρ rises: Spearman correlation of ρ with final target reliance
+    over all seeds of ρ ∈ {0.5, 0.8, 0.9, 0.97, 1.0} must be < 0, with mean final train
+    accuracy ≥ 0.95 in every condition (the proxy fits the training data; nothing is underfit);
+(b) the functional gradient signal toward χ_T collapses after proxy fit: at ρ = 0.9, the signal
+    at the proxy-reliance onset divided by its value at step 0 must be < 0.5;
+(c) the target is learned faster with the proxy absent (ρ = 0.5) than present (ρ = 0.9):
+    log10 lead of the present condition's target onset over the absent one's must be > 0.
+Control ρ = 0.5: at the same step as (b), the target signal ratio must stay ≥ 0.5 (no collapse
+without a proxy to fit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, censor, combine, control_row, verdict_above,
+                                    verdict_below)
+from greedlab.claims.context import Context
+from greedlab.claims.g1_proxy_first import world
+from greedlab.experiment import RunResult
+from greedlab.instruments import RELIANCE_ONSET, onset
+from greedlab.report.figures import final_vs_condition_figure, reliance_figure
+
+ID = "G3"
+SUMMARY = "Gradient starvation: once proxies fit, the gradient toward the target vanishes."
+RHOS = (0.5, 0.8, 0.9, 0.97, 1.0)
+MAIN_RHO, CONTROL_RHO = 0.9, 0.5
+FITS = 0.95
+
+
+def signal_ratio_at(r: RunResult, step: float) -> np.ndarray:
+    """Per seed: target gradient signal at the first evaluation ≥ ``step`` over its value at step 0."""
+    sig = r.curve("gradient_signal", "target")
+    k = int(np.searchsorted(r.steps, step))
+    k = min(k, len(r.steps) - 1)
+    return sig[:, k] / sig[:, 0]
+
+
+def run(ctx: Context) -> ClaimResult:
+    runs = {rho: ctx.run(ctx.spec(world(rho)), f"G3 ρ={rho}") for rho in RHOS}
+    steps = runs[MAIN_RHO].spec.train.steps
+    rows: list[Row] = []
+
+    # (a) dose-response of final target reliance on ρ
+    finals = [runs[rho].final("reliance", "target") for rho in RHOS]
+
+    def corr(*groups):
+        x = np.concatenate([np.full(len(g), rho) for rho, g in zip(RHOS, groups)])
+        return spearmanr(x, np.concatenate(groups)).statistic
+
+    ci = bootstrap_ci(finals, corr)
+    fit = {rho: float(runs[rho].final("train_acc").mean()) for rho in RHOS}
+    all_fit = min(fit.values()) >= FITS
+    va = verdict_below(ci[1], ci[2], 0.0) if all_fit else "inconclusive"
+    ids = [runs[r].run_id for r in RHOS]
+    rows.append(Row("rho in " + ",".join(map(str, RHOS)), "(a) Spearman(rho, final target reliance)", *ci, va, ids))
+    for rho, f in zip(RHOS, finals):
+        m = bootstrap_ci(f, np.mean)
+        rows.append(Row(f"rho={rho}", f"final target reliance (train acc {fit[rho]:.3f})", *m, "measurement",
+                        [runs[rho].run_id]))
+
+    # (b) collapse of the target's gradient signal once the proxy fits
+    main, ctrl = runs[MAIN_RHO], runs[CONTROL_RHO]
+    t_proxy = censor(onset(main.steps, main.curve("reliance", "proxy0"), RELIANCE_ONSET), steps)
+    at = float(np.median(t_proxy))
+    ratio = np.array([signal_ratio_at(main, t)[i] for i, t in enumerate(t_proxy)])
+    ci_b = bootstrap_ci(ratio, np.mean)
+    rows.append(Row(f"rho={MAIN_RHO}", "(b) target gradient signal at proxy onset / at step 0", *ci_b,
+                    verdict_below(ci_b[1], ci_b[2], 0.5), [main.run_id]))
+    ci_ctrl = bootstrap_ci(signal_ratio_at(ctrl, at), np.mean)
+    ctrl_ok = ci_ctrl[1] >= 0.5
+    rows.append(control_row(f"control rho={CONTROL_RHO}", f"target gradient signal at step {at:.0f} / at step 0",
+                            ci_ctrl, ctrl_ok, [ctrl.run_id]))
+
+    # (c) the proxy's presence delays the target
+    t_present = censor(onset(main.steps, main.curve("reliance", "target"), RELIANCE_ONSET), steps)
+    t_absent = censor(onset(ctrl.steps, ctrl.curve("reliance", "target"), RELIANCE_ONSET), steps)
+    ci_c = bootstrap_ci([np.log10(t_present + 1), np.log10(t_absent + 1)], lambda p, a: p.mean() - a.mean())
+    rows.append(Row(f"rho={MAIN_RHO} vs {CONTROL_RHO}", "(c) log10 delay of target onset, proxy present vs absent",
+                    *ci_c, verdict_above(ci_c[1], ci_c[2], 0.0), [main.run_id, ctrl.run_id]))
+
+    figs = [
+        final_vs_condition_figure(ctx.figures_dir / "G3_final_target.png", "G3: final target reliance vs ρ",
+                                  list(RHOS), finals, [str(r) for r in RHOS], "proxy agreement ρ in training",
+                                  "final target reliance"),
+        reliance_figure(ctx.figures_dir / "G3_gradient_signal.png", "G3: gradient signal on the training set",
+                        {f"rho={MAIN_RHO}": main, f"control rho={CONTROL_RHO}": ctrl},
+                        [("gradient_signal", "target", "signal toward target"),
+                         ("gradient_signal", "proxy0", "signal toward proxy"),
+                         ("reliance", "target", "target reliance")]),
+    ]
+    parts = [rows[0].verdict, rows[len(RHOS) + 1].verdict, rows[-1].verdict]
+    return ClaimResult(ID, SUMMARY, combine(parts, ctrl_ok), rows, figs)

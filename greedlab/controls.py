@@ -1,0 +1,64 @@
+"""Models built by hand to have a known property: the positive and negative controls every
+instrument is checked against. Each returns (MLPConfig, stacked params with N = 1)."""
+
+from __future__ import annotations
+
+import torch
+
+from greedlab.models import MLPConfig, Params
+from greedlab.worlds import HierarchyWorld
+
+
+def _latent_readout(world: HierarchyWorld, i: int) -> torch.Tensor:
+    """Weights (D,) with U_i·x_i / R ≈ a_i: the matched filter of latent i's pixels."""
+    c = world.config
+    w = torch.zeros(world.input_dim)
+    R = c.pixels_per_latent
+    w[i * R:(i + 1) * R] = world.U[i] / R
+    return w
+
+
+def parity_mlp(world: HierarchyWorld, S: tuple[int, ...], sharpness: float = 4.0,
+               gain: float = 10.0) -> tuple[MLPConfig, Params]:
+    """A 2-hidden-layer ReLU MLP computing χ_S exactly (up to pixel noise).
+
+    hidden.0 holds clip(k·â_i, −1, 1) for i ∈ S as ReLU pairs (the latents: χ_S is *not* linear
+    in them for |S| ≥ 2); hidden.1 holds ReLU(s − t) of s = Σ_i â_i, from which the output
+    interpolates the parity of s piecewise-linearly (so χ_S *is* linear in hidden.1).
+    """
+    m = len(S)
+    width = max(2 * m, m + 1)
+    D = world.input_dim
+    W0, b0 = torch.zeros(D, width), torch.zeros(width)
+    for j, i in enumerate(S):
+        r = _latent_readout(world, i) * sharpness
+        W0[:, 2 * j], b0[2 * j] = r, 1.0        # ReLU(k z + 1)
+        W0[:, 2 * j + 1], b0[2 * j + 1] = r, -1.0  # ReLU(k z − 1)
+    # s = Σ_j (u+ − u− − 1) ∈ {−m, −m+2, …, m}; knots at t = −m, −m+2, …, m−2
+    knots = list(range(-m, m - 1, 2))
+    W1, b1 = torch.zeros(width, width), torch.zeros(width)
+    for k, t in enumerate(knots):
+        for j in range(m):
+            W1[2 * j, k], W1[2 * j + 1, k] = 1.0, -1.0
+        b1[k] = -m - t
+    # g(s) interpolates the parity (−1)^{(s+m)/2}·(−1)^m: value (−1)^m at s = −m, then the slope
+    # starts at ∓1 (first knot) and flips sign at each later knot (slope change ±2)
+    start = (-1.0) ** m
+    W2, b2 = torch.zeros(width, 1), torch.tensor([start])
+    W2[0, 0] = -start
+    for k in range(1, len(knots)):
+        W2[k, 0] = 2.0 * start * (-1) ** (k + 1)
+    params = [W0, b0[None], W1, b1[None], W2 * gain, b2[None] * gain]
+    return MLPConfig(width=width, depth=2), [p[None].clone() for p in params]
+
+
+def linear_on_latent(world: HierarchyWorld, i: int, gain: float = 4.0) -> tuple[MLPConfig, Params]:
+    """A model whose logit is a gain times the matched filter of latent i (a proxy-reliant model
+    when i is the proxy latent). One hidden layer passes ±z through ReLU pairs."""
+    D = world.input_dim
+    r = _latent_readout(world, i)
+    W0 = torch.stack([r, -r], dim=1)
+    b0 = torch.zeros(1, 2)
+    W1 = torch.tensor([[gain], [-gain]])
+    b1 = torch.zeros(1, 1)
+    return MLPConfig(width=2, depth=1), [p[None].clone() for p in (W0, b0, W1, b1)]

@@ -1,0 +1,1 @@
+"""Figures and (later) the HTML report built from the results store."""

@@ -1,0 +1,92 @@
+"""Figures people would rather look at than read. Every figure shows all seeds' spread
+(median line, interquartile band), never a lone mean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from greedlab.experiment import RunResult  # noqa: E402
+
+COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+
+
+def _band(ax, steps, curves, color, label):
+    med = np.nanmedian(curves, axis=0)
+    lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
+    ax.plot(steps, med, color=color, label=label, lw=2)
+    ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
+
+
+def _save(fig, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+def reliance_figure(path: Path, title: str, runs: dict[str, RunResult], curves: list[tuple[str, str, str]],
+                    extra: tuple[str, Callable[[RunResult], np.ndarray]] | None = None) -> str:
+    """One panel per condition: each (instrument, feature) curve over training steps (symlog x)."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.2 * len(runs), 3.8), squeeze=False, sharey=True)
+    for ax, (cond, r) in zip(axes[0], runs.items()):
+        for k, (inst, feat, label) in enumerate(curves):
+            _band(ax, r.steps, r.curve(inst, feat), COLORS[k % len(COLORS)], label)
+        if extra is not None:
+            _band(ax, r.steps, extra[1](r), "#555555", extra[0])
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_title(cond)
+        ax.set_xlabel("training step")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("value (median, IQR over seeds)")
+    axes[0][-1].legend(fontsize=8, loc="best")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def onset_by_level_figure(path: Path, title: str, panels: dict[str, tuple[list[int], np.ndarray]],
+                          steps: int) -> str:
+    """Per panel: each seed's onset step (y, log) against the feature's level (x), never plotted at the top."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False, sharey=True)
+    rng = np.random.default_rng(0)
+    for ax, (name, (levels, onsets)) in zip(axes[0], panels.items()):
+        for j, lev in enumerate(levels):
+            col = np.where(np.isfinite(onsets[:, j]), onsets[:, j], steps * 1.5)
+            ax.scatter(lev + rng.uniform(-0.15, 0.15, len(col)), col + 1, s=12, alpha=0.6, color=COLORS[j % 7])
+            ax.plot([lev - 0.3, lev + 0.3], [np.median(col) + 1] * 2, color="k", lw=2)
+        ax.axhline(steps * 1.2, color="gray", ls=":", lw=1)
+        ax.text(min(levels), steps * 1.25, "never", fontsize=8, color="gray")
+        ax.set_yscale("log")
+        ax.set_xticks(sorted(set(levels)))
+        ax.set_xlabel("feature level |S| (or assigned rank in the control)")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("decodability onset step + 1")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def final_vs_condition_figure(path: Path, title: str, xs: list[float], finals: list[np.ndarray],
+                              labels: list[str], xlabel: str, ylabel: str) -> str:
+    """Strip plot of each seed's final value per condition, with medians joined."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rng = np.random.default_rng(0)
+    pos = np.arange(len(xs))
+    for p, v in zip(pos, finals):
+        ax.scatter(p + rng.uniform(-0.12, 0.12, len(v)), v, s=14, alpha=0.6, color=COLORS[1])
+    ax.plot(pos, [np.median(v) for v in finals], color="k", marker="o", lw=2, label="median")
+    ax.set_xticks(pos, labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    return _save(fig, path)

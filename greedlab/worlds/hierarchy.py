@@ -1,0 +1,240 @@
+"""The hierarchy world: latent bits rendered into noisy pixels, with exact abstractions.
+
+Every object the essays talk about is an exact object here:
+- the world's state is K latent bits ``a ∈ {-1,+1}^K``;
+- an *abstraction* (feature) is a monomial ``χ_S(a) = Π_{i∈S} a_i``; its level is ``|S|``;
+- the *base objective* is the target monomial ``χ_T`` (default level 4);
+- a *proxy* is a monomial that agrees with the target on a fraction ρ of training data;
+- a *staircase* ``S1 ⊂ S2 ⊂ … ⊂ T`` gives lower-level steps that agree with the target at
+  their own rates (Abbe et al., "The staircase property", 2021, in correlational form).
+
+At deployment latents are uniform, so every monomial is orthogonal to every other one:
+"the tails come apart". That makes reliance on any feature an exact Walsh–Fourier coefficient.
+
+Sampling is exact and reproducible from (world seed, split, index): samples are drawn in
+fixed-size blocks, each from its own generator seeded by a hash of (seed, split, block).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from greedlab.errors import ConfigError
+
+SPLITS = ("train", "deploy", "probe")
+_BLOCK = 4096  # samples per generator block; any index is reachable without drawing earlier blocks
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A proxy feature: the monomial on ``latents`` agrees with the label on a fraction ``rho`` of
+    training samples. ρ = 0.5 makes it independent of the label; ρ = 1 makes it a perfect proxy."""
+
+    latents: tuple[int, ...]
+    rho: float = 0.9
+
+
+@dataclass(frozen=True)
+class StaircaseStep:
+    """One step ``S_k ⊂ T`` of a staircase: ``χ_{S_k}`` agrees with the label at rate ``rho``."""
+
+    latents: tuple[int, ...]
+    rho: float
+
+
+@dataclass(frozen=True)
+class HierarchyConfig:
+    """Everything that defines a hierarchy world. Hashable: it is part of every run's key."""
+
+    n_latents: int = 16
+    """K: number of latent bits."""
+    pixels_per_latent: int = 4
+    """R: input pixels each latent is rendered into (``a_i·U_i + σ·ε``)."""
+    noise: float = 0.5
+    """σ: std of the Gaussian pixel noise."""
+    n_views: int = 1
+    """V: each latent's R pixels are split into V views (for multi-view tools). Must divide R."""
+    target: tuple[int, ...] = (0, 1, 2, 3)
+    """T: the latents whose parity is the label (the base objective)."""
+    proxies: tuple[Proxy, ...] = (Proxy((4,), 0.9),)
+    """Proxies: monomials outside T that agree with the label at their ρ in training."""
+    staircase: tuple[StaircaseStep, ...] = ()
+    """Optional staircase S1 ⊂ S2 ⊂ … ⊊ T with rising agreement."""
+    n_train: int = 8192
+    """Size of the finite training set (indices 0..n_train-1 of the train split)."""
+    seed: int = 0
+    """World seed: fixes the rendering directions U and every sample."""
+
+    def __post_init__(self) -> None:
+        validate_hierarchy(self)
+
+    @property
+    def input_dim(self) -> int:
+        return self.n_latents * self.pixels_per_latent
+
+
+def _need(cond: bool, field_name: str, accepted: str, got: object) -> None:
+    if not cond:
+        raise ConfigError(field_name, accepted, got)
+
+
+def validate_hierarchy(c: HierarchyConfig) -> None:
+    """One place that checks a world config; raises ConfigError naming the field."""
+    _need(isinstance(c.n_latents, int) and c.n_latents >= 1, "world.n_latents", "an integer ≥ 1", c.n_latents)
+    _need(isinstance(c.pixels_per_latent, int) and c.pixels_per_latent >= 1,
+          "world.pixels_per_latent", "an integer ≥ 1", c.pixels_per_latent)
+    _need(c.noise >= 0 and math.isfinite(c.noise), "world.noise", "a finite number ≥ 0", c.noise)
+    _need(isinstance(c.n_views, int) and c.n_views >= 1 and c.pixels_per_latent % c.n_views == 0,
+          "world.n_views", f"an integer ≥ 1 dividing pixels_per_latent={c.pixels_per_latent}", c.n_views)
+    _need(isinstance(c.n_train, int) and c.n_train >= 1, "world.n_train", "an integer ≥ 1", c.n_train)
+    K = c.n_latents
+    in_range = f"distinct latent indices in [0, {K - 1}]"
+    T = c.target
+    _need(len(T) > 0, "world.target", "a non-empty set of " + in_range, T)
+    _need(len(set(T)) == len(T) and all(0 <= i < K for i in T), "world.target", in_range, T)
+    used: set[int] = set()  # latents a proxy adjusts; each must be free for its own proxy
+    for k, p in enumerate(c.proxies):
+        name = f"world.proxies[{k}]"
+        _need(0.0 <= p.rho <= 1.0, name + ".rho", "a number in [0, 1]", p.rho)
+        _need(len(p.latents) > 0 and len(set(p.latents)) == len(p.latents)
+              and all(0 <= i < K for i in p.latents), name + ".latents", "non-empty " + in_range, p.latents)
+        free = [i for i in p.latents if i not in T and i not in used]
+        _need(bool(free), name + ".latents",
+              "a monomial with a latent outside the target and outside earlier proxies", p.latents)
+        used.add(free[-1])
+    prev: tuple[int, ...] = ()
+    prev_rho = 0.5
+    for k, s in enumerate(c.staircase):
+        name = f"world.staircase[{k}]"
+        _need(0.5 <= s.rho <= 1.0, name + ".rho", "a number in [0.5, 1]", s.rho)
+        ok = set(prev) < set(s.latents) < set(T) and len(set(s.latents)) == len(s.latents)
+        _need(ok, name + ".latents", "a strict superset of the previous step and a strict subset of the target",
+              s.latents)
+        _need(s.rho >= prev_rho, name + ".rho",
+              f"a number ≥ the previous step's rho ({prev_rho}): each step agrees at least as often", s.rho)
+        prev, prev_rho = s.latents, s.rho
+
+
+@dataclass
+class Batch:
+    """Samples of a world: inputs x (n, D), labels y ∈ {-1,+1} (n,), latents a ∈ {-1,+1} (n, K)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    a: torch.Tensor
+
+    def to(self, device: str | torch.device) -> "Batch":
+        return Batch(self.x.to(device), self.y.to(device), self.a.to(device))
+
+    def __len__(self) -> int:
+        return self.y.shape[0]
+
+
+def chi(a: torch.Tensor, S: tuple[int, ...]) -> torch.Tensor:
+    """The monomial ``χ_S(a) = Π_{i∈S} a_i`` for every row of a (…, K); χ_∅ = 1."""
+    if len(S) == 0:
+        return torch.ones(a.shape[:-1], dtype=a.dtype, device=a.device)
+    return a[..., list(S)].prod(dim=-1)
+
+
+def _seed_of(*parts: object) -> int:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+class HierarchyWorld:
+    """A world instance: ``world.sample(split, start, n)`` returns a Batch of exact samples."""
+
+    def __init__(self, config: HierarchyConfig):
+        self.config = config
+        g = torch.Generator().manual_seed(_seed_of(config.seed, "render"))
+        U = torch.randn(config.n_latents, config.pixels_per_latent, generator=g, dtype=torch.float64)
+        # unit directions scaled so each pixel has unit signal power on average
+        U = U / U.norm(dim=1, keepdim=True) * math.sqrt(config.pixels_per_latent)
+        self.U = U.float()
+
+    @property
+    def input_dim(self) -> int:
+        return self.config.input_dim
+
+    def tracked_features(self) -> dict[str, tuple[int, ...]]:
+        """Named monomials every run tracks: target, proxies, staircase steps and each latent."""
+        c = self.config
+        feats: dict[str, tuple[int, ...]] = {"target": tuple(c.target)}
+        for k, p in enumerate(c.proxies):
+            feats[f"proxy{k}"] = tuple(p.latents)
+        for k, s in enumerate(c.staircase):
+            feats[f"step{k + 1}"] = tuple(s.latents)
+        for i in range(c.n_latents):
+            feats.setdefault(f"a{i}", (i,))
+        return feats
+
+    def view_index(self) -> list[list[int]]:
+        """Pixel columns of each of the V views (each view holds R/V pixels of every latent)."""
+        c = self.config
+        per = c.pixels_per_latent // c.n_views
+        return [[i * c.pixels_per_latent + v * per + r for i in range(c.n_latents) for r in range(per)]
+                for v in range(c.n_views)]
+
+    # -- sampling ---------------------------------------------------------------------------
+    def sample(self, split: str, start: int, n: int) -> Batch:
+        """Samples ``start .. start+n-1`` of ``split``; the same indices always give the same samples."""
+        if split not in SPLITS:
+            raise ConfigError("split", ", ".join(SPLITS), split)
+        first, last = start // _BLOCK, (start + n - 1) // _BLOCK
+        blocks = [self._block(split, b) for b in range(first, last + 1)]
+        x = torch.cat([b.x for b in blocks])
+        y = torch.cat([b.y for b in blocks])
+        a = torch.cat([b.a for b in blocks])
+        off = start - first * _BLOCK
+        return Batch(x[off:off + n], y[off:off + n], a[off:off + n])
+
+    def train_set(self) -> Batch:
+        return self.sample("train", 0, self.config.n_train)
+
+    def _block(self, split: str, block: int) -> Batch:
+        c = self.config
+        # probe and deploy are both uniform but must be disjoint samples: distinct seeds per split
+        g = torch.Generator().manual_seed(_seed_of(c.seed, split, block))
+        a = torch.randint(0, 2, (_BLOCK, c.n_latents), generator=g).float() * 2 - 1
+        if split == "deploy":
+            # antithetic pairs (a, −a): every monomial pair of odd total level (e.g. a level-4
+            # target against a single-latent proxy) is then exactly orthogonal on the sample, not
+            # just in expectation, which removes a fixed chance bias shared by every seed
+            a[1::2] = -a[0::2]
+        if split == "train":
+            a = self._correlate(a, g)
+        y = chi(a, c.target)
+        eps = torch.randn(_BLOCK, c.n_latents, c.pixels_per_latent, generator=g)
+        x = (a[:, :, None] * self.U[None] + c.noise * eps).reshape(_BLOCK, -1)
+        return Batch(x, y, a)
+
+    def _correlate(self, a: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        """Impose the training correlations: staircase steps inside T, proxies outside it."""
+        c = self.config
+        a = a.clone()
+        n = a.shape[0]
+        if c.staircase:
+            # χ_{S_k} agrees with χ_T iff the parity of T∖S_k is +1. Write the increments
+            # D_1 = S_2∖S_1, …, D_m = T∖S_m; their parities c_j are independent with means β_j
+            # chosen so that Π_{j≥k} β_j = 2ρ_k − 1. Sampling each increment uniformly given its
+            # parity keeps every other marginal uniform.
+            steps = [tuple(s.latents) for s in c.staircase] + [tuple(c.target)]
+            rhos = [s.rho for s in c.staircase]
+            for j in range(len(rhos)):
+                incr = [i for i in steps[j + 1] if i not in steps[j]]
+                hi = 2 * rhos[j] - 1
+                beta = hi if j == len(rhos) - 1 else hi / max(2 * rhos[j + 1] - 1, 1e-12)
+                want = torch.where(torch.rand(n, generator=g) < (1 + beta) / 2, 1.0, -1.0)
+                a[:, incr[-1]] *= want * chi(a, tuple(incr))
+        y = chi(a, c.target)
+        for p in c.proxies:
+            free = [i for i in p.latents if i not in c.target]
+            agree = torch.where(torch.rand(n, generator=g) < p.rho, 1.0, -1.0)
+            # set one free latent so that χ_P = agree · y; the rest of P stays uniform
+            a[:, free[-1]] *= agree * y * chi(a, p.latents)
+        return a

@@ -1,0 +1,73 @@
+"""Every instrument against models built to have (positive control) or lack (negative control)
+the property it measures."""
+
+import numpy as np
+import pytest
+import torch
+
+from greedlab.controls import linear_on_latent, parity_mlp
+from greedlab.instruments import EvalSet, evaluate, gradient_signal, onset, reliance
+from greedlab.models import MLPConfig, init_mlp
+from greedlab.worlds import HierarchyConfig, HierarchyWorld, chi
+
+
+@pytest.fixture(scope="module")
+def world():
+    return HierarchyWorld(HierarchyConfig())
+
+
+@pytest.fixture(scope="module")
+def ev(world):
+    return EvalSet.build(world, n_deploy=4096, n_probe=2048, n_train=4096)
+
+
+def test_reliance_of_a_hand_built_target_model(world, ev):
+    out = evaluate(*parity_mlp(world, (0, 1, 2, 3)), ev)
+    assert out["reliance", "target"].item() > 0.95
+    for f in ["proxy0", "a0", "a1", "a5"]:
+        assert abs(out["reliance", f].item()) < 0.05
+    assert out["reliance_se", "proxy0"].item() < 0.02
+
+
+def test_reliance_of_a_proxy_model(world, ev):
+    out = evaluate(*linear_on_latent(world, 4), ev)
+    assert out["reliance", "proxy0"].item() > 0.8
+    assert abs(out["reliance", "target"].item()) < 0.05
+
+
+def test_reliance_squares_sum_to_at_most_one():
+    logits = torch.randn(3, 4096) * 3
+    a = torch.randint(0, 2, (4096, 6)).float() * 2 - 1
+    chis = torch.stack([chi(a, S) for S in [(0,), (1,), (0, 1), (2, 3, 4)]], dim=1)
+    r, _ = reliance(logits, chis)
+    assert torch.all((r ** 2).sum(1) <= 1.05)
+
+
+def test_decodability_sees_chi_T_only_where_it_is_held_explicitly(world, ev):
+    out = evaluate(*parity_mlp(world, (0, 1, 2, 3)), ev)
+    assert out["decodability:hidden.1", "target"].item() > 0.95   # positive: held linearly
+    assert out["decodability:hidden.0", "target"].item() < 0.6    # negative: only the latents
+    assert out["decodability:hidden.0", "a0"].item() > 0.95
+
+
+def test_random_network_does_not_represent_the_target(world, ev):
+    cfg = MLPConfig(width=64, depth=2)
+    out = evaluate(cfg, init_mlp(cfg, world.input_dim, [0, 1]), ev)
+    assert torch.all(out["decodability:hidden.1", "target"] < 0.7)
+    assert torch.all(out["decodability:hidden.0", "a3"] > 0.9)   # level-1 features are linear in the input
+
+
+def test_gradient_signal_at_zero_function_and_after_fit(world):
+    tr = world.sample("train", 0, 8192)
+    chis = torch.stack([chi(tr.a, (0, 1, 2, 3)), chi(tr.a, (4,))], dim=1)
+    zero = gradient_signal(torch.zeros(1, len(tr)), tr.y, chis)
+    torch.testing.assert_close(zero[0, 0].item(), 0.5, rtol=0, atol=1e-6)
+    assert abs(zero[0, 1].item() - 0.5 * 0.8) < 0.02   # proxy agrees at ρ = 0.9: E[y χ_P] = 0.8
+    fitted = gradient_signal(20 * tr.y[None], tr.y, chis)
+    assert fitted.abs().max() < 1e-6                    # nothing left to learn: starved everywhere
+
+
+def test_onset_is_the_first_crossing():
+    steps = np.array([0, 10, 100, 1000])
+    vals = np.array([[0.0, 0.6, 0.4, 0.9], [0.0, 0.1, 0.2, 0.3]])
+    np.testing.assert_array_equal(onset(steps, vals, 0.5), [10, np.inf])

@@ -1,0 +1,54 @@
+import torch
+
+from greedlab.models import MLPConfig
+from greedlab.train import TrainConfig, eval_steps, train
+from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy
+
+WORLD = HierarchyWorld(HierarchyConfig(n_latents=6, target=(0,), proxies=(Proxy((4,), 0.9),), n_train=512))
+MODEL = MLPConfig(width=16, depth=2)
+
+
+def _train(seeds, data_seeds, **kw):
+    cfg = TrainConfig(steps=30, batch_size=32, **kw)
+    return train(WORLD, MODEL, cfg, seeds, data_seeds)
+
+
+def test_ensemble_equals_a_loop_over_single_models():
+    for opt in [dict(optimizer="adam"), dict(optimizer="sgd", lr=0.05, momentum=0.9),
+                dict(optimizer="adamw", weight_decay=0.1)]:
+        ens = _train([0, 1, 2], [10, 11, 12], **opt)
+        for n, (s, d) in enumerate([(0, 10), (1, 11), (2, 12)]):
+            single = _train([s], [d], **opt)
+            for pe, ps in zip(ens, single):
+                torch.testing.assert_close(pe[n], ps[0], rtol=1e-4, atol=1e-5)
+
+
+def test_same_seeds_same_numbers_and_models_ignore_their_companions():
+    a = _train([0, 1], [5, 6])
+    b = _train([0, 1], [5, 6])
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    c = _train([0, 7], [5, 8])
+    torch.testing.assert_close(a[0][0], c[0][0])
+    assert not torch.allclose(a[0][1], c[0][1])
+
+
+def test_init_and_data_order_seeds_act_separately():
+    base = _train([0], [5])
+    other_order = _train([0], [6])
+    other_init = _train([1], [5])
+    assert not torch.allclose(base[0], other_order[0]) and not torch.allclose(base[0], other_init[0])
+
+
+def test_a_small_model_learns_a_level_one_target():
+    from greedlab.models import mlp_forward
+    params = train(WORLD, MODEL, TrainConfig(steps=150, batch_size=64, lr=3e-3), [0, 1], [2, 3])
+    dep = WORLD.sample("deploy", 0, 1024)
+    logits, _ = mlp_forward(MODEL, params, dep.x)
+    acc = (torch.sign(logits) == dep.y).float().mean(1)
+    assert torch.all(acc > 0.95)
+
+
+def test_eval_steps_are_dense_early_and_include_both_ends():
+    s = eval_steps(2000, 40)
+    assert s[0] == 0 and s[-1] == 2000 and s == sorted(set(s))
+    assert sum(1 for x in s if x <= 100) >= 10  # the greedy phase is sampled densely
