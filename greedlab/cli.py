@@ -146,13 +146,13 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
     with _clean_errors():
         import json
 
-        from greedlab.bench import bench as run_bench
-        from greedlab.bench import print_bench
-
         if models < 1:
             raise ConfigError("models", "an integer ≥ 1", models)
         if steps < 1:
             raise ConfigError("steps", "an integer ≥ 1", steps)
+        from greedlab.bench import bench as run_bench
+        from greedlab.bench import print_bench
+
         result = run_bench(n_models=models, steps=steps, device=_check_device(device))
         if as_json:
             sys.stdout.write(json.dumps(result) + "\n")

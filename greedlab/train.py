@@ -42,7 +42,7 @@ class TrainConfig:
     """Examples per step per model."""
     steps: int = 2000
     """Optimizer steps."""
-    n_evals: int = 40
+    n_evals: int = 30
     """Evaluations: about half log-spaced (the greedy phase is early), half evenly spaced."""
 
     def __post_init__(self) -> None:

@@ -30,7 +30,11 @@ class Scale:
     steps: int
 
 
-SCALES = {"quick": Scale("quick", seeds=16, steps=1500), "full": Scale("full", seeds=64, steps=4000)}
+SCALES = {
+    "smoke": Scale("smoke", seeds=4, steps=60),    # seconds: checks the pipeline runs; its verdicts mean nothing
+    "quick": Scale("quick", seeds=16, steps=1500),  # minutes on a 2-core laptop
+    "full": Scale("full", seeds=64, steps=4000),
+}
 
 
 def get_scale(name: str) -> Scale:

@@ -68,5 +68,5 @@ def run(ctx: Context) -> ClaimResult:
     fig = reliance_figure(ctx.figures_dir / "G1_reliance.png", "G1: proxy before target",
                           {cond: main, f"control rho={CONTROL_RHO}": ctrl},
                           [("reliance", "proxy0", "proxy reliance"), ("reliance", "target", "target reliance")],
-                          extra=("target decodability (best layer)", best_decodability))
+                          extra=("target decodability (best layer)", lambda r: best_decodability(r, "target")))
     return ClaimResult(ID, SUMMARY, combine([r.verdict for r in rows[:3]], ctrl_ok), rows, [fig])

@@ -8,7 +8,8 @@ Three parts, each a statistic with a bootstrap 95% CI across seeds:
     over all seeds of ρ ∈ {0.5, 0.8, 0.9, 0.97, 1.0} must be < 0, with mean final train
     accuracy ≥ 0.95 in every condition (the proxy fits the training data; nothing is underfit);
 (b) the functional gradient signal toward χ_T collapses after proxy fit: at ρ = 0.9, the signal
-    at the proxy-reliance onset divided by its value at step 0 must be < 0.5;
+    at the step where proxy reliance peaks (the proxy is fit) divided by its value at step 0
+    must be < 0.5;
 (c) the target is learned faster with the proxy absent (ρ = 0.5) than present (ρ = 0.9):
     log10 lead of the present condition's target onset over the absent one's must be > 0.
 Control ρ = 0.5: at the same step as (b), the target signal ratio must stay ≥ 0.5 (no collapse
@@ -68,11 +69,12 @@ def run(ctx: Context) -> ClaimResult:
 
     # (b) collapse of the target's gradient signal once the proxy fits
     main, ctrl = runs[MAIN_RHO], runs[CONTROL_RHO]
-    t_proxy = censor(onset(main.steps, main.curve("reliance", "proxy0"), RELIANCE_ONSET), steps)
-    at = float(np.median(t_proxy))
-    ratio = np.array([signal_ratio_at(main, t)[i] for i, t in enumerate(t_proxy)])
+    proxy = main.curve("reliance", "proxy0")
+    t_fit = main.steps[proxy.argmax(axis=1)]  # per seed: the step at which the proxy is fit best
+    at = float(np.median(t_fit))
+    ratio = np.array([signal_ratio_at(main, t)[i] for i, t in enumerate(t_fit)])
     ci_b = bootstrap_ci(ratio, np.mean)
-    rows.append(Row(f"rho={MAIN_RHO}", "(b) target gradient signal at proxy onset / at step 0", *ci_b,
+    rows.append(Row(f"rho={MAIN_RHO}", "(b) target gradient signal at peak proxy reliance / at step 0", *ci_b,
                     verdict_below(ci_b[1], ci_b[2], 0.5), [main.run_id]))
     ci_ctrl = bootstrap_ci(signal_ratio_at(ctrl, at), np.mean)
     ctrl_ok = ci_ctrl[1] >= 0.5

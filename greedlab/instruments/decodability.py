@@ -23,19 +23,20 @@ def fit_probe(h_fit: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-2):
 
     Features are standardized per model so one ridge strength (relative to n) suits every layer.
     """
-    h_fit = h_fit.double()
     mean = h_fit.mean(dim=1, keepdim=True)
     scale = h_fit.std(dim=1, keepdim=True).clamp_min(1e-6)
     X = _design(h_fit, mean, scale)
     n, p = X.shape[1], X.shape[2]
     gram = X.transpose(1, 2) @ X + ridge * n * torch.eye(p, dtype=X.dtype, device=X.device)
-    rhs = X.transpose(1, 2) @ targets.double().unsqueeze(0).expand(X.shape[0], -1, -1)
-    return torch.linalg.solve(gram, rhs), mean, scale
+    rhs = X.transpose(1, 2) @ targets.to(X.dtype).unsqueeze(0).expand(X.shape[0], -1, -1)
+    # the ridge term keeps the standardized Gram matrix well conditioned, so float32 Cholesky is safe
+    L = torch.linalg.cholesky(gram)
+    return torch.cholesky_solve(rhs, L), mean, scale
 
 
 def probe_accuracy(h_fit: torch.Tensor, t_fit: torch.Tensor, h_test: torch.Tensor, t_test: torch.Tensor,
                    ridge: float = 1e-2) -> torch.Tensor:
     """Held-out sign accuracy (N, F) of ridge probes fit on (h_fit, t_fit), scored on (h_test, t_test)."""
     w, mean, scale = fit_probe(h_fit, t_fit, ridge)
-    pred = _design(h_test.double(), mean, scale) @ w
-    return (torch.sign(pred) == t_test.double().unsqueeze(0)).double().mean(dim=1).float()
+    pred = _design(h_test, mean, scale) @ w
+    return (torch.sign(pred) == t_test.to(pred.dtype).unsqueeze(0)).float().mean(dim=1)

@@ -1,0 +1,124 @@
+"""The command line end to end: tiny runs, resume, and one clear error (exit 2) for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from greedlab.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args):
+    return runner.invoke(app, list(args))
+
+
+def _count(store: Path, table: str) -> int:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("smoke")
+    res = _run("run", "--scale", "smoke", "--store", str(d / "g.duckdb"), "--quiet")
+    assert res.exit_code == 0, res.output
+    return d, res
+
+
+def test_run_prints_verdicts_for_every_claim_and_draws_figures(smoke_store):
+    d, res = smoke_store
+    for claim in ("G1", "G2", "G3"):
+        assert claim in res.output
+    assert "control" in res.output
+    figs = sorted(p.name for p in (d / "greedlab-figures").glob("*.png"))
+    assert "G1_reliance.png" in figs and "G3_final_target.png" in figs and "G2_onsets.png" in figs
+    verdicts = duckdb.connect(str(d / "g.duckdb"), read_only=True).execute(
+        "select distinct verdict from verdicts where condition = 'overall'").fetchall()
+    assert {v for (v,) in verdicts} <= {"supported", "refuted", "inconclusive"}
+
+
+def test_rerunning_a_finished_config_is_a_no_op(smoke_store):
+    d, _ = smoke_store
+    store = d / "g.duckdb"
+    before = (_count(store, "runs"), _count(store, "metrics"))
+    res = _run("run", "--scale", "smoke", "--store", str(store), "--quiet", "--claim", "G1")
+    assert res.exit_code == 0, res.output
+    assert (_count(store, "runs"), _count(store, "metrics")) == before
+
+
+def test_a_killed_run_restarts_cleanly(smoke_store, tmp_path):
+    """A run left 'running' with partial metrics (as SIGKILL leaves it) is redone without duplicates."""
+    d, _ = smoke_store
+    clean = d / "g.duckdb"
+    store = tmp_path / "k.duckdb"
+    assert _run("run", "--scale", "smoke", "--store", str(store), "--quiet", "--claim", "G1").exit_code == 0
+    con = duckdb.connect(str(store))
+    run_id = con.execute("select run_id from runs order by run_id limit 1").fetchone()[0]
+    n_full = con.execute("select count(*) from metrics where run_id = ?", [run_id]).fetchone()[0]
+    con.execute("update runs set status = 'running' where run_id = ?", [run_id])
+    con.execute("delete from metrics where run_id = ? and step > 10", [run_id])
+    con.close()
+    assert _run("run", "--scale", "smoke", "--store", str(store), "--quiet", "--claim", "G1").exit_code == 0
+    con = duckdb.connect(str(store), read_only=True)
+    assert con.execute("select count(*) from metrics where run_id = ?", [run_id]).fetchone()[0] == n_full
+    assert con.execute("select status from runs where run_id = ?", [run_id]).fetchone()[0] == "done"
+    dup = con.execute("select count(*) from (select run_id, seed, step, instrument, feature, count(*) c "
+                      "from metrics group by all having c > 1)").fetchone()[0]
+    assert dup == 0
+    # same config and seeds, same numbers as the uninterrupted store
+    a = con.execute("select sum(value) from metrics where run_id = ?", [run_id]).fetchone()[0]
+    con.close()
+    b = duckdb.connect(str(clean), read_only=True).execute(
+        "select sum(value) from metrics where run_id = ?", [run_id]).fetchone()[0]
+    assert a == pytest.approx(b, rel=1e-9)
+
+
+def test_export_writes_the_three_tables(smoke_store, tmp_path):
+    d, _ = smoke_store
+    res = _run("export", "--store", str(d / "g.duckdb"), "--out", str(tmp_path / "x"), "--format", "csv")
+    assert res.exit_code == 0, res.output
+    for t in ("runs", "metrics", "verdicts"):
+        assert (tmp_path / "x" / f"{t}.csv").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, field", [
+    (["run", "--claim", "Z9"], "claim"),
+    (["run", "--scale", "huge"], "scale"),
+    (["run", "--device", "tpu"], "device"),
+    (["export", "--out", "x", "--format", "xlsx"], "format"),
+    (["bench", "--models", "0"], "models"),
+])
+def test_bad_arguments_name_the_field_and_exit_2(args, field, tmp_path):
+    res = _run(*args[:1], "--store", str(tmp_path / "s.duckdb"), *args[1:]) if args[0] != "bench" else _run(*args)
+    assert res.exit_code == 2
+    assert field in res.output and "accepted" in res.output
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_unwritable_store_path_is_one_clear_error(tmp_path):
+    res = _run("run", "--scale", "smoke", "--quiet", "--store", str(tmp_path / "no" / "such" / "g.duckdb"))
+    assert res.exit_code == 2 and "error" in res.output
+
+
+def test_corrupt_store_file_is_left_untouched(tmp_path):
+    bad = tmp_path / "g.duckdb"
+    bad.write_bytes(b"this is not a database" * 100)
+    before = bad.read_bytes()
+    res = _run("run", "--scale", "smoke", "--quiet", "--claim", "G1", "--store", str(bad))
+    assert res.exit_code == 2 and "error" in res.output
+    assert bad.read_bytes() == before
+
+
+def test_console_script_is_installed():
+    out = subprocess.run([sys.executable, "-m", "greedlab.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip()
