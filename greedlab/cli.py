@@ -21,7 +21,8 @@ from greedlab.errors import ConfigError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="greedlab: test the claims that gradient descent is greedy, on real gradient descent.")
-console = Console()
+# outside a terminal (logs, CI) rich would wrap tables at 80 columns; give them room instead
+console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
 STORE_HELP = "Results store (DuckDB file)."
@@ -60,9 +61,12 @@ def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim i
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
         figures: Optional[Path] = typer.Option(None, "--figures",
                                                help="Figure folder; default: greedlab-figures next to the store."),
+        config: Optional[Path] = typer.Option(None, "--config", help="TOML file of [world] [model] [train] overrides."),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="Override one field: model.width=128 (repeatable)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
     """Run claims (all by default): train, measure, compute verdicts, store them, draw figures."""
     with _clean_errors():
+        from greedlab import config as user_config
         from greedlab.claims import REGISTRY
         from greedlab.claims.common import get_scale
         from greedlab.claims.context import Context
@@ -75,20 +79,33 @@ def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim i
                 raise ConfigError("claim", ", ".join(REGISTRY), c)
         sc = get_scale(scale)
         dev = _check_device(device)
+        overrides = user_config.load(config, set_)
         fig_dir = figures or store.parent / "greedlab-figures"
         results = []
+
+        def context(runner) -> Context:
+            return Context(sc, fig_dir, runner, overrides)
+
+        # build every run's config before touching the store: a bad value fails here, naming its field
+        plan = {c: REGISTRY[c].conditions(context(None)) for c in ids}
         with Store(store) as st, _progress(quiet) as prog:
             claims_task = prog.add_task("claims", total=len(ids))
+            n_runs = len({spec.run_id for specs in plan.values() for spec in specs.values()})
+            runs_task = prog.add_task(f"runs ({n_runs} distinct)", total=n_runs)
+            seen: set[str] = set()
 
             def runner(spec, label):
                 task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.train.steps)
                 res = run_spec(spec, st, device=dev, progress=lambda done, total: prog.update(task, completed=done))
-                prog.update(task, completed=spec.train.steps)
+                prog.update(task, completed=spec.train.steps, visible=False)
+                if spec.run_id not in seen:
+                    seen.add(spec.run_id)
+                    prog.advance(runs_task)
                 return res
 
             for c in ids:
                 prog.update(claims_task, description=f"claim {c}")
-                res = REGISTRY[c].run(Context(sc, fig_dir, runner))
+                res = REGISTRY[c].run(context(runner))
                 st.replace_verdicts(c, [dict(r.as_dict(), version=__version__) for r in res.rows]
                                     + [dict(condition="overall", statistic="verdict", value=float("nan"),
                                             ci_low=float("nan"), ci_high=float("nan"), verdict=res.verdict,
@@ -110,7 +127,7 @@ def _print_results(results) -> None:
         table.add_column(col, overflow="fold")
     for res in results:
         for r in res.rows:
-            ci = "" if r.verdict == "measurement" else f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
+            ci = f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
             style = VERDICT_STYLE.get(r.verdict, "")
             table.add_row(res.claim, r.condition, r.statistic, _fmt(r.value), ci,
                           f"[{style}]{r.verdict}[/]" if style else r.verdict)
@@ -118,6 +135,14 @@ def _print_results(results) -> None:
         table.add_row(f"[bold]{res.claim}[/]", "overall", res.summary, "", "", f"[bold {style}]{res.verdict}[/]",
                       end_section=True)
     console.print(table)
+    summary = Table(title="summary")
+    for col in ("claim", "claim text", "controls", "verdict"):
+        summary.add_column(col)
+    for res in results:
+        controls = [r.verdict for r in res.rows if r.verdict.startswith("control")]
+        ctrl = "ok" if controls and all(c == "control ok" for c in controls) else ("FAILED" if controls else "—")
+        summary.add_row(res.claim, res.summary, ctrl, f"[bold {VERDICT_STYLE[res.verdict]}]{res.verdict}[/]")
+    console.print(summary)
 
 
 @app.command()

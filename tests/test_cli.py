@@ -122,3 +122,36 @@ def test_corrupt_store_file_is_left_untouched(tmp_path):
 def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "greedlab.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip()
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--set", "model.width=-3"], "model.width"),
+    (["--set", "world.n_latents=4"], "world.proxies[0].latents"),   # the default proxy a_4 no longer exists
+    (["--set", "world.noise=-1"], "world.noise"),
+    (["--set", "train.optimizer=lbfgs"], "train.optimizer"),
+    (["--set", "model.colour=red"], "config key"),
+    (["--set", "width"], "--set"),
+])
+def test_bad_config_values_fail_before_anything_is_stored(args, field, tmp_path):
+    store = tmp_path / "s.duckdb"
+    res = _run("run", "--quiet", "--scale", "smoke", "--store", str(store), *args)
+    assert res.exit_code == 2, res.output
+    assert field in res.output and "accepted" in res.output
+    assert not store.exists()
+
+
+def test_config_file_overrides_reach_the_runs(tmp_path):
+    cfg = tmp_path / "g.toml"
+    cfg.write_text("[model]\nwidth = 24\n[train]\noptimizer = 'sgd'\nlr = 0.05\n")
+    store = tmp_path / "s.duckdb"
+    res = _run("run", "--quiet", "--scale", "smoke", "--claim", "G1", "--store", str(store), "--config", str(cfg),
+               "--set", "train.momentum=0.9")
+    assert res.exit_code == 0, res.output
+    configs = [json.loads(c) for (c,) in duckdb.connect(str(store), read_only=True).execute(
+        "select config_json from runs").fetchall()]
+    assert configs and all(c["model"]["width"] == 24 and c["train"]["optimizer"] == "sgd"
+                           and c["train"]["momentum"] == 0.9 for c in configs)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model\nwidth=")
+    res = _run("run", "--quiet", "--scale", "smoke", "--store", str(store), "--config", str(bad))
+    assert res.exit_code == 2 and "config" in res.output

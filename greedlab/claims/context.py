@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from greedlab.claims.common import Scale
+from greedlab.config import Overrides, apply
 from greedlab.experiment import RunResult, RunSpec, seeds
 from greedlab.models import MLPConfig
 from greedlab.train import TrainConfig
@@ -19,9 +20,16 @@ class Context:
     figures_dir: Path
     run: Callable[[RunSpec, str], RunResult]
     """``run(spec, label)`` trains or loads one run (the label names it in progress output)."""
+    overrides: Overrides = field(default_factory=dict)
+    """User overrides of world rendering, model and optimizer (see greedlab.config)."""
 
     def spec(self, world: HierarchyConfig, model: MLPConfig | None = None, steps: int | None = None,
              **train_overrides) -> RunSpec:
-        """A run at this context's scale: its seeds and step budget, the default model and Adam."""
+        """A run at this context's scale (seeds, steps), the default model and Adam, then user overrides."""
         train = replace(TrainConfig(), steps=steps or self.scale.steps, **train_overrides)
-        return RunSpec(world=world, model=model or MLPConfig(), train=train, **seeds(self.scale.seeds))
+        world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
+        return RunSpec(world=world, model=model, train=train, **seeds(self.scale.seeds))
+
+    def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
+        """Run (or load) every condition of a claim, in order."""
+        return {name: self.run(spec, f"{claim} {name}") for name, spec in specs.items()}

@@ -20,7 +20,7 @@ import numpy as np
 from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, combine, control_row, log_lead,
                                     verdict_above)
 from greedlab.claims.context import Context
-from greedlab.experiment import RunResult
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import REPRESENTED, RELIANCE_ONSET, onset
 from greedlab.report.figures import reliance_figure
 from greedlab.worlds import HierarchyConfig, Proxy
@@ -47,9 +47,12 @@ def onsets(r: RunResult) -> dict[str, np.ndarray]:
     }
 
 
+def conditions(ctx: Context) -> dict[str, RunSpec]:
+    return {f"rho={RHO}": ctx.spec(world(RHO)), f"control rho={CONTROL_RHO}": ctx.spec(world(CONTROL_RHO))}
+
+
 def run(ctx: Context) -> ClaimResult:
-    main = ctx.run(ctx.spec(world(RHO)), f"G1 ρ={RHO}")
-    ctrl = ctx.run(ctx.spec(world(CONTROL_RHO)), f"G1 control ρ={CONTROL_RHO}")
+    main, ctrl = ctx.run_all(ID, conditions(ctx)).values()
     steps = main.spec.train.steps
     on = onsets(main)
     cond = f"rho={RHO}"

@@ -23,9 +23,9 @@ from scipy.stats import spearmanr
 from greedlab.claims.common import ClaimResult, Row, bootstrap_ci, censor, combine, control_row, verdict_above
 from greedlab.claims.context import Context
 from greedlab.claims.g1_proxy_first import best_decodability
-from greedlab.experiment import RunResult
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import REPRESENTED, onset
-from greedlab.report.figures import onset_by_level_figure
+from greedlab.report.figures import curves_figure, onset_by_level_figure
 from greedlab.worlds import HierarchyConfig, Proxy, StaircaseStep
 
 ID = "G2"
@@ -52,9 +52,12 @@ def decodability_onsets(r: RunResult, features: list[str]) -> np.ndarray:
     return np.stack([onset(r.steps, best_decodability(r, f), REPRESENTED) for f in features], axis=1)
 
 
+def conditions(ctx: Context) -> dict[str, RunSpec]:
+    return {"staircase": ctx.spec(STAIRCASE), "control: equal levels": ctx.spec(CONTROL)}
+
+
 def run(ctx: Context) -> ClaimResult:
-    main = ctx.run(ctx.spec(STAIRCASE), "G2 staircase")
-    ctrl = ctx.run(ctx.spec(CONTROL), "G2 control: equal levels")
+    main, ctrl = ctx.run_all(ID, conditions(ctx)).values()
     steps = main.spec.train.steps
     levels = [len(main.spec.world.staircase[k].latents) for k in range(3)] + [len(main.spec.world.target)]
     on = decodability_onsets(main, STAIR_FEATURES)
@@ -62,9 +65,8 @@ def run(ctx: Context) -> ClaimResult:
     rows = [Row("staircase", "Spearman(level, decodability onset), mean over seeds", *ci,
                 verdict_above(ci[1], ci[2], 0.0), [main.run_id])]
     for f, lev, col in zip(STAIR_FEATURES, levels, on.T):
-        med = float(np.median(censor(col, steps)))
         rows.append(Row("staircase", f"median decodability onset of {f} (level {lev}); never={steps + 1}",
-                        med, med, med, "measurement", [main.run_id]))
+                        *bootstrap_ci(censor(col, steps), np.median), "measurement", [main.run_id]))
     c_on = decodability_onsets(ctrl, CONTROL_FEATURES)
     ranks = [1, 2, 3, 4]
     cci = bootstrap_ci(level_onset_correlation(ranks, censor(c_on, steps)), np.mean)
@@ -74,24 +76,9 @@ def run(ctx: Context) -> ClaimResult:
     figs = [
         onset_by_level_figure(ctx.figures_dir / "G2_onsets.png", "G2: decodability onset by level",
                               {"staircase": (levels, on), "control: equal levels": (ranks, c_on)}, steps),
-        _decodability_curves(ctx, main),
+        curves_figure(ctx.figures_dir / "G2_decodability.png", "G2: decodability of staircase steps", main.steps,
+                      {f: best_decodability(main, f) for f in STAIR_FEATURES}, "probe accuracy (best layer)",
+                      threshold=REPRESENTED),
     ]
     return ClaimResult(ID, SUMMARY, combine([rows[0].verdict], ctrl_ok), rows, figs)
 
-
-def _decodability_curves(ctx: Context, r: RunResult) -> str:
-    import matplotlib.pyplot as plt
-
-    from greedlab.report.figures import COLORS, _band, _save
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for k, f in enumerate(STAIR_FEATURES):
-        _band(ax, r.steps, best_decodability(r, f), COLORS[k], f)
-    ax.axhline(REPRESENTED, color="k", ls=":", lw=1)
-    ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("probe accuracy (best layer)")
-    ax.set_title("G2: decodability of staircase steps")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, ctx.figures_dir / "G2_decodability.png")

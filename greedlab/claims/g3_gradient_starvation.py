@@ -25,7 +25,7 @@ from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, censor, comb
                                     verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.g1_proxy_first import world
-from greedlab.experiment import RunResult
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, onset
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure
 
@@ -44,8 +44,12 @@ def signal_ratio_at(r: RunResult, step: float) -> np.ndarray:
     return sig[:, k] / sig[:, 0]
 
 
+def conditions(ctx: Context) -> dict[str, RunSpec]:
+    return {f"rho={rho}": ctx.spec(world(rho)) for rho in RHOS}
+
+
 def run(ctx: Context) -> ClaimResult:
-    runs = {rho: ctx.run(ctx.spec(world(rho)), f"G3 ρ={rho}") for rho in RHOS}
+    runs = dict(zip(RHOS, ctx.run_all(ID, conditions(ctx)).values()))
     steps = runs[MAIN_RHO].spec.train.steps
     rows: list[Row] = []
 

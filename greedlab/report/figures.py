@@ -52,6 +52,23 @@ def reliance_figure(path: Path, title: str, runs: dict[str, RunResult], curves: 
     return _save(fig, path)
 
 
+def curves_figure(path: Path, title: str, steps: np.ndarray, curves: dict[str, np.ndarray], ylabel: str,
+                  threshold: float | None = None) -> str:
+    """One panel: several (N, T) curves over training steps, median and IQR band each."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, (label, c) in enumerate(curves.items()):
+        _band(ax, steps, c, COLORS[k % len(COLORS)], label)
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls=":", lw=1)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def onset_by_level_figure(path: Path, title: str, panels: dict[str, tuple[list[int], np.ndarray]],
                           steps: int) -> str:
     """Per panel: each seed's onset step (y, log) against the feature's level (x), never plotted at the top."""
