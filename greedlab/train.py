@@ -108,35 +108,56 @@ class _Orders:
 EvalHook = Callable[[int, Params], None]
 
 
+def default_chunk(device: str) -> int | None:
+    """Models per batched matmul. On CPU, stacks of ~16 keep each layer's weights in cache:
+    measured on 2 cores, 16 models reach 61% of the matmul peak, 64 reach 52%, 256 only 34%.
+    On a GPU the whole ensemble is one stack (None)."""
+    return 16 if torch.device(device).type == "cpu" else None
+
+
 def train(world: World, model: MLPConfig, config: TrainConfig, init_seeds: list[int], data_seeds: list[int],
           on_eval: EvalHook | None = None, on_step: Callable[[int], None] | None = None,
-          device: str = "cpu", train_set: Batch | None = None) -> Params:
+          device: str = "cpu", train_set: Batch | None = None, chunk: int | None = -1) -> Params:
     """Train len(init_seeds) models; returns their stacked final parameters.
 
-    ``on_eval(step, params)`` runs (under no_grad) at every step of ``eval_steps``; ``on_step``
-    is called after every optimizer step (for progress bars).
+    ``on_eval(step, params)`` runs (under no_grad) at every step of ``eval_steps`` with all models'
+    parameters; ``on_step`` is called after every optimizer step (for progress bars). ``chunk``
+    sets how many models share one batched matmul (default: ``default_chunk(device)``); chunks
+    are independent stacks stepped in turn, so the result does not depend on it.
     """
     if len(init_seeds) != len(data_seeds) or not init_seeds:
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
     dev = torch.device(device)
     data = (train_set or world.train_set()).to(dev)
-    params = [p.to(dev).requires_grad_(True) for p in init_mlp(model, world.input_dim, init_seeds)]
-    opt = make_optimizer(config, params)
-    orders = _Orders(data_seeds, len(data), min(config.batch_size, len(data)), dev)
+    n = len(init_seeds)
+    size = default_chunk(device) if chunk == -1 else chunk
+    size = n if size is None else size
+    stacks = []
+    for lo in range(0, n, size):
+        params = [p.to(dev).requires_grad_(True) for p in init_mlp(model, world.input_dim, init_seeds[lo:lo + size])]
+        orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
+        stacks.append((params, make_optimizer(config, params), orders))
+
+    def all_params() -> Params:
+        if len(stacks) == 1:
+            return stacks[0][0]
+        return [torch.cat([s[0][k] for s in stacks]) for k in range(len(stacks[0][0]))]
+
     checkpoints = set(eval_steps(config.steps, config.n_evals))
     for step in range(config.steps + 1):
         if on_eval is not None and step in checkpoints:
             with torch.no_grad():
-                on_eval(step, params)
+                on_eval(step, all_params())
         if step == config.steps:
             break
-        idx = orders.next()
-        logits, _ = mlp_forward(model, params, data.x[idx])
-        loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        for params, opt, orders in stacks:
+            idx = orders.next()
+            logits, _ = mlp_forward(model, params, data.x[idx])
+            loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
         if on_step is not None:
             on_step(step + 1)
-    return [p.detach() for p in params]
+    return [p.detach() for p in all_params()]

@@ -52,3 +52,11 @@ def test_eval_steps_are_dense_early_and_include_both_ends():
     s = eval_steps(2000, 40)
     assert s[0] == 0 and s[-1] == 2000 and s == sorted(set(s))
     assert sum(1 for x in s if x <= 100) >= 10  # the greedy phase is sampled densely
+
+
+def test_chunking_the_ensemble_does_not_change_the_result():
+    cfg = TrainConfig(steps=20, batch_size=32)
+    whole = train(WORLD, MODEL, cfg, [0, 1, 2, 3, 4], [5, 6, 7, 8, 9], chunk=None)
+    chunked = train(WORLD, MODEL, cfg, [0, 1, 2, 3, 4], [5, 6, 7, 8, 9], chunk=2)
+    for a, b in zip(whole, chunked):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
