@@ -129,7 +129,7 @@ def train(world: World, model: MLPConfig, config: TrainConfig, init_seeds: list[
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
     dev = torch.device(device)
-    data = (train_set or world.train_set()).to(dev)
+    data = (train_set if train_set is not None else world.train_set()).to(dev)
     n = len(init_seeds)
     size = default_chunk(device) if chunk == -1 else chunk
     size = n if size is None else size

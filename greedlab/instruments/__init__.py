@@ -41,7 +41,7 @@ class EvalSet:
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
               device: str = "cpu", train_set: Batch | None = None) -> "EvalSet":
         feats = world.tracked_features()
-        tr = train_set or world.train_set()
+        tr = train_set if train_set is not None else world.train_set()
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
