@@ -35,7 +35,7 @@ def _clean_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, StoreError) as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
 
@@ -54,67 +54,114 @@ def _progress(quiet: bool) -> Progress:
                     console=err_console, disable=quiet, transient=False)
 
 
-@app.command()
-def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
-        store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
-        scale: str = typer.Option("quick", "--scale", help="quick (minutes on a laptop) or full."),
-        device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-        figures: Optional[Path] = typer.Option(None, "--figures",
-                                               help="Figure folder; default: greedlab-figures next to the store."),
-        config: Optional[Path] = typer.Option(None, "--config", help="TOML file of [world] [model] [train] overrides."),
-        set_: Optional[list[str]] = typer.Option(None, "--set", help="Override one field: model.width=128 (repeatable)."),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
-    """Run claims (all by default): train, measure, compute verdicts, store them, draw figures."""
-    with _clean_errors():
-        from greedlab import config as user_config
-        from greedlab.claims import REGISTRY
-        from greedlab.claims.common import get_scale
-        from greedlab.claims.context import Context
-        from greedlab.experiment import run as run_spec
-        from greedlab.store import Store
+def _command(ids, scale, config, set_, claim_given) -> str:
+    parts = ["greedlab run"] + ([f"--claim {c}" for c in ids] if claim_given else []) + [f"--scale {scale}"]
+    if config is not None:
+        parts.append(f"--config {config}")
+    parts += [f"--set {s}" for s in set_ or []]
+    return " ".join(parts)
 
-        ids = claim or list(REGISTRY)
+
+def _execute(claim, store, scale, device, report, config, set_, quiet, train: bool) -> None:
+    """Shared by ``run`` (trains what is missing) and ``report`` (loads only)."""
+    from greedlab import config as user_config
+    from greedlab.claims import REGISTRY
+    from greedlab.claims.common import get_scale
+    from greedlab.claims.context import Context
+    from greedlab.experiment import MissingRun, load
+    from greedlab.experiment import run as run_spec
+    from greedlab.report import html
+    from greedlab.store import Store
+
+    ids = claim or list(REGISTRY)
+    for c in ids:
+        if c not in REGISTRY:
+            raise ConfigError("claim", ", ".join(REGISTRY), c)
+    sc = get_scale(scale)
+    dev = _check_device(device)
+    overrides = user_config.load(config, set_)
+    report_dir = report or store.parent / "greedlab-report"
+    fig_dir = report_dir / "figures"
+
+    def context(runner) -> Context:
+        return Context(sc, fig_dir, runner, overrides)
+
+    # build every run's config before touching the store: a bad value fails here, naming its field
+    plan = {c: REGISTRY[c].conditions(context(None)) for c in ids}
+    if not train and not store.exists():
+        raise StoreError(f"store {store}: no such file; `greedlab run` makes it")
+    results = []
+    with Store(store, read_only=not train) as st, _progress(quiet) as prog:
+        claims_task = prog.add_task("claims", total=len(ids))
+        n_runs = len({spec.run_id for specs in plan.values() for spec in specs.values()})
+        runs_task = prog.add_task(f"runs ({n_runs} distinct)", total=n_runs)
+        seen: set[str] = set()
+
+        def runner(spec, label):
+            if not train:
+                return load(spec, st)
+            task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.train.steps)
+            res = run_spec(spec, st, device=dev, progress=lambda done, total: prog.update(task, completed=done))
+            prog.update(task, completed=spec.train.steps, visible=False)
+            if spec.run_id not in seen:
+                seen.add(spec.run_id)
+                prog.advance(runs_task)
+            return res
+
         for c in ids:
-            if c not in REGISTRY:
-                raise ConfigError("claim", ", ".join(REGISTRY), c)
-        sc = get_scale(scale)
-        dev = _check_device(device)
-        overrides = user_config.load(config, set_)
-        fig_dir = figures or store.parent / "greedlab-figures"
-        results = []
-
-        def context(runner) -> Context:
-            return Context(sc, fig_dir, runner, overrides)
-
-        # build every run's config before touching the store: a bad value fails here, naming its field
-        plan = {c: REGISTRY[c].conditions(context(None)) for c in ids}
-        with Store(store) as st, _progress(quiet) as prog:
-            claims_task = prog.add_task("claims", total=len(ids))
-            n_runs = len({spec.run_id for specs in plan.values() for spec in specs.values()})
-            runs_task = prog.add_task(f"runs ({n_runs} distinct)", total=n_runs)
-            seen: set[str] = set()
-
-            def runner(spec, label):
-                task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.train.steps)
-                res = run_spec(spec, st, device=dev, progress=lambda done, total: prog.update(task, completed=done))
-                prog.update(task, completed=spec.train.steps, visible=False)
-                if spec.run_id not in seen:
-                    seen.add(spec.run_id)
-                    prog.advance(runs_task)
-                return res
-
-            for c in ids:
-                prog.update(claims_task, description=f"claim {c}")
+            prog.update(claims_task, description=f"claim {c}")
+            try:
                 res = REGISTRY[c].run(context(runner))
+            except MissingRun:
+                results.append((REGISTRY[c], None))
+                prog.advance(claims_task)
+                continue
+            if train:
                 st.replace_verdicts(c, [dict(r.as_dict(), version=__version__) for r in res.rows]
                                     + [dict(condition="overall", statistic="verdict", value=float("nan"),
                                             ci_low=float("nan"), ci_high=float("nan"), verdict=res.verdict,
                                             run_ids=sorted({i for r in res.rows for i in r.run_ids}),
                                             version=__version__)])
-                results.append(res)
-                prog.advance(claims_task)
-        _print_results(results)
-        console.print(f"store: {store}   figures: {fig_dir}")
+            results.append((REGISTRY[c], res))
+            prog.advance(claims_task)
+    page = html.build(report_dir, results, _command(ids, scale, config, set_, bool(claim)), store)
+    _print_results([r for _, r in results if r is not None])
+    missing = [m.ID for m, r in results if r is None]
+    if missing:
+        console.print(f"not in the store at this scale (run them first): {', '.join(missing)}")
+    console.print(f"store: {store}   report: {page}")
+
+
+REPORT_HELP = "Report folder (index.html + figures/); default: greedlab-report next to the store."
+CONFIG_HELP = "TOML file of [world] [model] [train] overrides."
+SET_HELP = "Override one field: model.width=128 (repeatable)."
+
+
+@app.command()
+def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
+        store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
+        scale: str = typer.Option("quick", "--scale", help="smoke, quick (minutes on a laptop) or full."),
+        device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+        report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
+        config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
+    """Run claims (all by default): train what the store lacks, compute verdicts, write the report."""
+    with _clean_errors():
+        _execute(claim, store, scale, device, report, config, set_, quiet, train=True)
+
+
+@app.command("report")
+def report_cmd(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
+               store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
+               scale: str = typer.Option("quick", "--scale", help="The scale the runs were made at."),
+               report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
+               config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
+               set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+               quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
+    """Rebuild the report from the store without training anything."""
+    with _clean_errors():
+        _execute(claim, store, scale, "cpu", report, config, set_, quiet, train=False)
 
 
 def _fmt(x: float) -> str:

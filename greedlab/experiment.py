@@ -104,13 +104,24 @@ def _from_columns(run_id: str, spec: RunSpec, cols: dict[str, np.ndarray]) -> Ru
 Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 
+class MissingRun(LookupError):
+    """A run the caller asked to load is not finished in the store."""
+
+
+def load(spec: RunSpec, store: Store) -> RunResult:
+    """The stored curves of a finished run; MissingRun if it is not in the store."""
+    if store.run_status(spec.run_id) != "done":
+        raise MissingRun(spec.run_id)
+    return _from_columns(spec.run_id, spec, store.load_metrics(spec.run_id))
+
+
 def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | None = None) -> RunResult:
     """Train and measure ``spec`` unless the store already holds it finished; return its curves."""
     run_id = spec.run_id
     if store.run_status(run_id) == "done":
         if progress is not None:
             progress(spec.train.steps, spec.train.steps)
-        return _from_columns(run_id, spec, store.load_metrics(run_id))
+        return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
     world = HierarchyWorld(spec.world)
     data = world.train_set()

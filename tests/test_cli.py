@@ -27,20 +27,13 @@ def _count(store: Path, table: str) -> int:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def smoke_store(tmp_path_factory):
-    d = tmp_path_factory.mktemp("smoke")
-    res = _run("run", "--scale", "smoke", "--store", str(d / "g.duckdb"), "--quiet")
-    assert res.exit_code == 0, res.output
-    return d, res
-
-
 def test_run_prints_verdicts_for_every_claim_and_draws_figures(smoke_store):
     d, res = smoke_store
     for claim in ("G1", "G2", "G3"):
         assert claim in res.output
     assert "control" in res.output
-    figs = sorted(p.name for p in (d / "greedlab-figures").glob("*.png"))
+    figs = sorted(p.name for p in (d / "greedlab-report" / "figures").glob("*.png"))
+    assert (d / "greedlab-report" / "index.html").exists()
     assert "G1_reliance.png" in figs and "G3_final_target.png" in figs and "G2_onsets.png" in figs
     verdicts = duckdb.connect(str(d / "g.duckdb"), read_only=True).execute(
         "select distinct verdict from verdicts where condition = 'overall'").fetchall()

@@ -27,6 +27,9 @@ from greedlab.worlds import HierarchyConfig, Proxy
 
 ID = "G1"
 SUMMARY = "SGD attaches heuristics to proxies of the target before the target is represented."
+SOURCE = "greed-is-the-root-of-this-evil.txt, §1 “What does that mean mechanically?”"
+QUOTE = ("If the world-model doesn't yet represent the target abstraction, the SGD will attach heuristics to "
+         "upstream correlates/proxies of that abstraction.")
 RHO, CONTROL_RHO = 0.9, 0.5
 
 

@@ -30,6 +30,10 @@ from greedlab.worlds import HierarchyConfig, Proxy, StaircaseStep
 
 ID = "G2"
 SUMMARY = "The world model is learned gradually: higher-level features are represented after lower-level ones."
+SOURCE = "greed-is-the-root-of-this-evil.txt, §1 “What does that mean mechanically?”"
+QUOTE = ("The world-model can only be learned gradually, because higher-level features/statistical correlations "
+         "build upon lower-level ones, and therefore the gradients towards learning them only appear after the "
+         "lower-level ones are learned.")
 
 STAIRCASE = HierarchyConfig(proxies=(), staircase=(StaircaseStep((0,), 0.65), StaircaseStep((0, 1), 0.75),
                                                    StaircaseStep((0, 1, 2), 0.85)))

@@ -31,6 +31,11 @@ from greedlab.report.figures import final_vs_condition_figure, reliance_figure
 
 ID = "G3"
 SUMMARY = "Gradient starvation: once proxies fit, the gradient toward the target vanishes."
+SOURCE = "greed-is-the-root-of-this-evil.txt, §1 “What does that mean mechanically?”"
+QUOTE = ("Once there's enough messy hacks, the SGD won't bother attaching heuristics to the target abstraction even "
+         "after it's represented in the world-model — because if the extant messy hacks approximate the target "
+         "abstraction well enough, there's very little performance-improvement to be gained by marginally "
+         "improving the accuracy so.")
 RHOS = (0.5, 0.8, 0.9, 0.97, 1.0)
 MAIN_RHO, CONTROL_RHO = 0.9, 0.5
 FITS = 0.95

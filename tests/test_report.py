@@ -1,0 +1,89 @@
+"""The report as a person sees it: rebuilt from the store alone, rendered by headless Chromium."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import duckdb
+import numpy as np
+import pytest
+from matplotlib.image import imread
+from typer.testing import CliRunner
+
+from greedlab.claims import REGISTRY
+from greedlab.cli import app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+def _count(store, table):
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def rebuilt(smoke_store, tmp_path_factory):
+    d, _ = smoke_store
+    store = d / "g.duckdb"
+    before = _count(store, "runs"), _count(store, "metrics")
+    out = tmp_path_factory.mktemp("report") / "r"
+    res = CliRunner().invoke(app, ["report", "--scale", "smoke", "--store", str(store), "--report", str(out),
+                                   "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (_count(store, "runs"), _count(store, "metrics")) == before  # nothing trained, nothing written
+    return out
+
+
+def test_report_rebuilds_from_the_store_with_every_claim(rebuilt):
+    page = (rebuilt / "index.html").read_text()
+    for cid in REGISTRY:
+        assert f'id="{cid}"' in page and f'href="#{cid}"' in page
+    for src in re.findall(r'<img src="([^"]+)"', page):
+        assert (rebuilt / src).is_file() and not src.startswith(("http", "/"))
+    assert "http://" not in page and "https://" not in page  # opens offline
+
+
+def test_report_for_claims_not_yet_run_says_so(smoke_store, tmp_path):
+    d, _ = smoke_store
+    res = CliRunner().invoke(app, ["report", "--scale", "quick", "--store", str(d / "g.duckdb"),
+                                   "--report", str(tmp_path / "r"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "not run" in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_report_of_a_missing_store_is_one_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["report", "--store", str(tmp_path / "none.duckdb"), "--quiet"])
+    assert res.exit_code == 2 and "no such file" in res.output
+
+
+def _chromium():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it with apt-get")
+        pytest.skip("chromium not installed")
+    return CHROMIUM
+
+
+def test_headless_browser_renders_every_section_and_figure(rebuilt, tmp_path):
+    exe = _chromium()
+    url = (rebuilt / "index.html").as_uri()
+    common = FLAGS + [f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000"]
+    dom = subprocess.run([exe, *common, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    loaded = re.search(r'data-figures-loaded="(\d+)/(\d+)"', dom)
+    assert loaded, "the page's load script did not run"
+    ok, total = map(int, loaded.groups())
+    assert total >= 5 and ok == total
+    for cid in REGISTRY:
+        assert f'<section id="{cid}"' in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run([exe, *common, f"--screenshot={shot}", "--window-size=1280,2400", url], capture_output=True,
+                   timeout=120)
+    img = imread(shot)[..., :3]
+    ink = (img.mean(axis=2) < 0.9).mean()   # share of pixels that are not near-white
+    assert img.shape[0] >= 2000 and ink > 0.02 and float(np.std(img)) > 0.05
