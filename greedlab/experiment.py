@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from greedlab import __version__
+from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, evaluate
 from greedlab.models import MLPConfig
 from greedlab.store import Store
@@ -48,10 +49,25 @@ class RunSpec:
         return len(self.init_seeds)
 
 
-def seeds(n: int, base: int = 0) -> dict:
-    """Init and data-order seeds for n models, as RunSpec keyword arguments."""
-    return {"init_seeds": tuple(range(base, base + n)),
-            "data_seeds": tuple(range(DATA_SEED_OFFSET + base, DATA_SEED_OFFSET + base + n))}
+VARY = ("both", "init", "order")
+
+
+def seeds(n: int, base: int = 0, vary: str = "both") -> dict:
+    """Init and data-order seeds for n models, as RunSpec keyword arguments.
+
+    ``vary``: "both" gives every model its own init and data order; "init" shares one data order
+    (only the initialization differs); "order" shares one initialization (only the data order
+    differs) — the two sources of path dependence, separated.
+    """
+    inits = tuple(range(base, base + n))
+    orders = tuple(range(DATA_SEED_OFFSET + base, DATA_SEED_OFFSET + base + n))
+    if vary == "init":
+        orders = (orders[0],) * n
+    elif vary == "order":
+        inits = (inits[0],) * n
+    elif vary != "both":
+        raise ConfigError("vary", ", ".join(VARY), vary)
+    return {"init_seeds": inits, "data_seeds": orders}
 
 
 @dataclass

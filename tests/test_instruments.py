@@ -71,3 +71,12 @@ def test_onset_is_the_first_crossing():
     steps = np.array([0, 10, 100, 1000])
     vals = np.array([[0.0, 0.6, 0.4, 0.9], [0.0, 0.1, 0.2, 0.3]])
     np.testing.assert_array_equal(onset(steps, vals, 0.5), [10, np.inf])
+
+
+def test_disagreement_counts_differing_predictions():
+    from greedlab.instruments import disagreement
+    a = torch.tensor([1.0, 1.0, -1.0, -1.0])
+    logits = torch.stack([a, a, -a])          # third model flips every prediction
+    d = disagreement(logits)
+    torch.testing.assert_close(d, torch.tensor([0.5, 0.5, 1.0]))
+    assert disagreement(torch.stack([a, a])).abs().max() == 0   # identical models never disagree

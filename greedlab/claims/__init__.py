@@ -5,6 +5,8 @@
 up front) and ``run(ctx) -> ClaimResult``.
 """
 
-from greedlab.claims import g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation
+from greedlab.claims import (g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation, g4_path_dependence,
+                             h1_regime_map, h5_small_models, h6_long_path, x2_easy_feature_wins)
 
-REGISTRY = {m.ID: m for m in (g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation)}
+REGISTRY = {m.ID: m for m in (g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation, g4_path_dependence,
+                              h1_regime_map, h5_small_models, h6_long_path, x2_easy_feature_wins)}

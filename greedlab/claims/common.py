@@ -52,6 +52,8 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
     """
     groups = [np.asarray(samples, dtype=float)] if not isinstance(samples, list) else [
         np.asarray(s, dtype=float) for s in samples]
+    if any(len(g) == 0 for g in groups):
+        return float("nan"), float("nan"), float("nan")  # nothing measured: no interval, never a verdict
     point = float(stat(*groups))
     rng = np.random.default_rng(BOOT_SEED)
     boots = np.empty(N_BOOT)

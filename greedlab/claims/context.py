@@ -24,11 +24,11 @@ class Context:
     """User overrides of world rendering, model and optimizer (see greedlab.config)."""
 
     def spec(self, world: HierarchyConfig, model: MLPConfig | None = None, steps: int | None = None,
-             **train_overrides) -> RunSpec:
+             n_seeds: int | None = None, vary: str = "both", **train_overrides) -> RunSpec:
         """A run at this context's scale (seeds, steps), the default model and Adam, then user overrides."""
         train = replace(TrainConfig(), steps=steps or self.scale.steps, **train_overrides)
         world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
-        return RunSpec(world=world, model=model, train=train, **seeds(self.scale.seeds))
+        return RunSpec(world=world, model=model, train=train, **seeds(n_seeds or self.scale.seeds, vary=vary))
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from greedlab.instruments.decodability import REPRESENTED, probe_accuracy
+from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
@@ -19,7 +20,7 @@ from greedlab.models import MLPConfig, Params, mlp_forward
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
-__all__ = ["EvalSet", "evaluate", "reliance", "probe_accuracy", "gradient_signal", "onset", "soft_decision",
+__all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "probe_accuracy", "gradient_signal", "onset", "soft_decision",
            "feature_matrix", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
 
 
@@ -60,6 +61,7 @@ def evaluate(model: MLPConfig, params: Params, ev: EvalSet) -> dict[tuple[str, s
         out["reliance", name] = rel[:, j]
         out["reliance_se", name] = se[:, j]
     out["deploy_acc", ""] = (torch.sign(f_dep) == ev.deploy.y).float().mean(1)
+    out["disagreement", ""] = disagreement(f_dep)
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
 
     f_tr, _ = mlp_forward(model, params, ev.train.x)

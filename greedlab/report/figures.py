@@ -107,3 +107,49 @@ def final_vs_condition_figure(path: Path, title: str, xs: list[float], finals: l
     ax.legend()
     ax.set_title(title)
     return _save(fig, path)
+
+
+def histograms_figure(path: Path, title: str, panels: dict[str, dict[str, np.ndarray]], xlabel: str,
+                      bins: np.ndarray | None = None) -> str:
+    """A grid of histograms: one row per outer key, one panel per inner key (shared bins)."""
+    n_cols = max(len(p) for p in panels.values())
+    bins = np.linspace(-0.05, 1.05, 23) if bins is None else bins
+    fig, axes = plt.subplots(len(panels), n_cols, figsize=(3.2 * n_cols, 2.4 * len(panels)), squeeze=False,
+                             sharex=True)
+    for i, (row, cells) in enumerate(panels.items()):
+        for j in range(n_cols):
+            ax = axes[i][j]
+            if j >= len(cells):
+                ax.axis("off")
+                continue
+            name, values = list(cells.items())[j]
+            ax.hist(values, bins=bins, color=COLORS[i % len(COLORS)], alpha=0.8)
+            ax.set_title(f"{row}, {name}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.set_xlabel(xlabel, fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def heatmaps_figure(path: Path, title: str, grids: dict[str, tuple[list, list, np.ndarray, list[list[str]]]],
+                    colorbar: str) -> str:
+    """One heatmap per grid: rows × cols of values, each cell annotated (e.g. 'split', 'converge')."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids), 3.8), squeeze=False)
+    vmax = max(float(np.nanmax(g[2])) for g in grids.values()) or 1.0
+    for ax, (name, (rows, cols, vals, notes)) in zip(axes[0], grids.items()):
+        im = ax.imshow(vals, cmap="magma_r", vmin=0, vmax=vmax, aspect="auto")
+        ax.set_xticks(range(len(cols)), [str(c) for c in cols])
+        ax.set_yticks(range(len(rows)), [str(r) for r in rows])
+        ax.set_xlabel(name)
+        ax.set_ylabel("ρ")
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                dark = vals[i, j] > 0.5 * vmax
+                ax.text(j, i, f"{vals[i, j]:.3f}\n{notes[i][j]}", ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
+    fig.colorbar(im, ax=axes[0].tolist(), label=colorbar, shrink=0.8)
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return str(path)
