@@ -115,6 +115,8 @@ class ClaimResult:
     verdict: str
     rows: list[Row]
     figures: list[str] = field(default_factory=list)
+    headline: int = 0
+    """Index of the row the report's summary shows."""
 
 
 def control_row(condition: str, statistic: str, ci: tuple[float, float, float], vanished: bool,

@@ -120,12 +120,14 @@ def run(ctx: Context) -> ClaimResult:
         verdict = SUPPORTED
     else:
         verdict = INCONCLUSIVE
-    rows.insert(0, Row("all rho, both sources", "parts: order robust / objective dispersed", float("nan"),
-                       float("nan"), float("nan"), f"{order} / {disp}", [runs[k].run_id for k in runs]))
+    rows.append(Row("all rho, both sources", "parts: order robust / objective dispersed", float("nan"),
+                    float("nan"), float("nan"), f"{order} / {disp}", [runs[k].run_id for k in runs]))
+    spread = [i for i, r in enumerate(rows) if r.statistic.startswith("dispersion")]
+    headline = max(spread, key=lambda i: rows[i].value)  # the most dispersed condition
     panels = {f"{src} varied": {f"rho={rho}": runs[f"rho={rho}, {src} varied"].final("reliance", "target")
                                 for rho in RHOS} for src in SOURCES}
     panels["both varied (controls)"] = {f"rho={rho}": runs[f"control rho={rho}"].final("reliance", "target")
                                         for rho in CONTROL_RHOS}
     fig = histograms_figure(ctx.figures_dir / "G4_final_target_hist.png",
                             "G4: final target reliance across seeds", panels, "final target reliance")
-    return ClaimResult(ID, SUMMARY, verdict, rows, [fig])
+    return ClaimResult(ID, SUMMARY, verdict, rows, [fig], headline=headline)

@@ -55,6 +55,13 @@ def _num(x: float) -> str:
     return "" if x != x else f"{x:.3g}"
 
 
+def _value(r) -> str:
+    """'value [low, high]', or the value alone where a row has no interval."""
+    if r.ci_low != r.ci_low:
+        return _num(r.value)
+    return f"{_num(r.value)} [{_num(r.ci_low)}, {_num(r.ci_high)}]"
+
+
 def _controls(res: ClaimResult) -> str:
     ctrl = [r for r in res.rows if r.verdict.startswith("control")]
     if not ctrl:
@@ -82,10 +89,10 @@ def build(out_dir: Path, claims: list[tuple[object, ClaimResult | None]], comman
             parts.append(f'<tr><td><a href="#{cid}">{cid}</a></td><td>{_e(mod.SUMMARY)}</td><td>{_badge("not run")}'
                          "</td><td colspan=3>no stored runs at this scale</td></tr>")
             continue
-        head = res.rows[0]
+        head = res.rows[res.headline]
         parts.append(f'<tr><td><a href="#{cid}">{cid}</a></td><td>{_e(res.summary)}</td><td>{_badge(res.verdict)}'
-                     f"</td><td>{_e(head.statistic)}</td><td class=num>{_num(head.value)} "
-                     f"[{_num(head.ci_low)}, {_num(head.ci_high)}]</td><td>{_controls(res)}</td></tr>")
+                     f"</td><td>{_e(head.condition)}: {_e(head.statistic)}</td><td class=num>{_value(head)}</td>"
+                     f"<td>{_controls(res)}</td></tr>")
     parts.append("</table>")
     for mod, res in claims:
         parts.append(_section(out_dir, mod, res, command))
@@ -108,8 +115,9 @@ def _section(out_dir: Path, mod, res: ClaimResult | None, command: str) -> str:
     s.append("<table><tr><th>condition</th><th>statistic</th><th>value</th><th>95% CI</th><th>verdict</th>"
              "<th>config hashes</th></tr>")
     for r in res.rows:
+        ci = "" if r.ci_low != r.ci_low else f"[{_num(r.ci_low)}, {_num(r.ci_high)}]"
         s.append(f"<tr><td>{_e(r.condition)}</td><td>{_e(r.statistic)}</td><td class=num>{_num(r.value)}</td>"
-                 f"<td class=num>[{_num(r.ci_low)}, {_num(r.ci_high)}]</td><td>{_badge(r.verdict)}</td>"
+                 f"<td class=num>{ci}</td><td>{_badge(r.verdict)}</td>"
                  f"<td class=small>{_e(', '.join(r.run_ids))}</td></tr>")
     s.append(f"</table><p class=small>Every row made by greedlab {__version__}; a config hash is the key of its "
              "run in the store's <code>runs</code> table.</p>")
