@@ -39,8 +39,10 @@ def test_regimes():
 def test_h6_path_and_gain_decay_on_a_saturating_curve():
     steps = np.array([0, 10, 20, 40, 80, 160])
     r = _run(steps, train_acc=[[0.5, 0.9, 0.95, 1, 1, 1]], deploy_acc=[[0.5, 0.5, 0.8, 0.95, 0.99, 1.0]])
-    start, done = path(r, 0.9)
+    seeds, start, done = path(r, 0.9)
     assert start.tolist() == [10] and done.tolist() == [80]
-    assert gain_decay(r, start, done)[0] < 1          # fast early gains, slow late ones
-    never = _run(steps, train_acc=[[0.5] * 6], deploy_acc=[[0.5] * 6])
-    assert len(path(never, 0.9)[0]) == 0                # never fit the proxy: no path to measure
+    assert gain_decay(r, seeds, start, done)[0] < 1    # fast early gains, slow late ones
+    mixed = _run(steps, train_acc=[[0.5] * 6, [0.5, 0.9, 0.95, 1, 1, 1]],
+                 deploy_acc=[[0.5] * 6, [0.5, 0.5, 0.8, 0.95, 0.99, 1.0]])
+    seeds, start, done = path(mixed, 0.9)               # the first seed never fits even the proxy
+    assert seeds.tolist() == [1] and gain_decay(mixed, seeds, start, done)[0] < 1

@@ -35,18 +35,19 @@ def conditions(ctx: Context) -> dict[str, RunSpec]:
     return {f"rho={RHO}": ctx.spec(world(RHO)), f"control rho={CONTROL_RHO}": ctx.spec(world(CONTROL_RHO))}
 
 
-def path(r: RunResult, rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """For seeds that reach proxy-level train accuracy: (that step, step of ≥ 0.99 deployment
-    accuracy, censored one past the end). Seeds that never fit even the proxy have no path."""
+def path(r: RunResult, rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the seeds that reach proxy-level train accuracy: (their indices, that step, the step of
+    ≥ 0.99 deployment accuracy censored one past the end). Seeds that never fit even the proxy
+    have no path."""
     start = onset(r.steps, r.curve("train_acc"), rho - 1e-9)
     done = censor(onset(r.steps, r.curve("deploy_acc"), ALIGNED), int(r.steps[-1]))
-    ok = np.isfinite(start)
-    return start[ok], np.maximum(done[ok], start[ok])
+    seeds = np.flatnonzero(np.isfinite(start))
+    return seeds, start[seeds], np.maximum(done[seeds], start[seeds])
 
 
-def gain_decay(r: RunResult, start: np.ndarray, done: np.ndarray) -> np.ndarray:
-    """Per seed: deploy-accuracy gain per step in the path's second half over its first half."""
-    acc = r.curve("deploy_acc")
+def gain_decay(r: RunResult, seeds: np.ndarray, start: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """Per seed of ``path``: deploy-accuracy gain per step in the path's second half over its first half."""
+    acc = r.curve("deploy_acc")[seeds]
     out = np.full(len(acc), np.nan)
     for i in range(len(acc)):
         mid = (start[i] + done[i]) / 2
@@ -60,8 +61,8 @@ def gain_decay(r: RunResult, start: np.ndarray, done: np.ndarray) -> np.ndarray:
 
 def run(ctx: Context) -> ClaimResult:
     main, ctrl = ctx.run_all(ID, conditions(ctx)).values()
-    s, d = path(main, RHO)
-    cs, cd = path(ctrl, CONTROL_RHO)
+    seeds, s, d = path(main, RHO)
+    cseeds, cs, cd = path(ctrl, CONTROL_RHO)
     rows = []
     if len(s) >= 2 and len(cs) >= 2:
         ci = bootstrap_ci([d - s, cd - cs], lambda a, b: np.log10((a.mean() + 1) / (b.mean() + 1)))
@@ -74,7 +75,7 @@ def run(ctx: Context) -> ClaimResult:
                     [main.run_id]))
     rows.append(Row(f"control rho={CONTROL_RHO}", "steps from init to 0.99 deploy acc (mean)",
                     *bootstrap_ci(cd - cs, np.mean), "measurement", [ctrl.run_id]))
-    decay = gain_decay(main, s, d)
+    decay = gain_decay(main, seeds, s, d)
     decay = decay[np.isfinite(decay)]
     if len(decay) >= 2:
         cb = bootstrap_ci(decay, np.mean)
@@ -83,7 +84,7 @@ def run(ctx: Context) -> ClaimResult:
     else:
         rows.append(Row(f"rho={RHO}", "(b) gain per step, 2nd half of path / 1st half (no seed gained)",
                         float("nan"), float("nan"), float("nan"), "inconclusive", [main.run_id]))
-    cdecay = gain_decay(ctrl, cs, cd)
+    cdecay = gain_decay(ctrl, cseeds, cs, cd)
     cdecay = cdecay[np.isfinite(cdecay)]
     if len(cdecay) >= 2:
         rows.append(Row(f"control rho={CONTROL_RHO}", "gain per step, 2nd half / 1st half",
