@@ -1,16 +1,23 @@
 """The results store: one embedded DuckDB file.
 
-Tables (the columns users export): ``runs``, ``metrics`` (long format), ``verdicts``, and
-``greedlab_meta``, whose presence marks a file as a greedlab store. A file that fails to open,
-or that is a DuckDB database of something else, is refused with one clear error and never
-written to. Every write is one transaction: a killed process leaves either the old state or the
-new one, never half of a run's metrics.
+Tables (users export these columns): ``runs``, ``metrics`` (long format: one row per model, step,
+instrument and feature), ``verdicts``, and ``greedlab_meta``, whose ``('schema', '1')`` row marks a
+file as a greedlab store.
+
+Two promises, because a results file can hold days of compute:
+
+* A file that is not ours (garbage bytes, someone else's DuckDB database, a newer schema) is refused
+  with one clear error and is never written to: it is inspected through a read-only connection
+  before any read-write one is opened.
+* Every write is one transaction: a killed or failing process leaves either the old state or the new
+  one, never half of a run's metrics.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,6 +28,7 @@ from greedlab.errors import ConfigError, StoreError
 
 SCHEMA_VERSION = "1"
 METRIC_COLUMNS = ("seed", "step", "instrument", "feature", "value")
+TABLES = ("runs", "metrics", "verdicts")
 _SCHEMA = """
 CREATE TABLE greedlab_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, config_json VARCHAR, init_seeds VARCHAR, data_seeds VARCHAR,
@@ -30,10 +38,14 @@ CREATE TABLE metrics (run_id VARCHAR, seed INTEGER, step INTEGER, instrument VAR
 CREATE TABLE verdicts (claim VARCHAR, condition VARCHAR, statistic VARCHAR, value DOUBLE, ci_low DOUBLE,
                        ci_high DOUBLE, verdict VARCHAR, run_ids VARCHAR, version VARCHAR, created_at TIMESTAMP);
 """
+# export order: deterministic files, so two exports of the same store diff cleanly
+_EXPORT_ORDER = {"runs": "run_id", "metrics": "run_id, instrument, feature, seed, step",
+                 "verdicts": "claim, rowid"}
 NOT_OURS = "not a greedlab results store (corrupt or foreign file); it was left untouched"
 
 
 def _now() -> datetime:
+    # TIMESTAMP has no time zone: store UTC so runs started on different machines compare correctly
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
@@ -42,39 +54,92 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        self._check_path()
+        existed = self.path.exists()
+        if existed:
+            empty = self._inspect()  # read-only look first: a foreign file is never opened for writing
+            if read_only and empty:
+                raise StoreError(f"store {self.path}: empty DuckDB database, not yet a greedlab results store")
+        else:
+            empty = True
+        self.con = self._connect(read_only)
+        if empty:
+            # a new file, or an empty DuckDB file (e.g. a creation killed before the schema committed)
+            try:
+                self._write(self._create_schema)
+            except BaseException:
+                self.con.close()
+                if not existed:  # we made these files a moment ago; nothing of the user's is lost
+                    for f in (self.path, self.path.with_name(self.path.name + ".wal")):
+                        f.unlink(missing_ok=True)
+                raise
+
+    # -- opening -------------------------------------------------------------------------------
+    def _check_path(self) -> None:
+        """Refuse paths DuckDB would fail on with a vaguer message (or, for writes, only later)."""
         p = self.path
         if p.is_dir():
             raise StoreError(f"store {p}: is a directory; give a file path")
         if not p.exists():
-            if read_only:
+            if self.read_only:
                 raise StoreError(f"store {p}: no such file")
             if not p.parent.is_dir():
                 raise StoreError(f"store {p}: folder {p.parent} does not exist")
-            if not os.access(p.parent, os.W_OK):
+        if not self.read_only:
+            # the folder must be writable even for an existing file: DuckDB writes its .wal beside it
+            if not os.access(p.parent, os.W_OK | os.X_OK):
                 raise StoreError(f"store {p}: folder {p.parent} is not writable")
-        elif not read_only and not os.access(p, os.W_OK):
-            raise StoreError(f"store {p}: file is not writable")
-        fresh = not p.exists()
-        try:
-            self.con = duckdb.connect(str(p), read_only=read_only)
-        except duckdb.Error as e:
-            raise StoreError(f"store {p}: {NOT_OURS} ({type(e).__name__})") from None
-        try:
-            tables = {t for (t,) in self.con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-            if "greedlab_meta" not in tables:
-                if tables or not fresh:
-                    raise StoreError(f"store {p}: {NOT_OURS}")
-                self._write(lambda: (self.con.execute(_SCHEMA),
-                                     self.con.execute("INSERT INTO greedlab_meta VALUES ('schema', ?)",
-                                                      [SCHEMA_VERSION])))
-        except BaseException:
-            self.con.close()
-            if fresh and p.exists():
-                p.unlink()  # we created it a moment ago; nothing of the user's is lost
-            raise
+            if p.exists() and not os.access(p, os.R_OK | os.W_OK):
+                raise StoreError(f"store {p}: file is not writable")
 
-    # -- plumbing ----------------------------------------------------------------------------
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as e:
+            raise StoreError(self._open_error(e)) from None
+
+    def _open_error(self, e: duckdb.Error) -> str:
+        msg, p = str(e), self.path
+        if "not a valid DuckDB database" in msg:
+            return f"store {p}: {NOT_OURS}"
+        if "Could not set lock" in msg:
+            pid = re.search(r"PID \d+", msg)
+            return f"store {p}: in use by another process{f' ({pid.group()})' if pid else ''}; wait for it or " \
+                   "use another --store"
+        if "different configuration" in msg:
+            return f"store {p}: already open in this process in {'read-write' if self.read_only else 'read-only'} " \
+                   "mode; close it first"
+        return f"store {p}: cannot open ({msg.splitlines()[0]})"
+
+    def _inspect(self) -> bool:
+        """Check an existing file through a read-only connection (which never checkpoints or writes,
+        unlike a read-write one that folds a pending .wal into the file on close). True if it is an
+        empty DuckDB database; raises StoreError unless it is empty or a greedlab store we can read."""
+        con = self._connect(read_only=True)
+        try:
+            tables = {t for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+            ).fetchall()}
+            if not tables:
+                return True
+            if "greedlab_meta" not in tables:
+                raise StoreError(f"store {self.path}: {NOT_OURS}")
+            row = con.execute("SELECT value FROM greedlab_meta WHERE key = 'schema'").fetchone()
+        except duckdb.Error as e:  # e.g. a damaged block found only when read
+            raise StoreError(f"store {self.path}: {NOT_OURS} ({str(e).splitlines()[0]})") from None
+        finally:
+            con.close()
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise StoreError(f"store {self.path}: greedlab store schema {row[0] if row else '?'}; this greedlab "
+                             f"reads schema {SCHEMA_VERSION} (upgrade greedlab); it was left untouched")
+        return False
+
+    def _create_schema(self) -> None:
+        self.con.execute(_SCHEMA)
+        self.con.execute("INSERT INTO greedlab_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+    # -- plumbing ------------------------------------------------------------------------------
     def close(self) -> None:
         self.con.close()
 
@@ -85,126 +150,164 @@ class Store:
         self.close()
 
     def _write(self, fn) -> None:
-        """Run ``fn`` in one transaction; on any failure roll back and raise StoreError."""
+        """Run ``fn`` in one transaction. A DuckDB failure (disk full, read-only store, a value that
+        does not fit its column) rolls back and raises StoreError; any other exception rolls back and
+        propagates unchanged."""
         try:
             self.con.execute("BEGIN TRANSACTION")
             fn()
             self.con.execute("COMMIT")
-        except duckdb.Error as e:
+        except BaseException as e:
             try:
                 self.con.execute("ROLLBACK")
             except duckdb.Error:
-                pass
-            raise StoreError(f"store {self.path}: write failed, nothing was changed ({e})") from None
-        except BaseException:
-            try:
-                self.con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
+                pass  # DuckDB already ended the transaction (a failed COMMIT does)
+            if isinstance(e, duckdb.Error):
+                raise StoreError(f"store {self.path}: write failed and was rolled back "
+                                 f"({str(e).splitlines()[0]})") from None
             raise
 
     # -- runs and metrics ----------------------------------------------------------------------
     def run_status(self, run_id: str) -> str | None:
-        row = self.con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        return row[0] if row else None
+        """'running', 'done', or None if the store has never seen ``run_id``."""
+        # fetchall, not fetchone: duckdb 2.0 keeps a partly read result pending on the connection
+        # and then refuses register() (see finish_run)
+        rows = self.con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        return rows[0][0] if rows else None
 
     def begin_run(self, run_id: str, config: dict, init_seeds: list[int], data_seeds: list[int],
                   version: str) -> None:
-        """Mark a run as started; any partial rows of an earlier, killed attempt are removed."""
+        """Mark a run as started. Rows left by an earlier attempt that was killed are removed, so a
+        restart never duplicates metrics."""
         def fn():
             self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
-            self.con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
-            self.con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?)",
-                             [run_id, json.dumps(config, sort_keys=True, default=str), json.dumps(list(init_seeds)),
-                              json.dumps(list(data_seeds)), _now(), version])
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?) ON CONFLICT (run_id) DO UPDATE SET "
+                "config_json = excluded.config_json, init_seeds = excluded.init_seeds, "
+                "data_seeds = excluded.data_seeds, status = 'running', started_at = excluded.started_at, "
+                "finished_at = NULL, version = excluded.version",
+                [run_id, json.dumps(config, sort_keys=True, default=str), json.dumps([int(s) for s in init_seeds]),
+                 json.dumps([int(s) for s in data_seeds]), _now(), version])
         self._write(fn)
 
     def finish_run(self, run_id: str, metrics: dict[str, np.ndarray]) -> None:
-        """Store all of a run's metrics and mark it done, atomically."""
-        lengths = {len(metrics[c]) for c in METRIC_COLUMNS}
-        if len(lengths) != 1:
+        """Store all of a run's metrics (replacing any) and mark it done, in one transaction.
+
+        ``metrics`` has equal-length columns seed, step (ints), instrument, feature (str), value
+        (float). NaN values are stored as NULL (DuckDB's numpy scan reads NaN as missing) and come
+        back from ``load_metrics`` as NaN."""
+        missing = [c for c in METRIC_COLUMNS if c not in metrics]
+        if missing:
+            raise ValueError(f"metrics lacks columns {missing}")
+        lengths = {c: len(metrics[c]) for c in METRIC_COLUMNS}
+        if len(set(lengths.values())) != 1:
+            # checked here: DuckDB's error for unequal columns talks about "replacement scans"
             raise ValueError(f"metrics columns differ in length: {lengths}")
-        n = lengths.pop()
+        if self.run_status(run_id) is None:
+            raise ValueError(f"finish_run({run_id!r}) without begin_run")
+        n = lengths["seed"]
+        # ints stay int64 so DuckDB's cast to INTEGER rejects overflow instead of numpy wrapping it;
+        # strings go in as object arrays (numpy '<U' arrays are scanned as ENUMs, twice as slow)
         batch = {"run_id": np.full(n, run_id, dtype=object),
-                 "seed": np.asarray(metrics["seed"], dtype=np.int32),
-                 "step": np.asarray(metrics["step"], dtype=np.int32),
+                 "seed": np.asarray(metrics["seed"], dtype=np.int64),
+                 "step": np.asarray(metrics["step"], dtype=np.int64),
                  "instrument": np.asarray(metrics["instrument"], dtype=object),
                  "feature": np.asarray(metrics["feature"], dtype=object),
                  "value": np.asarray(metrics["value"], dtype=np.float64)}
 
         def fn():
             self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
-            self.con.register("_new_metrics", batch)  # bulk insert from numpy, no row loop
-            try:
-                self.con.execute("INSERT INTO metrics SELECT run_id, seed, step, instrument, feature, value "
-                                 "FROM _new_metrics")
-            finally:
-                self.con.unregister("_new_metrics")
+            self.con.execute("INSERT INTO metrics SELECT run_id, seed, step, instrument, feature, value "
+                             "FROM _new_metrics")
             self.con.execute("UPDATE runs SET status = 'done', finished_at = ? WHERE run_id = ?", [_now(), run_id])
-        self._write(fn)
+
+        # one bulk scan of the arrays, no per-row inserts. Registered outside the transaction: in an
+        # aborted one, unregister itself fails and would hide the real error (e.g. disk full)
+        self.con.complete()  # finish any result a caller left pending, or duckdb 2.0 refuses register()
+        self.con.register("_new_metrics", batch)
+        try:
+            self._write(fn)
+        finally:
+            self.con.unregister("_new_metrics")
 
     def load_metrics(self, run_id: str) -> dict[str, np.ndarray]:
-        rel = self.con.execute("SELECT seed, step, instrument, feature, value FROM metrics WHERE run_id = ? "
-                               "ORDER BY instrument, feature, seed, step", [run_id])
-        cols = rel.fetchnumpy()
-        return {c: np.asarray(cols[c]) for c in METRIC_COLUMNS}
+        """A run's metrics as columns (see ``finish_run``), ordered by instrument, feature, seed, step."""
+        cols = self.con.execute("SELECT seed, step, instrument, feature, value FROM metrics WHERE run_id = ? "
+                                "ORDER BY instrument, feature, seed, step", [run_id]).fetchnumpy()
+        out = {c: np.asarray(cols[c]) for c in METRIC_COLUMNS}
+        # NULL comes back as a masked entry whose data is 0.0: restore the NaN that was stored
+        out["value"] = np.ma.filled(np.ma.asarray(cols["value"], dtype=np.float64), np.nan)
+        return out
 
     def runs(self) -> list[dict]:
-        rel = self.con.execute("SELECT * FROM runs ORDER BY started_at")
+        """Every runs row as a dict of its columns, with ``config`` (the parsed config_json) added and
+        init_seeds / data_seeds parsed back to lists."""
+        rel = self.con.execute("SELECT * FROM runs ORDER BY started_at, run_id")
         names = [d[0] for d in rel.description]
         out = []
         for row in rel.fetchall():
             r = dict(zip(names, row))
             r["config"] = json.loads(r["config_json"])
+            r["init_seeds"], r["data_seeds"] = json.loads(r["init_seeds"]), json.loads(r["data_seeds"])
             out.append(r)
         return out
 
     # -- verdicts ------------------------------------------------------------------------------
     def replace_verdicts(self, claim: str, rows: list[dict]) -> None:
-        """Replace one claim's verdict rows (a re-run supersedes the last one), atomically."""
+        """Replace one claim's verdict rows (a re-run supersedes the last one), in one transaction.
+        NaN statistics are stored as NULL: "no value", as in a claim's overall-verdict row."""
         now = _now()
+        values = [[claim, r["condition"], r["statistic"], _num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]),
+                   r["verdict"], json.dumps(list(r["run_ids"])), r["version"], now] for r in rows]
 
         def fn():
             self.con.execute("DELETE FROM verdicts WHERE claim = ?", [claim])
-            for r in rows:
-                self.con.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 [claim, r["condition"], r["statistic"], _num(r["value"]), _num(r["ci_low"]),
-                                  _num(r["ci_high"]), r["verdict"], json.dumps(list(r["run_ids"])), r["version"],
-                                  now])
+            for v in values:  # a claim has a handful of rows; metrics are the bulk path
+                self.con.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", v)
         self._write(fn)
 
     def verdicts(self, claim: str | None = None) -> list[dict]:
-        q = "SELECT * FROM verdicts" + (" WHERE claim = ?" if claim else "") + " ORDER BY claim, rowid"
-        rel = self.con.execute(q, [claim] if claim else [])
+        """Verdict rows (all claims, or one), in insertion order within each claim; run_ids parsed
+        back to a list, NULL statistics as None."""
+        where = "" if claim is None else " WHERE claim = ?"
+        rel = self.con.execute(f"SELECT * FROM verdicts{where} ORDER BY claim, rowid", [] if claim is None else [claim])
         names = [d[0] for d in rel.description]
-        return [dict(zip(names, row)) for row in rel.fetchall()]
+        out = [dict(zip(names, row)) for row in rel.fetchall()]
+        for r in out:
+            r["run_ids"] = json.loads(r["run_ids"])
+        return out
 
     # -- export --------------------------------------------------------------------------------
     def export(self, out_dir: str | os.PathLike, fmt: str = "csv") -> list[Path]:
-        """Write runs, metrics and verdicts as ``out_dir/<table>.<fmt>`` (DuckDB's own writers)."""
+        """Write runs, metrics and verdicts as ``out_dir/<table>.<fmt>`` with DuckDB's own CSV and
+        Parquet writers (no pandas or pyarrow). Existing files of those names are replaced."""
         if fmt not in ("csv", "parquet"):
             raise ConfigError("format", "csv, parquet", fmt)
         out = Path(out_dir)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"export folder {out}: {e.strerror}") from None
+            raise StoreError(f"export folder {out}: {e.strerror or e}") from None
+        opts = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER)"
         paths = []
-        for table in ("runs", "metrics", "verdicts"):
+        for table in TABLES:
             p = out / f"{table}.{fmt}"
-            opts = "(FORMAT parquet)" if fmt == "parquet" else "(HEADER, DELIMITER ',')"
             try:
-                self.con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(p)}' {opts}")
+                self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {_EXPORT_ORDER[table]}) "
+                                 f"TO '{_sql_str(p)}' {opts}")
             except duckdb.Error as e:
-                raise StoreError(f"export {p}: {e}") from None
+                raise StoreError(f"export {p}: {str(e).splitlines()[0]}") from None
             paths.append(p)
         return paths
 
 
 def _num(x) -> float | None:
+    if x is None:
+        return None
     x = float(x)
-    return None if x != x else x  # NaN → NULL: "no value", as in the overall verdict rows
+    return None if x != x else x
 
 
-def _sql_path(p: Path) -> str:
+def _sql_str(p: Path) -> str:
+    # COPY ... TO takes no bound parameter for the file name, so quote it as an SQL string literal
     return str(p).replace("'", "''")
