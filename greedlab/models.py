@@ -3,7 +3,7 @@
 Every parameter carries a leading ensemble axis N. The forward pass is a chain of batched
 matmuls (``torch.baddbmm``), one per layer for the whole ensemble. ``greedlab bench`` races this
 against ``torch.func.stack_module_state`` + ``vmap(functional_call)`` with the same fused Adam:
-on 2 CPU cores the hand-batched form was 1.1–1.2× faster (16–64 models), and it keeps every hidden
+on 2 CPU cores the hand-batched form was 1.05–1.12× faster (16–256 models), and it keeps every hidden
 layer addressable by a stable name (``hidden.0``, ``hidden.1``, …) for the instruments.
 """
 
