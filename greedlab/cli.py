@@ -124,7 +124,18 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
                                             version=__version__)])
             results.append((REGISTRY[c], res))
             prog.advance(claims_task)
-    page = html.build(report_dir, results, _command(ids, scale, config, set_, bool(claim)), store)
+        # the report shows every claim the store holds at this scale, not only the ones just run
+        others = []
+        for c in REGISTRY:
+            if c in ids:
+                continue
+            try:
+                others.append((REGISTRY[c], REGISTRY[c].run(context(lambda spec, label: load(spec, st)))))
+            except (MissingRun, ConfigError):  # not stored, or not buildable under these overrides
+                others.append((REGISTRY[c], None))
+    order = list(REGISTRY)
+    everything = sorted(results + others, key=lambda mr: order.index(mr[0].ID))
+    page = html.build(report_dir, everything, _command(order, scale, config, set_, False), store)
     _print_results([r for _, r in results if r is not None])
     missing = [m.ID for m, r in results if r is None]
     if missing:

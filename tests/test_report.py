@@ -87,3 +87,13 @@ def test_headless_browser_renders_every_section_and_figure(rebuilt, tmp_path):
     img = imread(shot)[..., :3]
     ink = (img.mean(axis=2) < 0.9).mean()   # share of pixels that are not near-white
     assert img.shape[0] >= 2000 and ink > 0.02 and float(np.std(img)) > 0.05
+
+
+def test_running_one_claim_keeps_the_others_in_the_report(smoke_store, tmp_path):
+    d, _ = smoke_store
+    out = tmp_path / "r"
+    res = CliRunner().invoke(app, ["run", "--scale", "smoke", "--claim", "G1", "--store", str(d / "g.duckdb"),
+                                   "--report", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    page = (out / "index.html").read_text()
+    assert "not run" not in page and all(f'id="{cid}"' in page for cid in REGISTRY)
