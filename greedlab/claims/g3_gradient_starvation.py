@@ -70,7 +70,8 @@ def run(ctx: Context) -> ClaimResult:
     all_fit = min(fit.values()) >= FITS
     va = verdict_below(ci[1], ci[2], 0.0) if all_fit else "inconclusive"
     ids = [runs[r].run_id for r in RHOS]
-    rows.append(Row("rho in " + ",".join(map(str, RHOS)), "(a) Spearman(rho, final target reliance)", *ci, va, ids))
+    part_a = Row("rho in " + ",".join(map(str, RHOS)), "(a) Spearman(rho, final target reliance)", *ci, va, ids)
+    rows.append(part_a)
     for rho, f in zip(RHOS, finals):
         m = bootstrap_ci(f, np.mean)
         rows.append(Row(f"rho={rho}", f"final target reliance (train acc {fit[rho]:.3f})", *m, "measurement",
@@ -83,8 +84,9 @@ def run(ctx: Context) -> ClaimResult:
     at = float(np.median(t_fit))
     ratio = np.array([signal_ratio_at(main, t)[i] for i, t in enumerate(t_fit)])
     ci_b = bootstrap_ci(ratio, np.mean)
-    rows.append(Row(f"rho={MAIN_RHO}", "(b) target gradient signal at peak proxy reliance / at step 0", *ci_b,
-                    verdict_below(ci_b[1], ci_b[2], 0.5), [main.run_id]))
+    part_b = Row(f"rho={MAIN_RHO}", "(b) target gradient signal at peak proxy reliance / at step 0", *ci_b,
+                 verdict_below(ci_b[1], ci_b[2], 0.5), [main.run_id])
+    rows.append(part_b)
     ci_ctrl = bootstrap_ci(signal_ratio_at(ctrl, at), np.mean)
     ctrl_ok = ci_ctrl[1] >= 0.5
     rows.append(control_row(f"control rho={CONTROL_RHO}", f"target gradient signal at step {at:.0f} / at step 0",
@@ -94,8 +96,9 @@ def run(ctx: Context) -> ClaimResult:
     t_present = censor(onset(main.steps, main.curve("reliance", "target"), RELIANCE_ONSET), steps)
     t_absent = censor(onset(ctrl.steps, ctrl.curve("reliance", "target"), RELIANCE_ONSET), steps)
     ci_c = bootstrap_ci([np.log10(t_present + 1), np.log10(t_absent + 1)], lambda p, a: p.mean() - a.mean())
-    rows.append(Row(f"rho={MAIN_RHO} vs {CONTROL_RHO}", "(c) log10 delay of target onset, proxy present vs absent",
-                    *ci_c, verdict_above(ci_c[1], ci_c[2], 0.0), [main.run_id, ctrl.run_id]))
+    part_c = Row(f"rho={MAIN_RHO} vs {CONTROL_RHO}", "(c) log10 delay of target onset, proxy present vs absent",
+                 *ci_c, verdict_above(ci_c[1], ci_c[2], 0.0), [main.run_id, ctrl.run_id])
+    rows.append(part_c)
 
     figs = [
         final_vs_condition_figure(ctx.figures_dir / "G3_final_target.png", "G3: final target reliance vs ρ",
@@ -107,5 +110,5 @@ def run(ctx: Context) -> ClaimResult:
                          ("gradient_signal", "proxy0", "signal toward proxy"),
                          ("reliance", "target", "target reliance")]),
     ]
-    parts = [rows[0].verdict, rows[len(RHOS) + 1].verdict, rows[-1].verdict]
+    parts = [part_a.verdict, part_b.verdict, part_c.verdict]
     return ClaimResult(ID, SUMMARY, combine(parts, ctrl_ok), rows, figs)

@@ -79,11 +79,12 @@ def run(ctx: Context) -> ClaimResult:
     decay = decay[np.isfinite(decay)]
     if len(decay) >= 2:
         cb = bootstrap_ci(decay, np.mean)
-        rows.append(Row(f"rho={RHO}", "(b) gain per step, 2nd half of path / 1st half", *cb,
-                        verdict_below(cb[1], cb[2], 1.0), [main.run_id]))
+        part_b = Row(f"rho={RHO}", "(b) gain per step, 2nd half of path / 1st half", *cb,
+                     verdict_below(cb[1], cb[2], 1.0), [main.run_id])
     else:
-        rows.append(Row(f"rho={RHO}", "(b) gain per step, 2nd half of path / 1st half (no seed gained)",
-                        float("nan"), float("nan"), float("nan"), "inconclusive", [main.run_id]))
+        part_b = Row(f"rho={RHO}", "(b) gain per step, 2nd half of path / 1st half (no seed gained)",
+                     float("nan"), float("nan"), float("nan"), "inconclusive", [main.run_id])
+    rows.append(part_b)
     cdecay = gain_decay(ctrl, cseeds, cs, cd)
     cdecay = cdecay[np.isfinite(cdecay)]
     if len(cdecay) >= 2:
@@ -93,4 +94,4 @@ def run(ctx: Context) -> ClaimResult:
                           {f"rho={RHO}": main, f"control rho={CONTROL_RHO}": ctrl},
                           [("train_acc", "", "train accuracy"), ("deploy_acc", "", "deployment accuracy"),
                            ("train_loss", "", "train loss")])
-    return ClaimResult(ID, SUMMARY, combine([rows[0].verdict, rows[3].verdict], True), rows, [fig])
+    return ClaimResult(ID, SUMMARY, combine([rows[0].verdict, part_b.verdict], True), rows, [fig])
