@@ -106,7 +106,7 @@ class Store:
         if "Could not set lock" in msg:
             pid = re.search(r"PID \d+", msg)
             return f"store {p}: in use by another process{f' ({pid.group()})' if pid else ''}; wait for it or " \
-                   "use another --store"
+                   "use another store file"
         if "different configuration" in msg:
             return f"store {p}: already open in this process in {'read-write' if self.read_only else 'read-only'} " \
                    "mode; close it first"
@@ -228,7 +228,10 @@ class Store:
         try:
             self._write(fn)
         finally:
-            self.con.unregister("_new_metrics")
+            try:
+                self.con.unregister("_new_metrics")
+            except duckdb.Error:
+                pass  # never let the cleanup hide the write's own error
 
     def load_metrics(self, run_id: str) -> dict[str, np.ndarray]:
         """A run's metrics as columns (see ``finish_run``), ordered by instrument, feature, seed, step."""

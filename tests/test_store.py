@@ -294,7 +294,8 @@ def test_export_tables(tmp_path, fmt):
         rel = con.execute(f"select * from {reader}('{p}')")
         assert [d[0] for d in rel.description] == want[p.stem][0]
         assert len(rel.fetchall()) == want[p.stem][1]
-    assert con.execute(f"select sum(value) from {reader}('{tmp_path / 'out' / ('metrics.' + fmt)}')").fetchone() == (6.0,)
+    metrics_file = tmp_path / "out" / f"metrics.{fmt}"
+    assert con.execute(f"select sum(value) from {reader}('{metrics_file}')").fetchone() == (6.0,)
 
 
 def test_export_errors(tmp_path):
