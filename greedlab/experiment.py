@@ -17,7 +17,7 @@ import torch
 from greedlab import __version__
 from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, evaluate
-from greedlab.models import MLPConfig
+from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
 from greedlab.train import TrainConfig, eval_steps, train
 from greedlab.worlds import HierarchyConfig, HierarchyWorld
@@ -30,13 +30,16 @@ class RunSpec:
     """Everything that determines a run's numbers."""
 
     world: HierarchyConfig = field(default_factory=HierarchyConfig)
-    model: MLPConfig = field(default_factory=MLPConfig)
+    model: Model = field(default_factory=MLPConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     init_seeds: tuple[int, ...] = tuple(range(16))
     data_seeds: tuple[int, ...] = tuple(range(DATA_SEED_OFFSET, DATA_SEED_OFFSET + 16))
 
     def config(self) -> dict:
-        return dataclasses.asdict(self)
+        cfg = dataclasses.asdict(self)
+        if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
+            cfg["model"] = {"family": self.model.family, **cfg["model"]}
+        return cfg
 
     @property
     def run_id(self) -> str:

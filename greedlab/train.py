@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
-from greedlab.models import MLPConfig, Params, init_mlp, mlp_forward
+from greedlab.models import Model, Params
 from greedlab.worlds import Batch, World
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -115,7 +115,7 @@ def default_chunk(device: str) -> int | None:
     return 16 if torch.device(device).type == "cpu" else None
 
 
-def train(world: World, model: MLPConfig, config: TrainConfig, init_seeds: list[int], data_seeds: list[int],
+def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int], data_seeds: list[int],
           on_eval: EvalHook | None = None, on_step: Callable[[int], None] | None = None,
           device: str = "cpu", train_set: Batch | None = None, chunk: int | None = -1) -> Params:
     """Train len(init_seeds) models; returns their stacked final parameters.
@@ -135,7 +135,7 @@ def train(world: World, model: MLPConfig, config: TrainConfig, init_seeds: list[
     size = n if size is None else size
     stacks = []
     for lo in range(0, n, size):
-        params = [p.to(dev).requires_grad_(True) for p in init_mlp(model, world.input_dim, init_seeds[lo:lo + size])]
+        params = [p.to(dev).requires_grad_(True) for p in model.init(world.input_dim, init_seeds[lo:lo + size])]
         orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
         stacks.append((params, make_optimizer(config, params), orders))
 
@@ -153,7 +153,7 @@ def train(world: World, model: MLPConfig, config: TrainConfig, init_seeds: list[
             break
         for params, opt, orders in stacks:
             idx = orders.next()
-            logits, _ = mlp_forward(model, params, data.x[idx])
+            logits, _ = model.forward(params, data.x[idx])
             loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -16,7 +16,7 @@ from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
-from greedlab.models import MLPConfig, Params, mlp_forward
+from greedlab.models import Model, Params
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
@@ -50,12 +50,12 @@ class EvalSet:
                    feature_matrix(pro.a, feats))
 
 
-def evaluate(model: MLPConfig, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
+def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
     """All instruments on all models. Keys are (instrument, feature); values have shape (N,)."""
     names = list(ev.features)
     out: dict[tuple[str, str], torch.Tensor] = {}
 
-    f_dep, h_dep = mlp_forward(model, params, ev.deploy.x, keep=True)
+    f_dep, h_dep = model.forward(params, ev.deploy.x, keep=True)
     rel, se = reliance(f_dep, ev.chi_deploy)
     for j, name in enumerate(names):
         out["reliance", name] = rel[:, j]
@@ -64,14 +64,14 @@ def evaluate(model: MLPConfig, params: Params, ev: EvalSet) -> dict[tuple[str, s
     out["disagreement", ""] = disagreement(f_dep)
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
 
-    f_tr, _ = mlp_forward(model, params, ev.train.x)
+    f_tr, _ = model.forward(params, ev.train.x)
     sig = gradient_signal(f_tr, ev.train.y, ev.chi_train)
     for j, name in enumerate(names):
         out["gradient_signal", name] = sig[:, j]
     out["train_acc", ""] = (torch.sign(f_tr) == ev.train.y).float().mean(1)
     out["train_loss", ""] = logistic_loss(f_tr, ev.train.y).mean(1)
 
-    _, h_pro = mlp_forward(model, params, ev.probe.x, keep=True)
+    _, h_pro = model.forward(params, ev.probe.x, keep=True)
     k = ev.n_probe_test
     for layer in h_dep:
         acc = probe_accuracy(h_pro[layer], ev.chi_probe, h_dep[layer][:, :k], ev.chi_deploy[:k])

@@ -1,4 +1,4 @@
-"""Model families as *stacked* parameters: the ensemble is data, not a list of objects.
+"""The MLP family, as *stacked* parameters: the ensemble is data, not a list of objects.
 
 Every parameter carries a leading ensemble axis N. The forward pass is a chain of batched
 matmuls (``torch.baddbmm``), one per layer for the whole ensemble. ``greedlab bench`` races this
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +24,8 @@ ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": F.gelu}
 @dataclass(frozen=True)
 class MLPConfig:
     """A multi-layer perceptron with one logit output."""
+
+    family: ClassVar[str] = "mlp"
 
     width: int = 256
     """Units in each hidden layer."""
@@ -41,6 +44,20 @@ class MLPConfig:
 
     def layer_names(self) -> list[str]:
         return [f"hidden.{i}" for i in range(self.depth)]
+
+    def param_groups(self) -> list[str]:
+        """Group of each stacked tensor: the hidden layers are the "trunk" (the world model),
+        the output layer the "head" (the objective)."""
+        return ["trunk"] * (2 * self.depth) + ["head", "head"]
+
+    def init(self, input_dim: int, seeds: list[int]) -> "Params":
+        return init_mlp(self, input_dim, seeds)
+
+    def forward(self, params: "Params", x: torch.Tensor, keep: bool = False):
+        return mlp_forward(self, params, x, keep)
+
+    def flops_per_example(self, input_dim: int) -> int:
+        return flops_per_example(self, input_dim)
 
 
 Params = list[torch.Tensor]  # [W0 (N,in,out), b0 (N,1,out), W1, b1, …]
