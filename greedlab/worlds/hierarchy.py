@@ -26,6 +26,7 @@ import torch
 from greedlab.errors import ConfigError
 
 SPLITS = ("train", "deploy", "probe")
+OBJECTIVES = ("target", "proxy", "gated", "command")
 _BLOCK = 4096  # samples per generator block; any index is reachable without drawing earlier blocks
 
 
@@ -68,13 +69,38 @@ class HierarchyConfig:
     """Size of the finite training set (indices 0..n_train-1 of the train split)."""
     seed: int = 0
     """World seed: fixes the rendering directions U and every sample."""
+    objective: str = "target"
+    """What the label is: ``target`` χ_T; ``proxy`` the first proxy's monomial; ``gated`` χ_T where the
+    oversight cue o = +1 and the first proxy where o = −1; ``command`` χ_S of each sample's command S."""
+    cue: int | None = None
+    """Latent index of the oversight cue o, rendered like any latent; None: no cue."""
+    overseen_only: bool = False
+    """Training data only where o = +1: the model is trained only under oversight (deployment keeps
+    o uniform, so behaviour is measured at both values)."""
+    hidden: tuple[int, ...] = ()
+    """Latents rendered with no signal (their pixels are pure noise): e.g. a cue the model cannot see."""
+    commands: tuple[tuple[int, ...], ...] = ()
+    """Training commands: sets S of latents. With any commands (or held-out ones) the input gains K
+    command pixels, 1 for i ∈ S and 0 otherwise; samples without a command show all zeros."""
+    heldout_commands: tuple[tuple[int, ...], ...] = ()
+    """Commands never trained on; deployment and probe samples cycle through training and held-out
+    commands when the objective is ``command``, so following held-out ones can be measured."""
 
     def __post_init__(self) -> None:
         validate_hierarchy(self)
 
     @property
     def input_dim(self) -> int:
-        return self.n_latents * self.pixels_per_latent
+        return self.n_latents * self.pixels_per_latent + (self.n_latents if self.has_command_channel else 0)
+
+    @property
+    def has_command_channel(self) -> bool:
+        return bool(self.commands or self.heldout_commands)
+
+    @property
+    def all_commands(self) -> tuple[tuple[int, ...], ...]:
+        """Training commands, then held-out ones: a sample's ``cmd`` indexes this tuple (−1: none)."""
+        return tuple(self.commands) + tuple(self.heldout_commands)
 
 
 def _need(cond: bool, field_name: str, accepted: str, got: object) -> None:
@@ -117,18 +143,46 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
         _need(s.rho >= prev_rho, name + ".rho",
               f"a number ≥ the previous step's rho ({prev_rho}): each step agrees at least as often", s.rho)
         prev, prev_rho = s.latents, s.rho
+    _need(c.objective in OBJECTIVES, "world.objective", ", ".join(OBJECTIVES), c.objective)
+    proxy_latents = {i for p in c.proxies for i in p.latents}
+    if c.cue is not None:
+        _need(isinstance(c.cue, int) and 0 <= c.cue < K and c.cue not in T and c.cue not in proxy_latents,
+              "world.cue", "a latent index in [0, K−1] outside the target and every proxy, or None", c.cue)
+    _need(not c.overseen_only or c.cue is not None, "world.overseen_only", "false unless world.cue is set",
+          c.overseen_only)
+    _need(c.objective not in ("proxy", "gated") or bool(c.proxies), "world.objective",
+          "target or command when the world has no proxy", c.objective)
+    _need(c.objective != "gated" or c.cue is not None, "world.objective", "not gated unless world.cue is set",
+          c.objective)
+    _need(all(isinstance(i, int) and 0 <= i < K for i in c.hidden), "world.hidden", in_range, c.hidden)
+    _need(c.objective != "command" or bool(c.commands), "world.commands",
+          "at least one training command when the objective is command", c.commands)
+    for name, cmds in (("world.commands", c.commands), ("world.heldout_commands", c.heldout_commands)):
+        for k, S in enumerate(cmds):
+            _need(len(S) > 0 and len(set(S)) == len(S) and all(isinstance(i, int) and 0 <= i < K for i in S),
+                  f"{name}[{k}]", "a non-empty set of " + in_range, S)
+    seen = {frozenset(S) for S in c.commands}
+    _need(not any(frozenset(S) in seen for S in c.heldout_commands), "world.heldout_commands",
+          "sets that are not also training commands", c.heldout_commands)
 
 
 @dataclass
 class Batch:
-    """Samples of a world: inputs x (n, D), labels y ∈ {-1,+1} (n,), latents a ∈ {-1,+1} (n, K)."""
+    """Samples of a world: inputs x (n, D), labels y ∈ {-1,+1} (n,), latents a ∈ {-1,+1} (n, K), and
+    for worlds with a command channel each sample's command ``cmd`` (n,) (index into
+    ``all_commands``, −1 for none)."""
 
     x: torch.Tensor
     y: torch.Tensor
     a: torch.Tensor
+    cmd: torch.Tensor | None = None
 
     def to(self, device: str | torch.device) -> "Batch":
-        return Batch(self.x.to(device), self.y.to(device), self.a.to(device))
+        return Batch(self.x.to(device), self.y.to(device), self.a.to(device),
+                     None if self.cmd is None else self.cmd.to(device))
+
+    def __getitem__(self, idx) -> "Batch":
+        return Batch(self.x[idx], self.y[idx], self.a[idx], None if self.cmd is None else self.cmd[idx])
 
     def __len__(self) -> int:
         return self.y.shape[0]
@@ -155,7 +209,20 @@ class HierarchyWorld:
         U = torch.randn(config.n_latents, config.pixels_per_latent, generator=g, dtype=torch.float64)
         # unit directions scaled so each pixel has unit signal power on average
         U = U / U.norm(dim=1, keepdim=True) * math.sqrt(config.pixels_per_latent)
+        U[list(config.hidden)] = 0.0  # hidden latents: their pixels carry noise only
         self.U = U.float()
+        masks = torch.zeros(len(config.all_commands), config.n_latents)
+        for k, S in enumerate(config.all_commands):
+            masks[k, list(S)] = 1.0
+        self.command_masks = masks
+
+    @property
+    def cue(self) -> int | None:
+        return self.config.cue
+
+    @property
+    def n_seen_commands(self) -> int:
+        return len(self.config.commands)
 
     @property
     def input_dim(self) -> int:
@@ -187,11 +254,12 @@ class HierarchyWorld:
             raise ConfigError("split", ", ".join(SPLITS), split)
         first, last = start // _BLOCK, (start + n - 1) // _BLOCK
         blocks = [self._block(split, b) for b in range(first, last + 1)]
+        off = start - first * _BLOCK
+        cmd = None if blocks[0].cmd is None else torch.cat([b.cmd for b in blocks])[off:off + n]
         x = torch.cat([b.x for b in blocks])
         y = torch.cat([b.y for b in blocks])
         a = torch.cat([b.a for b in blocks])
-        off = start - first * _BLOCK
-        return Batch(x[off:off + n], y[off:off + n], a[off:off + n])
+        return Batch(x[off:off + n], y[off:off + n], a[off:off + n], cmd)
 
     def train_set(self) -> Batch:
         return self.sample("train", 0, self.config.n_train)
@@ -208,10 +276,35 @@ class HierarchyWorld:
             a[1::2] = -a[0::2]
         if split == "train":
             a = self._correlate(a, g)
-        y = chi(a, c.target)
+            if c.overseen_only:
+                a[:, c.cue] = 1.0  # every training sample is overseen; the cue's other latents stay uniform
         eps = torch.randn(_BLOCK, c.n_latents, c.pixels_per_latent, generator=g)
         x = (a[:, :, None] * self.U[None] + c.noise * eps).reshape(_BLOCK, -1)
-        return Batch(x, y, a)
+        # everything below draws from g only after the samples above, so worlds without these
+        # options give exactly the samples they always gave
+        cmd = None
+        if c.has_command_channel:
+            cmd = torch.full((_BLOCK,), -1, dtype=torch.long)
+            if c.objective == "command":
+                if split == "train":
+                    cmd = torch.randint(0, len(c.commands), (_BLOCK,), generator=g)
+                else:  # every command, training and held-out, in turn; antithetic pairs share one
+                    cmd = (torch.arange(_BLOCK) // 2 + block * (_BLOCK // 2)) % len(c.all_commands)
+            shown = torch.where(cmd[:, None] >= 0, self.command_masks[cmd.clamp_min(0)], 0.0)
+            x = torch.cat([x, shown], dim=1)
+        return Batch(x, self._label(a, cmd), a, cmd)
+
+    def _label(self, a: torch.Tensor, cmd: torch.Tensor | None) -> torch.Tensor:
+        c = self.config
+        if c.objective == "target":
+            return chi(a, c.target)
+        if c.objective == "proxy":
+            return chi(a, c.proxies[0].latents)
+        if c.objective == "gated":
+            return torch.where(a[:, c.cue] > 0, chi(a, c.target), chi(a, c.proxies[0].latents))
+        # command: χ_S(a) = Π_i (a_i if i ∈ S else 1), one command mask per sample
+        m = self.command_masks[cmd]
+        return torch.where(m > 0, a, torch.ones_like(a)).prod(dim=1)
 
     def _correlate(self, a: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         """Impose the training correlations: staircase steps inside T, proxies outside it."""
