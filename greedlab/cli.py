@@ -100,9 +100,9 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
         def runner(spec, label):
             if not train:
                 return load(spec, st)
-            task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.train.steps)
+            task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.total_steps)
             res = run_spec(spec, st, device=dev, progress=lambda done, total: prog.update(task, completed=done))
-            prog.update(task, completed=spec.train.steps, visible=False)
+            prog.update(task, completed=spec.total_steps, visible=False)
             if spec.run_id not in seen:
                 seen.add(spec.run_id)
                 prog.advance(runs_task)

@@ -1,12 +1,17 @@
 """Models built by hand to have a known property: the positive and negative controls every
-instrument is checked against. Each returns (MLPConfig, stacked params with N = 1)."""
+instrument is checked against. The hand-wired MLPs return (MLPConfig, stacked params with N = 1);
+``Oracle`` is a model family of its own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import torch
 
+from greedlab.errors import ConfigError
 from greedlab.models import MLPConfig, Params
-from greedlab.worlds import HierarchyWorld
+from greedlab.worlds import HierarchyWorld, chi
 
 
 def _latent_readout(world: HierarchyWorld, i: int) -> torch.Tensor:
@@ -62,3 +67,61 @@ def linear_on_latent(world: HierarchyWorld, i: int, gain: float = 4.0) -> tuple[
     W1 = torch.tensor([[gain], [-gain]])
     b1 = torch.zeros(1, 1)
     return MLPConfig(width=2, depth=1), [p[None].clone() for p in (W0, b0, W1, b1)]
+
+
+ORACLE_BEHAVIOURS = ("target", "proxy", "mixed", "gated", "pointer", "none")
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """A model *built* to have one behaviour, for the model-class classifier's controls.
+
+    It reads each latent off its pixels with the matched filter (â_i = sign(U_i·x_i)) and the command
+    off the command pixels, then outputs ``gain`` times: χ_T (target), the first proxy (proxy), their
+    mean (mixed), χ_T when â_cue = +1 else the proxy (gated), the commanded parity (pointer), or 0
+    (none). It has no hidden layers, so it satisfies the model protocol with empty activations.
+    """
+
+    world: HierarchyWorld
+    behaviour: str
+    gain: float = 8.0
+    family: ClassVar[str] = "oracle"
+
+    def __post_init__(self) -> None:
+        if self.behaviour not in ORACLE_BEHAVIOURS:
+            raise ConfigError("behaviour", ", ".join(ORACLE_BEHAVIOURS), self.behaviour)
+
+    def init(self, input_dim: int, seeds: list[int]) -> Params:
+        return [torch.zeros(len(seeds), 1)]
+
+    def layer_names(self) -> list[str]:
+        return []
+
+    def param_groups(self) -> list[str]:
+        return ["head"]
+
+    def flops_per_example(self, input_dim: int) -> int:
+        return 2 * input_dim
+
+    def forward(self, params: Params, x: torch.Tensor, keep: bool = False):
+        c = self.world.config
+        K, R = c.n_latents, c.pixels_per_latent
+        a = torch.sign((x[..., :K * R].reshape(*x.shape[:-1], K, R) * self.world.U).sum(-1))
+        t, p = chi(a, c.target), chi(a, c.proxies[0].latents) if c.proxies else 0 * a[..., 0]
+        if self.behaviour == "target":
+            f = t
+        elif self.behaviour == "proxy":
+            f = p
+        elif self.behaviour == "mixed":
+            f = (t + p) / 2
+        elif self.behaviour == "gated":
+            f = torch.where(a[..., c.cue] > 0, t, p)
+        elif self.behaviour == "pointer":
+            mask = x[..., K * R:]
+            f = torch.where(mask > 0.5, a, torch.ones_like(a)).prod(-1)
+        else:
+            f = torch.zeros_like(t)
+        f = f * self.gain
+        N = params[0].shape[0]
+        f = f.unsqueeze(0).expand(N, *f.shape) if f.dim() == 1 else f
+        return f, {}

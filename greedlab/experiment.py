@@ -19,10 +19,29 @@ from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
-from greedlab.train import TrainConfig, eval_steps, train
+from greedlab.train import TRAINABLE, Attribution, TrainConfig, eval_steps, train
 from greedlab.worlds import HierarchyConfig, HierarchyWorld
 
 DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the two never coincide
+STAGE_SEED_OFFSET = 1_000_003  # stage k of a curriculum draws its data order from data seed + k·this
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a curriculum: its world (inputs, label objective, data filter such as
+    ``overseen_only``), its training (optimizer, steps) and which parameter groups learn."""
+
+    world: HierarchyConfig
+    train: TrainConfig
+    trainable: str = "all"
+    """all, trunk (the world model) or head (the objective)."""
+    name: str = ""
+
+
+# world fields added after the first release: left out of a run's key while at their defaults, so
+# every run stored before they existed keeps its id
+_LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
+                       "heldout_commands": ()}
 
 
 @dataclass(frozen=True)
@@ -34,12 +53,43 @@ class RunSpec:
     train: TrainConfig = field(default_factory=TrainConfig)
     init_seeds: tuple[int, ...] = tuple(range(16))
     data_seeds: tuple[int, ...] = tuple(range(DATA_SEED_OFFSET, DATA_SEED_OFFSET + 16))
+    stages: tuple[Stage, ...] = ()
+    """A curriculum: trained in order, each continuing from the last. Empty: one stage of
+    (world, train). ``world`` is always the world the instruments measure in."""
+    attribute: bool = False
+    """Record the first-order loss decrease per parameter group (``loss_decrease`` metrics)."""
+
+    def __post_init__(self) -> None:
+        for k, st in enumerate(self.stages):
+            if not isinstance(st, Stage):
+                raise ConfigError(f"stages[{k}]", "a Stage", st)
+            if st.world.input_dim != self.world.input_dim:
+                raise ConfigError(f"stages[{k}].world", f"a world with input_dim {self.world.input_dim} "
+                                  "(the measured world's)", st.world.input_dim)
+            if st.trainable not in TRAINABLE:
+                raise ConfigError(f"stages[{k}].trainable", ", ".join(TRAINABLE), st.trainable)
 
     def config(self) -> dict:
         cfg = dataclasses.asdict(self)
         if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
             cfg["model"] = {"family": self.model.family, **cfg["model"]}
+        for key, default in (("stages", ()), ("attribute", False)):  # likewise for plain runs
+            if getattr(self, key) == default:
+                cfg.pop(key)
+        for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
+            for key, default in _LATER_WORLD_FIELDS.items():
+                if world.get(key) == default:
+                    world.pop(key)
         return cfg
+
+    @property
+    def plan(self) -> tuple[Stage, ...]:
+        """The stages actually trained."""
+        return self.stages or (Stage(self.world, self.train),)
+
+    @property
+    def total_steps(self) -> int:
+        return sum(st.train.steps for st in self.plan)
 
     @property
     def run_id(self) -> str:
@@ -137,25 +187,42 @@ def load(spec: RunSpec, store: Store) -> RunResult:
 def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | None = None) -> RunResult:
     """Train and measure ``spec`` unless the store already holds it finished; return its curves."""
     run_id = spec.run_id
+    total = spec.total_steps
     if store.run_status(run_id) == "done":
         if progress is not None:
-            progress(spec.train.steps, spec.train.steps)
+            progress(total, total)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
-    world = HierarchyWorld(spec.world)
-    data = world.train_set()
-    ev = EvalSet.build(world, device=device, train_set=data)
+    measured = HierarchyWorld(spec.world)
+    ev = EvalSet.build(measured, device=device, train_set=measured.train_set())
+    attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
+    params = None
+    offset = 0
+    for k, stage in enumerate(spec.plan):
+        world = measured if stage.world == spec.world else HierarchyWorld(stage.world)
+        data = world.train_set()
 
-    def on_eval(step, params):
-        records.append((step, evaluate(spec.model, params, ev)))
+        def on_eval(step, p, k=k, offset=offset):
+            if k > 0 and step == 0:
+                return  # the previous stage's last evaluation already measured these parameters
+            vals = evaluate(spec.model, p, ev)
+            if spec.stages:
+                vals["stage", ""] = torch.full((spec.n_models,), float(k))
+            window = attribution.take() if attribution is not None else None
+            for group, v in (window or {}).items():
+                vals["loss_decrease", group] = v
+            records.append((offset + step, vals))
 
-    def on_step(step):
-        if progress is not None and (step % 25 == 0 or step == spec.train.steps):
-            progress(step, spec.train.steps)
+        def on_step(step, offset=offset):
+            if progress is not None and (step % 25 == 0 or offset + step == total):
+                progress(offset + step, total)
 
-    train(world, spec.model, spec.train, list(spec.init_seeds), list(spec.data_seeds), on_eval=on_eval,
-          on_step=on_step, device=device, train_set=data)
+        seeds_k = [d + k * STAGE_SEED_OFFSET for d in spec.data_seeds]
+        params = train(world, spec.model, stage.train, list(spec.init_seeds), seeds_k, on_eval=on_eval,
+                       on_step=on_step, device=device, train_set=data, init_params=params,
+                       trainable=stage.trainable, attribution=attribution)
+        offset += stage.train.steps
     cols = _to_columns(records)
     store.finish_run(run_id, cols)
     return _from_columns(run_id, spec, cols)

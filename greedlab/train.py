@@ -107,6 +107,48 @@ class _Orders:
 
 EvalHook = Callable[[int, Params], None]
 
+TRAINABLE = ("all", "trunk", "head")
+
+
+class Attribution:
+    """First-order attribution of each step's loss decrease to parameter groups.
+
+    At every step the decrease of model n's loss is, to first order, ``−g·Δθ`` summed over its
+    parameters (g its gradient before the step, Δθ the step taken); split by the groups of
+    ``model.param_groups()`` ("trunk" = world model, "head" = objective). ``take()`` returns each
+    group's mean per-step decrease (N,) since the previous call, and starts a new window.
+    """
+
+    def __init__(self, groups: list[str]):
+        self.groups = groups
+        self.names = sorted(set(groups))
+        self.sums: dict[str, torch.Tensor] | None = None
+        self.count = 0
+
+    def add(self, per_chunk: list[dict[str, torch.Tensor]]) -> None:
+        step = {g: torch.cat([c[g] for c in per_chunk]) for g in self.names}
+        self.sums = step if self.sums is None else {g: self.sums[g] + step[g] for g in self.names}
+        self.count += 1
+
+    def take(self) -> dict[str, torch.Tensor] | None:
+        if self.sums is None:
+            return None
+        out = {g: v / self.count for g, v in self.sums.items()}
+        self.sums, self.count = None, 0
+        return out
+
+    def measure(self, params: Params, grads: list[torch.Tensor | None], before: list[torch.Tensor]) -> dict:
+        out = {}
+        for g in self.names:
+            tot = None
+            for p, gr, b, grp in zip(params, grads, before, self.groups):
+                if grp != g or gr is None:
+                    continue
+                d = -(gr * (p.detach() - b)).flatten(1).sum(1)
+                tot = d if tot is None else tot + d
+            out[g] = tot if tot is not None else torch.zeros(params[0].shape[0], device=params[0].device)
+        return out
+
 
 def default_chunk(device: str) -> int | None:
     """Models per batched matmul. On CPU, stacks of ~16 keep each layer's weights in cache:
@@ -117,14 +159,22 @@ def default_chunk(device: str) -> int | None:
 
 def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int], data_seeds: list[int],
           on_eval: EvalHook | None = None, on_step: Callable[[int], None] | None = None,
-          device: str = "cpu", train_set: Batch | None = None, chunk: int | None = -1) -> Params:
+          device: str = "cpu", train_set: Batch | None = None, chunk: int | None = -1,
+          init_params: Params | None = None, trainable: str = "all",
+          attribution: Attribution | None = None) -> Params:
     """Train len(init_seeds) models; returns their stacked final parameters.
 
     ``on_eval(step, params)`` runs (under no_grad) at every step of ``eval_steps`` with all models'
     parameters; ``on_step`` is called after every optimizer step (for progress bars). ``chunk``
     sets how many models share one batched matmul (default: ``default_chunk(device)``); chunks
     are independent stacks stepped in turn, so the result does not depend on it.
+
+    ``init_params`` continues from given parameters (a curriculum's later stage) instead of a fresh
+    init; ``trainable`` ("all", "trunk", "head") freezes the other parameter groups;
+    ``attribution`` records each step's first-order loss decrease per parameter group.
     """
+    if trainable not in TRAINABLE:
+        raise ConfigError("trainable", ", ".join(TRAINABLE), trainable)
     if len(init_seeds) != len(data_seeds) or not init_seeds:
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
@@ -134,10 +184,14 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     size = default_chunk(device) if chunk == -1 else chunk
     size = n if size is None else size
     stacks = []
+    groups = model.param_groups()
+    train_mask = [trainable == "all" or g == trainable for g in groups]
     for lo in range(0, n, size):
-        params = [p.to(dev).requires_grad_(True) for p in model.init(world.input_dim, init_seeds[lo:lo + size])]
+        start = (model.init(world.input_dim, init_seeds[lo:lo + size]) if init_params is None
+                 else [p[lo:lo + size].detach().clone() for p in init_params])
+        params = [p.to(dev).requires_grad_(t) for p, t in zip(start, train_mask)]
         orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
-        stacks.append((params, make_optimizer(config, params), orders))
+        stacks.append((params, make_optimizer(config, [p for p, t in zip(params, train_mask) if t]), orders))
 
     def all_params() -> Params:
         if len(stacks) == 1:
@@ -151,13 +205,21 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
                 on_eval(step, all_params())
         if step == config.steps:
             break
+        measured = []
         for params, opt, orders in stacks:
             idx = orders.next()
             logits, _ = model.forward(params, data.x[idx])
             loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if attribution is not None:
+                before = [p.detach().clone() for p in params]
+                grads = [p.grad for p in params]
             opt.step()
+            if attribution is not None:
+                measured.append(attribution.measure(params, grads, before))
+        if attribution is not None:
+            attribution.add(measured)
         if on_step is not None:
             on_step(step + 1)
     return [p.detach() for p in all_params()]

@@ -60,3 +60,31 @@ def test_chunking_the_ensemble_does_not_change_the_result():
     chunked = train(WORLD, MODEL, cfg, [0, 1, 2, 3, 4], [5, 6, 7, 8, 9], chunk=2)
     for a, b in zip(whole, chunked):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_frozen_groups_do_not_move_and_training_continues_from_given_params():
+    start = _train([0, 1], [5, 6])
+    cfg = TrainConfig(steps=10, batch_size=32)
+    head_only = train(WORLD, MODEL, cfg, [0, 1], [5, 6], init_params=start, trainable="head")
+    for p0, p1, g in zip(start, head_only, MODEL.param_groups()):
+        assert torch.equal(p0, p1) == (g == "trunk")
+
+
+def test_attribution_matches_the_actual_loss_decrease_to_first_order():
+    from greedlab.train import Attribution, logistic_loss
+
+    data = WORLD.train_set()[:64]
+    cfg = TrainConfig(optimizer="sgd", lr=1e-3, steps=1, batch_size=64)  # one full-batch step
+    start = MODEL.init(WORLD.input_dim, [0, 1])
+    attr = Attribution(MODEL.param_groups())
+    end = train(WORLD, MODEL, cfg, [0, 1], [5, 6], train_set=data, init_params=start, attribution=attr)
+    got = attr.take()
+
+    def loss(p):
+        return logistic_loss(MODEL.forward(p, data.x)[0], data.y).mean(1)
+
+    actual = loss(start) - loss(end)
+    total = got["trunk"] + got["head"]
+    torch.testing.assert_close(total, actual, rtol=2e-2, atol=1e-7)
+    assert bool((got["trunk"] > 0).all()) and bool((got["head"] > 0).all())  # SGD: lr·|g|² per group
+    assert attr.take() is None  # a window is read once

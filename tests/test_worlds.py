@@ -72,3 +72,61 @@ def test_bad_world_configs_name_the_field(kwargs, field):
 def test_negative_width_is_rejected():
     with pytest.raises(ConfigError, match="model.width"):
         MLPConfig(width=-3)
+
+
+# -- oversight cue, hidden latents, commands, label objectives ------------------------------------
+
+def test_overseen_only_training_keeps_deployment_uniform():
+    w = HierarchyWorld(HierarchyConfig(cue=6, overseen_only=True, n_train=1024))
+    assert bool((w.train_set().a[:, 6] == 1).all())
+    dep = w.sample("deploy", 0, 2048)
+    assert abs(float(dep.a[:, 6].mean())) < 0.01  # antithetic pairs: exactly balanced
+
+
+def test_hidden_latent_pixels_are_noise_only():
+    c = HierarchyConfig(hidden=(6,), noise=0.5)
+    b = HierarchyWorld(c).sample("deploy", 0, 4096)
+    R = c.pixels_per_latent
+    pix = b.x[:, 6 * R:7 * R]
+    assert abs(float((pix * b.a[:, 6:7]).mean())) < 0.03  # no signal of a_6
+    seen = b.x[:, 7 * R:8 * R]
+    assert float((seen * b.a[:, 7:8]).abs().mean()) > 0.3  # a visible latent's pixels do carry it
+
+
+def test_gated_and_proxy_objectives_label_as_documented():
+    w = HierarchyWorld(HierarchyConfig(cue=6, objective="gated"))
+    b = w.sample("deploy", 0, 512)
+    want = torch.where(b.a[:, 6] > 0, chi(b.a, (0, 1, 2, 3)), b.a[:, 4])
+    assert torch.equal(b.y, want)
+    b = HierarchyWorld(HierarchyConfig(objective="proxy")).sample("train", 0, 512)
+    assert torch.equal(b.y, b.a[:, 4])
+
+
+def test_command_channel_labels_and_held_out_commands():
+    c = HierarchyConfig(objective="command", commands=((0, 1), (2,)), heldout_commands=((3, 5),), n_train=256)
+    w = HierarchyWorld(c)
+    assert c.input_dim == 16 * 4 + 16
+    tr = w.train_set()
+    assert set(tr.cmd.tolist()) == {0, 1}  # held-out commands never appear in training
+    for k, S in enumerate(c.all_commands):
+        rows = tr if k < 2 else w.sample("deploy", 0, 64)
+        sel = rows.cmd == k
+        assert torch.equal(rows.y[sel], chi(rows.a[sel], S))
+        mask = rows.x[sel][:, 64:]
+        assert torch.equal(mask[0], torch.tensor([1.0 if i in S else 0.0 for i in range(16)]))
+    dep = w.sample("deploy", 0, 600)
+    assert set(dep.cmd.tolist()) == {0, 1, 2} and torch.equal(dep.cmd[0::2], dep.cmd[1::2])
+    # a world with a command channel but a fixed objective shows the null command (all zeros)
+    fixed = HierarchyWorld(HierarchyConfig(commands=((0, 1),)))
+    b = fixed.sample("train", 0, 64)
+    assert bool((b.x[:, 64:] == 0).all()) and bool((b.cmd == -1).all())
+
+
+def test_new_world_fields_are_checked():
+    for kw, field in [(dict(cue=2), "world.cue"), (dict(overseen_only=True), "world.overseen_only"),
+                      (dict(objective="gated"), "world.objective"), (dict(objective="nope"), "world.objective"),
+                      (dict(objective="command"), "world.commands"), (dict(commands=((0, 99),)), "world.commands"),
+                      (dict(commands=((0, 1),), heldout_commands=((1, 0),)), "world.heldout_commands"),
+                      (dict(hidden=(40,)), "world.hidden")]:
+        with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+            HierarchyConfig(**kw)

@@ -37,6 +37,10 @@ class EvalSet:
     chi_probe: torch.Tensor
     n_probe_test: int = 2048
     """Deployment samples the probes are scored on (a prefix of ``deploy``): ±1.1% accuracy SE."""
+    cue: int | None = None
+    """The world's oversight-cue latent: reliance is then also measured at o = +1 and o = −1."""
+    n_seen_commands: int = 0
+    """Commands with index < this were trained on; higher indices are held out."""
 
     @classmethod
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
@@ -47,7 +51,8 @@ class EvalSet:
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
-                   feature_matrix(pro.a, feats))
+                   feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
+                   n_seen_commands=getattr(world, "n_seen_commands", 0))
 
 
 def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
@@ -63,6 +68,20 @@ def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str],
     out["deploy_acc", ""] = (torch.sign(f_dep) == ev.deploy.y).float().mean(1)
     out["disagreement", ""] = disagreement(f_dep)
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
+    if ev.cue is not None:
+        # deployment latents are uniform, so each half (o = ±1) is uniform in every other latent and
+        # the coefficients stay exact within it
+        on = ev.deploy.a[:, ev.cue] > 0
+        for mask, tag in ((on, "overseen"), (~on, "unobserved")):
+            rel_c, _ = reliance(f_dep[:, mask], ev.chi_deploy[mask])
+            for j, name in enumerate(names):
+                out[f"reliance@{tag}", name] = rel_c[:, j]
+    cmd = ev.deploy.cmd
+    if cmd is not None and bool((cmd >= 0).any()):
+        ok = (torch.sign(f_dep) == ev.deploy.y).float()
+        for mask, tag in (((cmd >= 0) & (cmd < ev.n_seen_commands), "seen"), (cmd >= ev.n_seen_commands, "heldout")):
+            if bool(mask.any()):
+                out["command_acc", tag] = ok[:, mask].mean(1)
 
     f_tr, _ = model.forward(params, ev.train.x)
     sig = gradient_signal(f_tr, ev.train.y, ev.chi_train)
