@@ -41,6 +41,10 @@ class EvalSet:
     """The world's oversight-cue latent: reliance is then also measured at o = +1 and o = −1."""
     n_seen_commands: int = 0
     """Commands with index < this were trained on; higher indices are held out."""
+    commands: Batch | None = None
+    """Deployment samples with commands (training and held-out in turn), for command following."""
+    target_command: int = -1
+    """Index of the command naming the target's set, or −1 if no command does."""
 
     @classmethod
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
@@ -50,9 +54,12 @@ class EvalSet:
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
+        cw = world.command_world() if hasattr(world, "command_world") else None
+        cmds = cw.sample("deploy", 0, n_deploy).to(device) if cw is not None else None
+        target_cmd = cw.command_index(feats["target"]) if cw is not None else -1
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
                    feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
-                   n_seen_commands=getattr(world, "n_seen_commands", 0))
+                   n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd)
 
 
 def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
@@ -76,10 +83,12 @@ def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str],
             rel_c, _ = reliance(f_dep[:, mask], ev.chi_deploy[mask])
             for j, name in enumerate(names):
                 out[f"reliance@{tag}", name] = rel_c[:, j]
-    cmd = ev.deploy.cmd
-    if cmd is not None and bool((cmd >= 0).any()):
-        ok = (torch.sign(f_dep) == ev.deploy.y).float()
-        for mask, tag in (((cmd >= 0) & (cmd < ev.n_seen_commands), "seen"), (cmd >= ev.n_seen_commands, "heldout")):
+    if ev.commands is not None:
+        cmd = ev.commands.cmd
+        f_cmd, _ = model.forward(params, ev.commands.x)
+        ok = (torch.sign(f_cmd) == ev.commands.y).float()
+        for mask, tag in ((cmd < ev.n_seen_commands, "seen"), (cmd >= ev.n_seen_commands, "heldout"),
+                          (cmd == ev.target_command, "target")):
             if bool(mask.any()):
                 out["command_acc", tag] = ok[:, mask].mean(1)
 

@@ -16,6 +16,8 @@ from typing import Protocol
 import torch
 
 from greedlab.models.mlp import ACTIVATIONS, MLPConfig, Params, flops_per_example, init_mlp, mlp_forward
+from greedlab.models.moe import MoEConfig
+from greedlab.models.transformer import TransformerConfig
 
 
 class Model(Protocol):
@@ -32,4 +34,7 @@ class Model(Protocol):
     def flops_per_example(self, input_dim: int) -> int: ...
 
 
-__all__ = ["ACTIVATIONS", "MLPConfig", "Model", "Params", "flops_per_example", "init_mlp", "mlp_forward"]
+FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig)}
+
+__all__ = ["ACTIVATIONS", "FAMILIES", "MLPConfig", "MoEConfig", "Model", "Params", "TransformerConfig",
+           "flops_per_example", "init_mlp", "mlp_forward"]

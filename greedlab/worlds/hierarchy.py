@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -223,6 +223,23 @@ class HierarchyWorld:
     @property
     def n_seen_commands(self) -> int:
         return len(self.config.commands)
+
+    def command_world(self) -> "HierarchyWorld | None":
+        """This world with the ``command`` objective (same rendering and commands), whose deployment
+        samples measure command following whatever this world's own objective is; None without
+        training commands."""
+        if not self.config.commands:
+            return None
+        if self.config.objective == "command":
+            return self
+        return HierarchyWorld(replace(self.config, objective="command", overseen_only=False))
+
+    def command_index(self, S: tuple[int, ...]) -> int:
+        """Index of the command for set S in ``all_commands``, or −1."""
+        for k, C in enumerate(self.config.all_commands):
+            if set(C) == set(S):
+                return k
+        return -1
 
     @property
     def input_dim(self) -> int:

@@ -1,0 +1,55 @@
+"""Every model family honours the protocol: shapes, named activations, groups, and an ensemble that
+equals a loop over single models."""
+
+import pytest
+import torch
+
+from greedlab.errors import ConfigError
+from greedlab.instruments import EvalSet, evaluate
+from greedlab.models import FAMILIES, MLPConfig, MoEConfig, TransformerConfig
+from greedlab.train import TrainConfig, train
+from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy
+
+WORLD = HierarchyWorld(HierarchyConfig(n_latents=6, target=(0, 1), proxies=(Proxy((4,), 0.9),), cue=5,
+                                       commands=((0,), (1, 2)), n_train=256))
+SMALL = [MLPConfig(width=8), MoEConfig(width=8, experts=3), TransformerConfig(d_model=8, heads=2, layers=1, d_mlp=8)]
+
+
+@pytest.mark.parametrize("model", SMALL, ids=lambda m: m.family)
+def test_protocol(model):
+    D = WORLD.input_dim
+    params = model.init(D, [0, 1, 2])
+    assert len(params) == len(model.param_groups()) and {"trunk", "head"} == set(model.param_groups())
+    logits, acts = model.forward(params, torch.randn(5, D), keep=True)
+    assert logits.shape == (3, 5) and list(acts) == model.layer_names()
+    assert all(a.shape[:2] == (3, 5) for a in acts.values())
+    assert model.flops_per_example(D) > 0
+    assert FAMILIES[model.family] is type(model)
+
+
+@pytest.mark.parametrize("model", SMALL, ids=lambda m: m.family)
+def test_ensemble_equals_a_loop(model):
+    cfg = TrainConfig(steps=15, batch_size=16)
+    ens = train(WORLD, model, cfg, [0, 1], [7, 8])
+    for n, (s, d) in enumerate([(0, 7), (1, 8)]):
+        one = train(WORLD, model, cfg, [s], [d])
+        for pe, ps in zip(ens, one):
+            torch.testing.assert_close(pe[n], ps[0], rtol=1e-4, atol=1e-5)
+
+
+def test_transformer_learns_and_is_measured_per_layer():
+    model = TransformerConfig(d_model=16, heads=2, layers=2, d_mlp=32)
+    w = HierarchyWorld(HierarchyConfig(n_latents=6, target=(0,), proxies=(), n_train=1024))
+    params = train(w, model, TrainConfig(steps=150, lr=3e-3), [0, 1], [3, 4])
+    out = evaluate(model, params, EvalSet.build(w, n_deploy=512, n_probe=512, n_train=256))
+    assert bool((out["reliance", "target"] > 0.8).all())
+    assert bool((out["decodability:resid.1", "target"] > 0.9).all())
+
+
+def test_family_configs_are_checked():
+    with pytest.raises(ConfigError, match="model.heads"):
+        TransformerConfig(d_model=10, heads=4)
+    with pytest.raises(ConfigError, match="model.experts"):
+        MoEConfig(experts=0)
+    with pytest.raises(ConfigError, match="model.token_size"):
+        TransformerConfig(token_size=0)
