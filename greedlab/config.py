@@ -88,7 +88,8 @@ def load(path: Path | None, sets: list[str] | None) -> Overrides:
 
 
 def apply(overrides: Overrides, world: HierarchyConfig, model: MLPConfig, train: TrainConfig):
-    """The configs with overrides in place; dataclass validation names any bad value."""
+    """The configs with overrides in place; dataclass validation names any bad value. The [model]
+    section describes the MLP, so it leaves other families (a claim's transformer, say) alone."""
     return (dataclasses.replace(world, **overrides.get("world", {})),
-            dataclasses.replace(model, **overrides.get("model", {})),
+            dataclasses.replace(model, **overrides.get("model", {})) if isinstance(model, MLPConfig) else model,
             dataclasses.replace(train, **overrides.get("train", {})))

@@ -46,3 +46,49 @@ def test_h6_path_and_gain_decay_on_a_saturating_curve():
                  deploy_acc=[[0.5] * 6, [0.5, 0.5, 0.8, 0.95, 0.99, 1.0]])
     seeds, start, done = path(mixed, 0.9)               # the first seed never fits even the proxy
     assert seeds.tolist() == [1] and gain_decay(mixed, seeds, start, done)[0] < 1
+
+
+def _run2(steps, curves):
+    return RunResult("synthetic", RunSpec(), np.asarray(steps), {k: np.asarray(v, float) for k, v in curves.items()})
+
+
+def test_commands_hold_the_target_and_hold_out_eight_unseen_sets():
+    from greedlab.claims import setups
+
+    train, held = setups.commands()
+    assert setups.TARGET in train and len(held) == setups.N_HELDOUT
+    assert not set(train) & set(held) and len(train) + len(held) == 8 + 28
+
+
+def test_attribution_windows_and_head_share_fall():
+    from greedlab.claims import setups
+    from greedlab.claims.g6_capability_over_objective import head_shares
+    from greedlab.claims.h2_diminishing_returns import _decay
+
+    steps = [0, 10, 20, 40, 80]
+    # per-step rates over each window (steps[k-1], steps[k]]: the head dominates until the proxy fits
+    # at step 20, the trunk after
+    r = _run2(steps, {("loss_decrease", "head"): [[np.nan, 3, 3, 0.5, 0.1]],
+                      ("loss_decrease", "trunk"): [[np.nan, 1, 1, 1, 1]],
+                      ("reliance", "proxy0"): [[0, 0.2, 0.6, 0.7, 0.3]]})
+    tot = setups.windows(r, np.array([0]), np.array([20]))
+    assert tot["head"][0] == 60 and tot["trunk"][0] == 20
+    before, after = head_shares(r)
+    assert before[0] == 0.75 and after[0] < 0.4
+    # head returns fall 10×, trunk returns stay: decay difference −1
+    x = np.array([[1.0, 0.1, 1.0, 1.0]] * 3)
+    assert np.isclose(_decay(x), -1.0)
+    assert np.isnan(_decay(np.array([[1.0, -0.1, 1.0, 1.0]])))
+
+
+def test_gating_of_runs_and_gps_accuracy_at_the_end_of_the_command_stage():
+    from greedlab.claims.g5_gps_pointed_at_heuristics import gps_accuracy
+    from greedlab.claims.g10_oversight_gating import gating
+
+    r = _run2([0, 10, 20, 30], {("reliance@overseen", "target"): [[0, 0, 0, 0.9], [0, 0, 0, 0.9], [0, 0, 0, 0.1]],
+                                ("reliance@unobserved", "target"): [[0, 0, 0, 0.9], [0, 0, 0, 0.0], [0, 0, 0, 0]],
+                                ("stage", ""): [[0, 1, 1, 2]] * 3,
+                                ("command_acc", "heldout"): [[0.5, 0.7, 0.95, 0.6]] * 3})
+    g = gating(r)
+    assert np.isclose(g[0], 0) and np.isclose(g[1], 1) and np.isnan(g[2])
+    assert np.allclose(gps_accuracy(r), 0.95)

@@ -28,10 +28,13 @@ class Scale:
     name: str
     seeds: int
     steps: int
+    max_evals: int | None = None
+    """Cap on evaluations per stage (evaluation, not training, dominates tiny runs)."""
 
 
 SCALES = {
-    "smoke": Scale("smoke", seeds=4, steps=60),    # seconds: checks the pipeline runs; its verdicts mean nothing
+    # seconds: checks the pipeline runs; its verdicts mean nothing
+    "smoke": Scale("smoke", seeds=4, steps=60, max_evals=6),
     "quick": Scale("quick", seeds=16, steps=1500),  # minutes on a 2-core laptop
     "full": Scale("full", seeds=64, steps=4000),
 }

@@ -8,8 +8,8 @@ from typing import Callable
 
 from greedlab.claims.common import Scale
 from greedlab.config import Overrides, apply
-from greedlab.experiment import RunResult, RunSpec, seeds
-from greedlab.models import MLPConfig
+from greedlab.experiment import RunResult, RunSpec, Stage, seeds
+from greedlab.models import MLPConfig, Model
 from greedlab.train import TrainConfig
 from greedlab.worlds import HierarchyConfig
 
@@ -23,12 +23,31 @@ class Context:
     overrides: Overrides = field(default_factory=dict)
     """User overrides of world rendering, model and optimizer (see greedlab.config)."""
 
-    def spec(self, world: HierarchyConfig, model: MLPConfig | None = None, steps: int | None = None,
+    def spec(self, world: HierarchyConfig, model: Model | None = None, steps: int | None = None,
              n_seeds: int | None = None, vary: str = "both", **train_overrides) -> RunSpec:
         """A run at this context's scale (seeds, steps), the default model and Adam, then user overrides."""
         train = replace(TrainConfig(), steps=steps or self.scale.steps, **train_overrides)
+        train = self._cap(train)
         world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
         return RunSpec(world=world, model=model, train=train, **seeds(n_seeds or self.scale.seeds, vary=vary))
+
+    def stage(self, world: HierarchyConfig, steps: int, trainable: str = "all", name: str = "",
+              **train_overrides) -> Stage:
+        """One curriculum stage with Adam and the user's overrides."""
+        train = self._cap(replace(TrainConfig(), steps=steps, **train_overrides))
+        world, _, train = apply(self.overrides, world, MLPConfig(), train)
+        return Stage(world, train, trainable, name)
+
+    def curriculum(self, stages: list[Stage], model: Model | None = None, n_seeds: int | None = None,
+                   attribute: bool = False) -> RunSpec:
+        """A run through ``stages``, measured in the last stage's world."""
+        _, model, _ = apply(self.overrides, stages[-1].world, model or MLPConfig(), TrainConfig())
+        return RunSpec(world=stages[-1].world, model=model, train=stages[-1].train, stages=tuple(stages),
+                       attribute=attribute, **seeds(n_seeds or self.scale.seeds))
+
+    def _cap(self, train: TrainConfig) -> TrainConfig:
+        cap = self.scale.max_evals
+        return train if cap is None or train.n_evals <= cap else replace(train, n_evals=cap)
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order."""

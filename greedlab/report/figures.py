@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -18,8 +19,10 @@ COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 
 def _band(ax, steps, curves, color, label):
-    med = np.nanmedian(curves, axis=0)
-    lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
+    with warnings.catch_warnings():  # a step no seed measured (e.g. a rate before its first window) stays a gap
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(curves, axis=0)
+        lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
     ax.plot(steps, med, color=color, label=label, lw=2)
     ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
 
@@ -153,3 +156,46 @@ def heatmaps_figure(path: Path, title: str, grids: dict[str, tuple[list, list, n
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return str(path)
+
+
+def strips_figure(path: Path, title: str, panels: dict[str, dict[str, np.ndarray]], ylabel: str,
+                  threshold: float | None = None) -> str:
+    """One panel per outer key; in each, every seed's value per condition (NaN seeds drawn as × at 0)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.9), squeeze=False, sharey=True)
+    rng = np.random.default_rng(0)
+    for ax, (name, conds) in zip(axes[0], panels.items()):
+        for p, (cond, v) in enumerate(conds.items()):
+            v = np.asarray(v, float)
+            ok = np.isfinite(v)
+            ax.scatter(p + rng.uniform(-0.12, 0.12, ok.sum()), v[ok], s=14, alpha=0.6, color=COLORS[p % 7])
+            if (~ok).any():
+                ax.scatter(p + rng.uniform(-0.12, 0.12, (~ok).sum()), np.zeros((~ok).sum()), marker="x",
+                           color="gray", s=14, label="undefined" if p == 0 else None)
+            if ok.any():
+                ax.plot([p - 0.3, p + 0.3], [np.median(v[ok])] * 2, color="k", lw=2)
+        if threshold is not None:
+            ax.axhline(threshold, color="k", ls=":", lw=1)
+        ax.set_xticks(range(len(conds)), list(conds), rotation=20, ha="right", fontsize=8)
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def class_shares_figure(path: Path, title: str, shares: dict[str, dict[str, float]]) -> str:
+    """Stacked bars: the fraction of seeds in each model class, per condition."""
+    from greedlab.instruments.model_class import CLASSES
+
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(shares) + 2.5), 4))
+    bottom = np.zeros(len(shares))
+    for k, cls in enumerate(CLASSES):
+        vals = np.array([s.get(cls, 0.0) for s in shares.values()])
+        ax.bar(range(len(shares)), vals, bottom=bottom, color=COLORS[k % len(COLORS)], label=cls)
+        bottom += vals
+    ax.set_xticks(range(len(shares)), list(shares), rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("fraction of seeds")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title)
+    return _save(fig, path)

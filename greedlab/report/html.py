@@ -17,7 +17,8 @@ from greedlab import __version__
 from greedlab.claims.common import ClaimResult
 
 COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700", "not run": "#6e7781",
-          "control ok": "#1a7f37", "control FAILED": "#cf222e", "measurement": "#57606a"}
+          "control ok": "#1a7f37", "control FAILED": "#cf222e", "measurement": "#57606a", "GPS learned": "#1a7f37",
+          "GPS NOT learned": "#cf222e"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;
@@ -94,12 +95,25 @@ def build(out_dir: Path, claims: list[tuple[object, ClaimResult | None]], comman
                      f"</td><td>{_e(head.condition)}: {_e(head.statistic)}</td><td class=num>{_value(head)}</td>"
                      f"<td>{_controls(res)}</td></tr>")
     parts.append("</table>")
+    parts.append(_classes())
     for mod, res in claims:
         parts.append(_section(out_dir, mod, res, command))
     parts.append("</body></html>")
     path = out_dir / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
+
+
+def _classes() -> str:
+    """The model-class rules and their thresholds, as the classifier applies them."""
+    from greedlab.instruments import model_class
+
+    th = "".join(f"<tr><td><code>{_e(k)}</code></td><td class=num>{v}</td></tr>"
+                 for k, v in model_class.ClassThresholds().as_dict().items())
+    return ("<h2>Model classes</h2><p>Claim G10 sorts trained models into the essays' classes by their "
+            "measured behaviour. The rules, tried in order:</p>"
+            f"<pre>{_e(inspect.getdoc(model_class).split(chr(10) + chr(10), 1)[1])}</pre>"
+            f"<table style='width:auto'><tr><th>threshold</th><th>value</th></tr>{th}</table>")
 
 
 def _section(out_dir: Path, mod, res: ClaimResult | None, command: str) -> str:
