@@ -47,6 +47,12 @@ def test_report_rebuilds_from_the_store_with_every_claim(rebuilt):
     for src in re.findall(r'<img src="([^"]+)"', page):
         assert (rebuilt / src).is_file() and not src.startswith(("http", "/"))
     assert "http://" not in page and "https://" not in page  # opens offline
+    # the model-class thresholds are shown with the values the classifier uses
+    from greedlab.instruments.model_class import ClassThresholds
+
+    assert "<h2>Model classes</h2>" in page
+    for k, v in ClassThresholds().as_dict().items():
+        assert f"<code>{k}</code></td><td class=num>{v}</td>" in page
 
 
 def test_report_for_claims_not_yet_run_says_so(smoke_store, tmp_path):

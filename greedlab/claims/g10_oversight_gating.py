@@ -33,7 +33,7 @@ from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResul
                                     verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments.model_class import ClassThresholds, class_shares, classify, gating_index
+from greedlab.instruments.model_class import ClassThresholds, class_shares, gating_index
 from greedlab.report.figures import class_shares_figure, strips_figure
 from greedlab.worlds import HierarchyConfig, Proxy
 
@@ -88,8 +88,7 @@ def run(ctx: Context) -> ClaimResult:
         g = {cond: gating(run_) for cond, run_ in r.items()}
         panels[arch] = g
         for cond, run_ in r.items():
-            finals = {k: v[:, -1] for k, v in run_.values.items()}
-            shares[f"{arch}: {cond}"] = class_shares(classify(finals, THRESHOLDS))
+            shares[f"{arch}: {cond}"] = class_shares(setups.final_classes(run_))
         pos = _ci(g["control trained to gate"])
         neg = _ci(g["control no cue"])
         controls_ok = pos[1] > GATE and neg[2] < GATE

@@ -22,7 +22,8 @@ from greedlab.claims import setups
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.report.figures import reliance_figure
+from greedlab.instruments.model_class import class_shares
+from greedlab.report.figures import class_shares_figure, reliance_figure
 
 ID = "G5"
 SUMMARY = "A general capability learned late gets pointed at the existing heuristics, not at the base objective."
@@ -87,7 +88,9 @@ def run(ctx: Context) -> ClaimResult:
         verdict = REFUTED
     else:
         verdict = INCONCLUSIVE
-    figs = [reliance_figure(ctx.figures_dir / f"G5_{a}.png", f"G5 ({a}): heuristics → commands → base objective",
+    shares = {name: class_shares(setups.final_classes(r)) for name, r in runs.items()}
+    figs = [class_shares_figure(ctx.figures_dir / "G5_classes.png", "G5: model classes at the end", shares)]
+    figs += [reliance_figure(ctx.figures_dir / f"G5_{a}.png", f"G5 ({a}): heuristics → commands → base objective",
                             {c: runs[f"{a}: {c}"] for c in CONDITIONS},
                             [("reliance", "proxy0", "proxy reliance"), ("reliance", "target", "target reliance"),
                              ("command_acc", "heldout", "held-out command accuracy")]) for a in ARCHS]

@@ -25,7 +25,8 @@ from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResul
 from greedlab.claims.context import Context
 from greedlab.experiment import RunSpec
 from greedlab.instruments import onset
-from greedlab.report.figures import reliance_figure
+from greedlab.instruments.model_class import class_shares
+from greedlab.report.figures import class_shares_figure, reliance_figure
 
 ID = "H7"
 SUMMARY = "Corrigible (pointer) alignment is reached sooner than internal alignment."
@@ -75,7 +76,9 @@ def run(ctx: Context) -> ClaimResult:
         rows.append(Row(f"{a}: pointer", "final held-out command accuracy", *c, "measurement", [pointer.run_id]))
     verdict = (SUPPORTED if all(p == SUPPORTED for p in parts) else
                REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE)
-    figs = [reliance_figure(ctx.figures_dir / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
+    shares = {name: class_shares(setups.final_classes(r)) for name, r in runs.items()}
+    figs = [class_shares_figure(ctx.figures_dir / "H7_classes.png", "H7: model classes at the end", shares)]
+    figs += [reliance_figure(ctx.figures_dir / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
                             {"internal": runs[f"{a}: internal"], "pointer": runs[f"{a}: pointer"]},
                             [("deploy_acc", "", "deployment accuracy (own objective)"),
                              ("command_acc", "target", "accuracy when commanded the target"),

@@ -77,3 +77,10 @@ def windows(r, lo, hi):
         inside = (steps[None, :] > np.asarray(lo)[:, None]) & (steps[None, :] <= np.asarray(hi)[:, None])
         totals[g] = (rate * widths[None, :] * inside).sum(axis=1)
     return totals
+
+
+def final_classes(r) -> "np.ndarray":
+    """Each seed's model class at the end of a run (``instruments.model_class`` rules and thresholds)."""
+    from greedlab.instruments.model_class import classify
+
+    return classify({k: v[:, -1] for k, v in r.values.items()})

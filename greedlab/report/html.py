@@ -110,7 +110,7 @@ def _classes() -> str:
 
     th = "".join(f"<tr><td><code>{_e(k)}</code></td><td class=num>{v}</td></tr>"
                  for k, v in model_class.ClassThresholds().as_dict().items())
-    return ("<h2>Model classes</h2><p>Claim G10 sorts trained models into the essays' classes by their "
+    return ("<h2>Model classes</h2><p>Claims G5, G10 and H7 sort trained models into the essays' classes by their "
             "measured behaviour. The rules, tried in order:</p>"
             f"<pre>{_e(inspect.getdoc(model_class).split(chr(10) + chr(10), 1)[1])}</pre>"
             f"<table style='width:auto'><tr><th>threshold</th><th>value</th></tr>{th}</table>")
