@@ -69,5 +69,5 @@ def run(ctx: Context) -> ClaimResult:
                REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE)
     steps = next(iter(runs.values())).steps
     fig = curves_figure(ctx.figures_dir / "G6_attribution.png", "G6/H2: loss decrease per step, by parameter group",
-                        steps, curves, "first-order loss decrease per step")
+                        steps, curves, "first-order loss decrease per step", logy=True)
     return ClaimResult(ID, SUMMARY, verdict, rows, [fig])

@@ -66,5 +66,5 @@ def run(ctx: Context) -> ClaimResult:
                REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE)
     steps = next(iter(runs.values())).steps
     fig = curves_figure(ctx.figures_dir / "H2_returns.png", "H2: returns per step, by parameter group", steps,
-                        curves, "first-order loss decrease per step")
+                        curves, "first-order loss decrease per step", logy=True)
     return ClaimResult(ID, SUMMARY, verdict, rows, [fig])

@@ -56,7 +56,7 @@ def reliance_figure(path: Path, title: str, runs: dict[str, RunResult], curves: 
 
 
 def curves_figure(path: Path, title: str, steps: np.ndarray, curves: dict[str, np.ndarray], ylabel: str,
-                  threshold: float | None = None) -> str:
+                  threshold: float | None = None, logy: bool = False) -> str:
     """One panel: several (N, T) curves over training steps, median and IQR band each."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, (label, c) in enumerate(curves.items()):
@@ -64,6 +64,8 @@ def curves_figure(path: Path, title: str, steps: np.ndarray, curves: dict[str, n
     if threshold is not None:
         ax.axhline(threshold, color="k", ls=":", lw=1)
     ax.set_xscale("symlog", linthresh=10)
+    if logy:  # rates spanning decades, possibly ≤ 0 somewhere: symmetric log
+        ax.set_yscale("symlog", linthresh=1e-5)
     ax.set_xlabel("training step")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
