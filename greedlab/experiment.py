@@ -42,6 +42,7 @@ class Stage:
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
                        "heldout_commands": ()}
+_LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0}  # likewise for training
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class RunSpec:
             for key, default in _LATER_WORLD_FIELDS.items():
                 if world.get(key) == default:
                     world.pop(key)
+        for train in [cfg["train"]] + [st["train"] for st in cfg.get("stages", ())]:
+            for key, default in _LATER_TRAIN_FIELDS.items():
+                if train.get(key) == default:
+                    train.pop(key)
         return cfg
 
     @property
