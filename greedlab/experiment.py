@@ -203,6 +203,7 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None
+    start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
     for k, stage in enumerate(spec.plan):
         world = measured if stage.world == spec.world else HierarchyWorld(stage.world)
@@ -212,6 +213,10 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             if k > 0 and step == 0:
                 return  # the previous stage's last evaluation already measured these parameters
             vals = evaluate(spec.model, p, ev)
+            if not start:
+                start.extend(t.clone() for t in p)
+            # Euclidean distance travelled in parameter space (cone descent's claim is about it)
+            vals["distance_from_init", ""] = sum(((t - t0) ** 2).flatten(1).sum(1) for t, t0 in zip(p, start)).sqrt()
             if spec.stages:
                 vals["stage", ""] = torch.full((spec.n_models,), float(k))
             window = attribution.take() if attribution is not None else None
