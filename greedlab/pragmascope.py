@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -119,9 +120,15 @@ class Abstractions:
     std: np.ndarray
     whiten: list[np.ndarray]
     loadings: np.ndarray
+    encode: Callable[[np.ndarray], np.ndarray] | None = None
+    """The nonlinear method's per-view encoders (raw rows → concatenated embeddings)."""
+    data_views: list[np.ndarray] | None = None
+    """The data's views when ``views`` are the encoders' embedding blocks."""
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """The reported features of new rows with the same columns."""
+        if self.encode is not None:
+            x = self.encode(x)
         return _whitened(x, self) @ self.loadings
 
 
@@ -180,19 +187,29 @@ def mediation_given(data: str | Path | np.ndarray, views: str | list | None, lat
     return _mediation(z, [g for g in groups], np.asarray(latents, float), np.random.default_rng(SPLIT_SEED + 1))
 
 
-def find(data: str | Path | np.ndarray, views: str | list | None = None) -> Abstractions:
-    """The natural abstractions of ``data`` (rows are samples). ``views``: a spec string (see
-    ``parse_views``), a list of column-index lists, or None (every column its own view)."""
-    x, _ = load(data)
+def _groups(x: np.ndarray, views: str | list | None) -> list[np.ndarray]:
     groups = (parse_views(views, x.shape[1]) if views is None or isinstance(views, str)
               else [np.asarray(v) for v in views])
     if len(groups) < 2:
         raise ConfigError("--views", "at least two views", len(groups))
     if len(x) < 20:
         raise ConfigError("data", "at least 20 rows", len(x))
-    rng = np.random.default_rng(SPLIT_SEED)
-    order = rng.permutation(len(x))
-    fit_rows, hold_rows = order[:len(x) // 2], order[len(x) // 2:]
+    return groups
+
+
+def _split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, held-out rows): fixed, so the nonlinear method's encoders never see the rows the
+    linear stage scores on."""
+    order = np.random.default_rng(SPLIT_SEED).permutation(n)
+    return order[:n // 2], order[n // 2:]
+
+
+def find(data: str | Path | np.ndarray, views: str | list | None = None) -> Abstractions:
+    """The natural abstractions of ``data`` (rows are samples). ``views``: a spec string (see
+    ``parse_views``), a list of column-index lists, or None (every column its own view)."""
+    x, _ = load(data)
+    groups = _groups(x, views)
+    fit_rows, hold_rows = _split(len(x))
     mean, std = x[fit_rows].mean(0), x[fit_rows].std(0)
     std = np.where(std > 0, std, 1.0)
     z = (x[fit_rows] - mean) / std
@@ -221,6 +238,59 @@ def find(data: str | Path | np.ndarray, views: str | list | None = None) -> Abst
     return out
 
 
+def find_nonlinear(data: str | Path | np.ndarray, views: str | list | None = None, dim: int = 8, width: int = 64,
+                   steps: int = 600, temperature: float = 0.2, seed: int = 0) -> Abstractions:
+    """The nonlinear method: one small MLP encoder per view, trained on the fit half so that each
+    view's embedding picks its own row out of a batch given the *other* views' mean embedding
+    (InfoNCE against the leave-one-view-out consensus: redundancy as a training signal). The
+    linear method then runs on the embeddings, one view per encoder, and scores them on the
+    held-out half the encoders never saw, so its scores and thresholds mean the same thing."""
+    import torch
+    import torch.nn.functional as F
+
+    x, _ = load(data)
+    groups = _groups(x, views)
+    fit_rows, _ = _split(len(x))
+    mean, std = x[fit_rows].mean(0), np.where(x[fit_rows].std(0) > 0, x[fit_rows].std(0), 1.0)
+    gen = torch.Generator().manual_seed(seed)
+
+    def layer(i, o):
+        return [torch.randn(i, o, generator=gen) / np.sqrt(i), torch.zeros(o)]
+
+    encs = [layer(len(g), width) + layer(width, dim) for g in groups]
+    for p in (p for e in encs for p in e):
+        p.requires_grad_(True)
+
+    def embed(z: torch.Tensor) -> list[torch.Tensor]:
+        return [torch.relu(z[:, g] @ w1 + b1) @ w2 + b2 for g, (w1, b1, w2, b2) in zip(groups, encs)]
+
+    zt = torch.as_tensor((x - mean) / std, dtype=torch.float32)
+    fit = torch.as_tensor(fit_rows)
+    opt = torch.optim.Adam([p for e in encs for p in e], lr=3e-3)
+    batch = min(256, len(fit))
+    for _ in range(steps):
+        idx = fit[torch.randperm(len(fit), generator=gen)[:batch]]
+        hs = torch.stack([F.normalize(h, dim=1) for h in embed(zt[idx])])  # (V, B, dim)
+        others = F.normalize(hs.sum(0, keepdim=True) - hs, dim=2)  # each view's leave-one-out consensus
+        logits = hs @ others.transpose(1, 2) / temperature  # (V, B, B)
+        target = torch.arange(batch).expand(len(groups), -1)
+        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def encode(raw: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            z = torch.as_tensor((raw - mean) / std, dtype=torch.float32)
+            return torch.cat(embed(z), dim=1).double().numpy()
+
+    emb = encode(x)
+    res = find(emb, [list(range(v * dim, (v + 1) * dim)) for v in range(len(groups))])
+    res.encode = encode
+    res.data_views = groups
+    return res
+
+
 def write(result: Abstractions, out: Path, names: list[str]) -> list[Path]:
     """features.csv, scores.json and pragmascope.png under ``out``."""
     import json
@@ -232,10 +302,11 @@ def write(result: Abstractions, out: Path, names: list[str]) -> list[Path]:
     np.savetxt(out / "features.csv", result.features, delimiter=",", comments="",
                header=",".join(f"feature_{i}" for i in range(k)))
     scores = {
-        "method": "linear (multi-view CCA, MAXVAR)",
+        "method": ("nonlinear (contrastive per-view encoders, then multi-view CCA)" if result.encode is not None
+                   else "linear (multi-view CCA, MAXVAR)"),
         "redundancy_threshold": REDUNDANCY_MIN,
         "agreement_threshold": SHARED_MIN,
-        "views": [[names[c] for c in v] for v in result.views],
+        "views": [[names[c] for c in v] for v in (result.data_views or result.views)],
         "features": [{"name": f"feature_{i}", "rank": i, "redundancy": float(result.redundancy[i]),
                       "agreement": float(result.agreement[i])} for i in range(k)],
         "mediation_after_k_features": [float(v) for v in result.mediation],

@@ -86,6 +86,8 @@ def test_cli_writes_features_scores_and_figure(tmp_path):
     assert (out / "pragmascope.png").stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["pragmascope", str(path), "--views", "0-3,2-5", "--out", str(out)])
     assert bad.exit_code == 2 and "--views" in bad.output and len(bad.output.strip().splitlines()) == 1
+    bad = CliRunner().invoke(app, ["pragmascope", str(path), "--method", "deep", "--out", str(out)])
+    assert bad.exit_code == 2 and "--method" in bad.output
 
 
 def test_parquet_input_keeps_numeric_columns(tmp_path):
@@ -98,3 +100,27 @@ def test_parquet_input_keeps_numeric_columns(tmp_path):
     assert x.shape == (50, 3) and names == ["a", "b", "c"] and x[7].tolist() == [7.0, 14.0, -7.0]
     with pytest.raises(ConfigError):
         ps.load(tmp_path / "d.txt")
+
+
+def _sign_nuisance(n=4000, k=2, V=4, seed=0):
+    """Shared bits a that no view shows linearly: view v holds a·s_v and s_v (s_v its own random
+    signs) plus two noise columns, so every cross-view covariance is 0 but a = (a·s_v)·s_v in each."""
+    rng = np.random.default_rng(seed)
+    a = rng.choice([-1.0, 1.0], size=(n, k))
+    cols = []
+    for _ in range(V):
+        s = rng.choice([-1.0, 1.0], size=(n, k))
+        cols += [a * s, s, rng.normal(size=(n, 2))]
+    x = np.column_stack(cols) + 0.1 * rng.normal(size=(n, V * (2 * k + 2)))
+    return x, a, [list(range(v * (2 * k + 2), (v + 1) * (2 * k + 2))) for v in range(V)]
+
+
+def test_nonlinear_method_finds_what_no_linear_view_shows_and_nothing_in_noise():
+    x, a, views = _sign_nuisance()
+    assert ps.find(x, views).features.shape[1] == 0  # invisible to the linear method
+    res = ps.find_nonlinear(x, views)
+    assert 1 <= res.features.shape[1] <= 3 and np.all(_r2_each(res.features, a) >= 0.9)
+    assert res.mediation[-1] < 0.3 * res.mediation[0]
+    np.testing.assert_allclose(res.transform(x), res.features, atol=1e-6)
+    noise = ps.find_nonlinear(np.random.default_rng(4).normal(size=(4000, 24)), views)
+    assert noise.features.shape[1] == 0
