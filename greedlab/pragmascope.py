@@ -244,7 +244,12 @@ def find_nonlinear(data: str | Path | np.ndarray, views: str | list | None = Non
     view's embedding picks its own row out of a batch given the *other* views' mean embedding
     (InfoNCE against the leave-one-view-out consensus: redundancy as a training signal). The
     linear method then runs on the embeddings, one view per encoder, and scores them on the
-    held-out half the encoders never saw, so its scores and thresholds mean the same thing."""
+    held-out half the encoders never saw, so its scores and thresholds mean the same thing.
+
+    ``dim`` caps how many abstractions it can report: measured on the default hierarchy world
+    (16 latents, 4 views), dim = 8 reported 8 features, dim = 32 reported 29 (functions of the
+    latents among them) with every latent at linear R² ≥ 0.68, where the linear method reaches
+    ≥ 0.79 with exactly 16. Use it where the views share structure no linear map shows."""
     import torch
     import torch.nn.functional as F
 
