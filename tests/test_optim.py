@@ -148,3 +148,15 @@ def test_regularizers_off_leave_training_bitwise_unchanged_and_on_shrink_what_th
     l1, _ = _final(l1=3e-3)
     weights = lambda ps: sum(p.abs().sum() for p in ps[0::2])  # noqa: E731  (MLP: W0, b0, W1, b1, …)
     assert weights(l1) < 0.8 * weights(base)
+
+
+def test_cone_and_regularizers_are_reachable_from_set_flags():
+    from greedlab import config
+
+    ov = config.load(None, ["train.optimizer=cone", "train.cone_alpha=30", "train.l1=1e-5",
+                            "train.spectral_decoupling=0.1"])
+    _, _, tr = config.apply(ov, HierarchyConfig(), MODEL, TrainConfig())
+    assert (tr.optimizer, tr.cone_alpha, tr.l1, tr.spectral_decoupling) == ("cone", 30.0, 1e-5, 0.1)
+    with pytest.raises(ConfigError) as e:
+        config.apply(config.load(None, ["train.cone_alpha=95"]), HierarchyConfig(), MODEL, TrainConfig())
+    assert e.value.field == "train.cone_alpha"

@@ -4,7 +4,7 @@ gradient, minimizing the scalar product with x − x0; see greedlab.optim.ConeDe
 
 Operationalization: on G1's world (target χ_{0123}, proxy a_4 at ρ = 0.9), the default MLP trained
 for the scale's steps by SGD (lr 0.3: measured at the quick scale, it fits the training set, train
-accuracy 1.00 on 4 of 4 seeds), Adam (its default lr 1e-3) and cone descent at α ∈ {0°, 30°, 60°,
+accuracy 1.00 on 16 of 16 seeds, where lr 0.1 left train loss 0.012 and target reliance 0.86 on 4 seeds), Adam (its default lr 1e-3) and cone descent at α ∈ {0°, 30°, 60°,
 80°} with SGD's lr, every condition on the same seeds (same inits, same data orders). Per seed, at
 the end: Euclidean distance from the initialization in parameter space, train loss, train accuracy,
 proxy and target reliance; each with a bootstrap 95% CI across seeds.
