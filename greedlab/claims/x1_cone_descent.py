@@ -9,7 +9,8 @@ accuracy 1.00 on 16 of 16 seeds, where lr 0.1 left train loss 0.012 and target r
 the end: Euclidean distance from the initialization in parameter space, train loss, train accuracy,
 proxy and target reliance; each with a bootstrap 95% CI across seeds.
 
-Verdict rule (fixed in code before the runs): with paired per-seed differences cone(60°) − SGD,
+Verdict rule (the issue's, fixed in code before the quick-scale runs; only a 4-seed pilot to pick
+SGD's lr came first): with paired per-seed differences cone(60°) − SGD,
 supported if the distance difference's CI lies below 0 AND the proxy-reliance difference's CI lies
 below 0 AND cone(60°) reaches train accuracy ≥ 0.99 (its mean's CI lower bound); refuted if either
 difference's CI lies above 0; inconclusive otherwise.
