@@ -243,6 +243,28 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
             print_bench(result, console)
 
 
+@app.command()
+def pragmascope(data: Path = typer.Argument(..., help="CSV or Parquet file: rows are samples, numeric columns variables."),
+                views: Optional[str] = typer.Option(None, "--views", help="Column groups: '0-3,4-7', "
+                                                    "'0-1+8-9,2-3+10-11' or 'auto:V'. Default: every column a view."),
+                out: Path = typer.Option(..., "--out", help="Folder for features.csv, scores.json, pragmascope.png."),
+                method: str = typer.Option("linear", "--method", help="linear (multi-view CCA) or nonlinear "
+                                           "(contrastive per-view encoders).")) -> None:
+    """Find the natural abstractions in a dataset (see greedlab.pragmascope)."""
+    with _clean_errors():
+        from greedlab import pragmascope as ps
+
+        if method not in ("linear", "nonlinear"):
+            raise ConfigError("--method", "linear, nonlinear", method)
+        x, names = ps.load(data)
+        groups = ps.parse_views(views, x.shape[1])
+        result = ps.find(x, groups) if method == "linear" else ps.find_nonlinear(x, groups)
+        for p in ps.write(result, out, names):
+            console.print(str(p))
+        console.print(f"{result.features.shape[1]} natural abstractions (redundancy > {ps.REDUNDANCY_MIN}, "
+                      f"agreement > {ps.SHARED_MIN})")
+
+
 @app.callback(invoke_without_command=True)
 def main(version: bool = typer.Option(False, "--version", help="Print the version.")) -> None:
     if version:

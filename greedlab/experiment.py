@@ -42,6 +42,7 @@ class Stage:
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
                        "heldout_commands": ()}
+_LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0}  # likewise for training
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class RunSpec:
             for key, default in _LATER_WORLD_FIELDS.items():
                 if world.get(key) == default:
                     world.pop(key)
+        for train in [cfg["train"]] + [st["train"] for st in cfg.get("stages", ())]:
+            for key, default in _LATER_TRAIN_FIELDS.items():
+                if train.get(key) == default:
+                    train.pop(key)
         return cfg
 
     @property
@@ -198,6 +203,7 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None
+    start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
     for k, stage in enumerate(spec.plan):
         world = measured if stage.world == spec.world else HierarchyWorld(stage.world)
@@ -207,6 +213,10 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             if k > 0 and step == 0:
                 return  # the previous stage's last evaluation already measured these parameters
             vals = evaluate(spec.model, p, ev)
+            if not start:
+                start.extend(t.clone() for t in p)
+            # Euclidean distance travelled in parameter space (cone descent's claim is about it)
+            vals["distance_from_init", ""] = sum(((t - t0) ** 2).flatten(1).sum(1) for t, t0 in zip(p, start)).sqrt()
             if spec.stages:
                 vals["stage", ""] = torch.full((spec.n_models,), float(k))
             window = attribution.take() if attribution is not None else None

@@ -21,9 +21,10 @@ import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
 from greedlab.models import Model, Params
+from greedlab.optim import ConeDescent
 from greedlab.worlds import Batch, World
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
+OPTIMIZERS = ("sgd", "adam", "adamw", "cone")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class TrainConfig:
     """How every model of an ensemble is trained."""
 
     optimizer: str = "adam"
-    """sgd, adam or adamw."""
+    """sgd, adam, adamw or cone (greedlab.optim.ConeDescent, x0 = the parameters it starts from)."""
     lr: float = 1e-3
     """Learning rate."""
     momentum: float = 0.0
@@ -44,6 +45,12 @@ class TrainConfig:
     """Optimizer steps."""
     n_evals: int = 30
     """Evaluations: about half log-spaced (the greedy phase is early), half evenly spaced."""
+    cone_alpha: float = 0.0
+    """Cone half-angle in degrees, [0, 90) (cone only; 0 is plain SGD)."""
+    spectral_decoupling: float = 0.0
+    """λ of spectral decoupling: adds λ/2·mean(logits²) to each model's loss (Pezeshki et al. 2021)."""
+    l1: float = 0.0
+    """λ of the complexity penalty: adds λ·Σ|W| over each model's weight matrices (not biases)."""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -60,6 +67,12 @@ class TrainConfig:
             raise ConfigError("train.steps", "an integer ≥ 1", self.steps)
         if not (isinstance(self.n_evals, int) and self.n_evals >= 2):
             raise ConfigError("train.n_evals", "an integer ≥ 2", self.n_evals)
+        if not (0 <= self.cone_alpha < 90):
+            raise ConfigError("train.cone_alpha", "degrees in [0, 90)", self.cone_alpha)
+        for name in ("spectral_decoupling", "l1"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigError(f"train.{name}", "a finite number ≥ 0", value)
 
 
 def eval_steps(steps: int, n_evals: int) -> list[int]:
@@ -76,6 +89,8 @@ def make_optimizer(cfg: TrainConfig, params: Params) -> torch.optim.Optimizer:
     # N independent optimizers.
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=True)
+    if cfg.optimizer == "cone":  # one cone per model: see greedlab.optim
+        return ConeDescent(params, lr=cfg.lr, alpha_deg=cfg.cone_alpha)
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
@@ -84,6 +99,22 @@ def make_optimizer(cfg: TrainConfig, params: Params) -> torch.optim.Optimizer:
 def logistic_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-example logistic loss log(1 + e^{−y f}) for labels y ∈ {−1, +1}."""
     return F.softplus(-y * logits)
+
+
+def is_weight(p: torch.Tensor) -> bool:
+    """A weight matrix (≥ 2 per-model axes longer than 1), not a bias, gain or position vector."""
+    return sum(d > 1 for d in p.shape[1:]) >= 2
+
+
+def penalty(cfg: TrainConfig, params: Params, logits: torch.Tensor) -> torch.Tensor | float:
+    """The regularizers' terms, summed over models like the loss (so each model's gradient is its
+    own). Exactly 0.0, not a zero tensor, when both are off: plain training stays bitwise unchanged."""
+    out: torch.Tensor | float = 0.0
+    if cfg.spectral_decoupling > 0:  # penalizes the logits themselves, not the weights
+        out = out + cfg.spectral_decoupling / 2 * (logits ** 2).mean(dim=1).sum()
+    if cfg.l1 > 0:  # a description-length proxy: fewer and smaller weights
+        out = out + cfg.l1 * sum(p.abs().sum() for p in params if p.requires_grad and is_weight(p))
+    return out
 
 
 class _Orders:
@@ -209,7 +240,7 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
         for params, opt, orders in stacks:
             idx = orders.next()
             logits, _ = model.forward(params, data.x[idx])
-            loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
+            loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum() + penalty(config, params, logits)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if attribution is not None:
