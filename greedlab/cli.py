@@ -27,7 +27,7 @@ err_console = Console(stderr=True)
 
 STORE_HELP = "Results store (DuckDB file)."
 VERDICT_STYLE = {"supported": "green", "refuted": "red", "inconclusive": "yellow", "control ok": "green",
-                 "control FAILED": "red"}
+                 "control FAILED": "red", "flagged": "magenta"}
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
     from greedlab import config as user_config
     from greedlab.claims import REGISTRY
     from greedlab.claims.common import get_scale
-    from greedlab.claims.context import Context
+    from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import MissingRun, load
     from greedlab.experiment import run as run_spec
     from greedlab.report import html
@@ -111,7 +111,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
         for c in ids:
             prog.update(claims_task, description=f"claim {c}")
             try:
-                res = REGISTRY[c].run(context(runner))
+                res = run_claim(REGISTRY[c], context(runner))
             except MissingRun:
                 results.append((REGISTRY[c], None))
                 prog.advance(claims_task)
@@ -130,7 +130,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
             if c in ids:
                 continue
             try:
-                others.append((REGISTRY[c], REGISTRY[c].run(context(lambda spec, label: load(spec, st)))))
+                others.append((REGISTRY[c], run_claim(REGISTRY[c], context(lambda spec, label: load(spec, st)))))
             except (MissingRun, ConfigError):  # not stored, or not buildable under these overrides
                 others.append((REGISTRY[c], None))
     order = list(REGISTRY)

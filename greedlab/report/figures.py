@@ -18,6 +18,8 @@ COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 
 def _band(ax, steps, curves, color, label):
+    if len(curves) == 0:
+        return  # every seed of the run diverged and was left out: nothing to draw
     med = np.nanmedian(curves, axis=0)
     lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
     ax.plot(steps, med, color=color, label=label, lw=2)
