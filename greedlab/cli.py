@@ -221,6 +221,61 @@ def export(store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=S
 
 
 @app.command()
+def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with PyYAML): [sweep], [grid] axes, "
+                                                "fixed [world] [model] [train] values."),
+          store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
+          engine: str = typer.Option("local", "--engine", help="local (this machine) or ray."),
+          address: Optional[str] = typer.Option(None, "--address", help="ray: auto or HOST:PORT of a running "
+                                                "cluster; default: a local Ray instance for this sweep."),
+          workers: int = typer.Option(1, "--workers", help="local: processes training chunks side by side."),
+          chunk: Optional[int] = typer.Option(None, "--chunk", help="Models per chunk (default: the grid's, or 16)."),
+          retries: int = typer.Option(3, "--retries", help="ray: times a chunk is retried when its worker dies."),
+          device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+          set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+          quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")) -> None:
+    """Train every run of a grid the store lacks, chunk by chunk; a killed sweep resumes where it stopped."""
+    with _clean_errors():
+        from greedlab.engines import ENGINES, ChunkFailed, require_ray
+        from greedlab.grid import load_grid
+        from greedlab.sweep import run_sweep
+
+        spec = load_grid(grid, set_).with_chunk(chunk)  # every run built and checked before the store opens
+        if engine not in ENGINES:
+            raise ConfigError("engine", ", ".join(ENGINES), engine)
+        if engine == "ray":
+            require_ray()
+        elif address is not None:
+            raise ConfigError("address", "only with --engine ray", address)
+        if workers < 1:
+            raise ConfigError("workers", "an integer ≥ 1", workers)
+        if retries < 0:
+            raise ConfigError("retries", "an integer ≥ 0", retries)
+        dev = _check_device(device)
+        log = None if quiet else (lambda msg: console.print(msg, highlight=False, soft_wrap=True))
+        try:
+            summary = run_sweep(spec, store, engine=engine, address=address, workers=workers, device=dev,
+                                max_retries=retries, log=log)
+        except ChunkFailed as e:
+            err_console.print(f"[bold red]error:[/] a chunk failed: {e}; every chunk stored so far is kept, and "
+                              "running the sweep again trains only what is missing", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        _print_sweep(summary)
+        console.print(f"store: {store}   chunks trained now: {summary.trained}, already stored: {summary.skipped}")
+
+
+def _print_sweep(summary) -> None:
+    table = Table(title="greedlab sweep (medians of final values over seeds that did not diverge)")
+    keys = [k for k in summary.rows[0] if k not in ("run_id", "seeds", "diverged")] if summary.rows else []
+    for col in ["run", *keys, "seeds", "diverged"]:
+        table.add_column(col, overflow="fold")
+    for r in summary.rows:
+        vals = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
+        bad = f"[magenta]{len(r['diverged'])}: {r['diverged']}[/]" if r["diverged"] else "0"
+        table.add_row(r["run_id"], *vals, str(r["seeds"]), bad)
+    console.print(table)
+
+
+@app.command()
 def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
           steps: int = typer.Option(200, "--steps", help="Training steps timed."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
