@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -35,7 +36,8 @@ def _clean_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, StoreError) as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        # escaped: a message may hold brackets (`pip install 'greedlab[ray]'`) that rich would eat as markup
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
 
@@ -256,7 +258,7 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
             summary = run_sweep(spec, store, engine=engine, address=address, workers=workers, device=dev,
                                 max_retries=retries, log=log)
         except ChunkFailed as e:
-            err_console.print(f"[bold red]error:[/] a chunk failed: {e}; every chunk stored so far is kept, and "
+            err_console.print(f"[bold red]error:[/] a chunk failed: {escape(str(e))}; every chunk stored so far is kept, and "
                               "running the sweep again trains only what is missing", highlight=False, soft_wrap=True)
             raise typer.Exit(1)
         _print_sweep(summary)

@@ -57,7 +57,11 @@ class LocalEngine:
         tasks = list(tasks)
         if self.workers == 1 or len(tasks) <= 1:
             for t in tasks:
-                yield self.task(t.spec, t.lo, t.hi, t.device)
+                try:
+                    res = self.task(t.spec, t.lo, t.hi, t.device)
+                except Exception as e:
+                    raise ChunkFailed(f"run {t.spec.run_id} models [{t.lo}, {t.hi}): {type(e).__name__}: {e}") from e
+                yield res
             return
         import multiprocessing
 
@@ -94,7 +98,8 @@ def _set_threads(n: int) -> None:
 class RayEngine:
     """One Ray task per chunk. ``address``: None starts a local Ray instance for this sweep (and
     stops it in ``close``); "auto" or "HOST:PORT" joins a running cluster. If this process is
-    already connected to Ray (``ray.init`` was called), that connection is used."""
+    already connected to Ray, that connection is used as it is (connect with ``connect_ray`` so
+    that its workers run this greedlab)."""
 
     name = "ray"
 
@@ -104,22 +109,9 @@ class RayEngine:
         if not (isinstance(max_retries, int) and max_retries >= 0):
             raise ConfigError("retries", "an integer ≥ 0", max_retries)
         self.ray, self.task = ray, task
-        self.started = False
-        if not ray.is_initialized():
-            kw = {"address": address or "local", "include_dashboard": False, "log_to_driver": False}
-            if address is None:
-                kw["num_cpus"] = num_cpus
-            try:
-                ray.init(**kw)
-            except (ConnectionError, ValueError, RuntimeError) as e:
-                raise ConfigError("address", "auto, or HOST:PORT of a running Ray cluster",
-                                  f"{address} ({str(e).splitlines()[0]})") from None
-            self.started = True
-        # ship this very package to the workers: a cluster's own greedlab (or none) never runs a chunk
-        package = str(Path(__file__).resolve().parent)
-        self.remote = ray.remote(self.task).options(
-            max_retries=max_retries, retry_exceptions=False, num_cpus=cpus_per_task, num_gpus=gpus_per_task,
-            runtime_env={"py_modules": [package]})
+        self.started = connect_ray(address, num_cpus) if not ray.is_initialized() else False
+        self.remote = ray.remote(self.task).options(max_retries=max_retries, retry_exceptions=False,
+                                                    num_cpus=cpus_per_task, num_gpus=gpus_per_task)
 
     def map(self, tasks: Iterable[Task]) -> Iterator[ChunkResult]:
         ray = self.ray
@@ -141,6 +133,24 @@ class RayEngine:
     def close(self) -> None:
         if self.started:
             self.ray.shutdown()
+
+
+def connect_ray(address: str | None = None, num_cpus: int | None = None, **init_kwargs) -> bool:
+    """Connect this process to Ray as a driver whose tasks run this very greedlab: a cluster's own
+    copy (or none) never trains a chunk, since its package is shipped with the job
+    (``runtime_env.py_modules``, which Ray accepts only here, at ``ray.init``). ``address`` None
+    starts a new local instance (``num_cpus`` of them). Returns True (a connection was made)."""
+    ray = require_ray()
+    kw = {"address": address or "local", "include_dashboard": False, "log_to_driver": False,
+          "runtime_env": {"py_modules": [str(Path(__file__).resolve().parent)]}, **init_kwargs}
+    if address is None and num_cpus is not None:
+        kw["num_cpus"] = num_cpus
+    try:
+        ray.init(**kw)
+    except (ConnectionError, ValueError, RuntimeError) as e:
+        raise ConfigError("address", "auto, or HOST:PORT of a running Ray cluster",
+                          f"{address} ({str(e).strip().splitlines()[0]})") from None
+    return True
 
 
 def require_ray():
