@@ -281,23 +281,61 @@ def _print_sweep(summary) -> None:
 def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
           steps: int = typer.Option(200, "--steps", help="Training steps timed."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-          as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+          suite: bool = typer.Option(False, "--suite", help="Every figure: throughput against ensemble size "
+                                     "(1…1024 models), ensemble vs loop at 256, peak memory, quick-suite wall time."),
+          claims: bool = typer.Option(True, "--claims/--no-claims", help="With --suite: time the quick claims "
+                                      "suite too (minutes)."),
+          figure: Optional[Path] = typer.Option(None, "--figure", help="With --suite: write the throughput curve "
+                                                "(PNG) here."),
+          compile_: bool = typer.Option(False, "--compile", help="Also time torch.compile'd training, with its "
+                                        "error against float32."),
+          precision: Optional[list[str]] = typer.Option(None, "--precision", help="tf32 or bf16 (repeatable): "
+                                                        "speed and error against float32.")) -> None:
     """Ensemble vs per-model loop throughput, and achieved vs the machine's matmul FLOP/s."""
     with _clean_errors():
         import json
+
+        from greedlab.bench_suite import PRECISIONS, figure as draw, precision_error, print_suite
+        from greedlab.bench_suite import suite as run_suite
 
         if models < 1:
             raise ConfigError("models", "an integer ≥ 1", models)
         if steps < 1:
             raise ConfigError("steps", "an integer ≥ 1", steps)
+        for p in precision or []:
+            if p not in PRECISIONS[1:]:
+                raise ConfigError("precision", ", ".join(PRECISIONS[1:]), p)
+        dev = _check_device(device)
+        modes = tuple(precision or ())
+        if suite:
+            log = None if as_json else (lambda msg: err_console.print(msg, highlight=False))
+            result = run_suite(dev, claims=claims, precisions=modes, use_compile=compile_, log=log)
+            if figure is not None:
+                result["figure"] = str(draw(result, figure))
+            if as_json:
+                sys.stdout.write(json.dumps(result) + "\n")
+            else:
+                print_suite(result, console)
+                if figure is not None:
+                    console.print(f"figure: {figure}")
+            return
         from greedlab.bench import bench as run_bench
         from greedlab.bench import print_bench
 
-        result = run_bench(n_models=models, steps=steps, device=_check_device(device))
+        result = run_bench(n_models=models, steps=steps, device=dev)
+        if modes or compile_:
+            result["precision"] = [precision_error(m, compile_, dev, steps=steps)
+                                   for m in (modes or ("float32",))]
         if as_json:
             sys.stdout.write(json.dumps(result) + "\n")
         else:
             print_bench(result, console)
+            for e in result.get("precision", []):
+                console.print(f"{e['precision']}{' + compile' if e['compile'] else ''}: {e['speedup']:.2f}× float32's "
+                              f"speed; |Δ final reliance| median {e['median_abs_reliance_error']:.2e}, "
+                              f"max {e['max_abs_reliance_error']:.2e}; "
+                              f"{100 * e['prediction_flip_rate']:.3f}% of deployment predictions flipped")
 
 
 @app.callback(invoke_without_command=True)
