@@ -87,7 +87,7 @@ def _plan(sweep: Sweep, runs: list[tuple[dict, RunSpec]], st: Store, device: str
             summary.skipped += len(st.chunks(spec.run_id)) or 1
             continue
         chunks = st.begin_chunked_run(spec.run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds),
-                                      __version__, bounds(spec.n_models, sweep.chunk))
+                                      __version__, bounds(spec.n_models, sweep.chunk_size(device)))
         done = {c["lo"] for c in st.chunks(spec.run_id) if c["status"] == "done"}
         summary.skipped += len(done)
         todo = [Task(spec, lo, hi, device) for lo, hi in chunks if lo not in done]
