@@ -324,9 +324,9 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
         from greedlab.bench import print_bench
 
         result = run_bench(n_models=models, steps=steps, device=dev)
-        if modes or compile_:
-            result["precision"] = [precision_error(m, compile_, dev, steps=steps)
-                                   for m in (modes or ("float32",))]
+        variants = [(m, False) for m in modes] + ([("float32", True)] if compile_ else [])
+        if variants:
+            result["precision"] = [precision_error(m, c, dev, steps=steps) for m, c in variants]
         if as_json:
             sys.stdout.write(json.dumps(result) + "\n")
         else:
