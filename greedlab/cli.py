@@ -237,7 +237,7 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
           quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")) -> None:
     """Train every run of a grid the store lacks, chunk by chunk; a killed sweep resumes where it stopped."""
     with _clean_errors():
-        from greedlab.engines import ENGINES, ChunkFailed, require_ray
+        from greedlab.engines import ENGINES, ChunkFailed, check_address, require_ray
         from greedlab.grid import load_grid
         from greedlab.sweep import run_sweep
 
@@ -246,6 +246,7 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
             raise ConfigError("engine", ", ".join(ENGINES), engine)
         if engine == "ray":
             require_ray()
+            check_address(address)
         elif address is not None:
             raise ConfigError("address", "only with --engine ray", address)
         if workers < 1:

@@ -141,6 +141,7 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None, **init_
     (``runtime_env.py_modules``, which Ray accepts only here, at ``ray.init``). ``address`` None
     starts a new local instance (``num_cpus`` of them). Returns True (a connection was made)."""
     ray = require_ray()
+    check_address(address)
     kw = {"address": address or "local", "include_dashboard": False, "log_to_driver": False,
           "runtime_env": {"py_modules": [str(Path(__file__).resolve().parent)]}, **init_kwargs}
     if address is None and num_cpus is not None:
@@ -151,6 +152,22 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None, **init_
         raise ConfigError("address", "auto, or HOST:PORT of a running Ray cluster",
                           f"{address} ({str(e).strip().splitlines()[0]})") from None
     return True
+
+
+def check_address(address: str | None) -> None:
+    """Fail in seconds, naming the address, where ray.init would retry an unreachable GCS for minutes
+    (None, "auto", "local" and ray:// addresses are left to Ray)."""
+    import socket
+
+    if address in (None, "auto", "local") or "://" in address:
+        return
+
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as e:
+        raise ConfigError("address", "auto, or HOST:PORT of a running Ray cluster's head",
+                          f"{address} ({e.strerror or e})") from None
 
 
 def require_ray():

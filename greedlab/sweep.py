@@ -52,10 +52,12 @@ def run_sweep(sweep: Sweep, store: str | Path | Store, engine: str | LocalEngine
     st = Store(store) if own_store else store
     eng = None
     try:
-        summary, tasks = _plan(sweep, runs, st, device, log)
-        if tasks:
+        if any(st.run_status(spec.run_id) != "done" for _, spec in runs):
+            # connected before anything is written: a cluster that can't be reached leaves the store as it was
             eng = engine if not isinstance(engine, str) else make_engine(engine, address, workers, max_retries,
                                                                          device)
+        summary, tasks = _plan(sweep, runs, st, device, log)
+        if tasks:
             remaining = {}
             for t in tasks:
                 remaining[t.spec.run_id] = remaining.get(t.spec.run_id, 0) + 1

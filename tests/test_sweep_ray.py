@@ -85,3 +85,10 @@ def test_ray_not_installed_is_one_clear_error(tmp_path, monkeypatch):
                                    "--engine", "ray"])
     assert res.exit_code == 2 and "greedlab[ray]" in res.output
     assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_an_unreachable_cluster_is_one_clear_error_before_the_store_is_made(tmp_path):
+    res = CliRunner().invoke(app, ["sweep", str(write_grid(tmp_path)), "--store", str(tmp_path / "s.duckdb"),
+                                   "--engine", "ray", "--address", "127.0.0.1:1"])
+    assert res.exit_code == 2 and "address" in res.output and "127.0.0.1:1" in res.output
+    assert not (tmp_path / "s.duckdb").exists()
