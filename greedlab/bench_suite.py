@@ -1,7 +1,8 @@
 """``greedlab bench --suite``: every figure the project promises, measured in one run.
 
 1. Throughput against ensemble size (1 … 1024 models) as a curve: model-steps per second of the
-   trainer's step loop, steps per size capped so that each size costs about the same time.
+   trainer's step loop, steps per size capped so that each size costs about the same time, timed
+   in rounds so that every size sees the same load on a shared machine.
 2. Ensemble against a per-model loop at 256 models. The loop is timed on a few models and
    extrapolated (a model's time in a loop does not depend on how many follow it), and says so.
 3. Peak memory per size: resident set size sampled while it trains (CPU), or
@@ -110,35 +111,51 @@ def _steps_for(n: int, budget: int, max_steps: int, min_steps: int = 10) -> int:
 
 
 def throughput_curve(device: str = "cpu", sizes=SIZES, budget: int = 20_000, max_steps: int = 200,
-                     loop_at: int = 256, loop_models: int = 8, log=None) -> dict:
-    """Model-steps/s and peak memory per ensemble size, and the ensemble-vs-loop ratio at ``loop_at``."""
+                     loop_at: int = 256, loop_models: int = 8, rounds: int = 4, log=None) -> dict:
+    """Model-steps/s and peak memory per ensemble size, and the ensemble-vs-loop ratio at ``loop_at``.
+
+    The timings are taken in ``rounds`` rounds, each giving every size (and the loop) a share of its
+    steps in turn: on a machine shared with other work, every figure then sees the same mix of load,
+    and a ratio compares like with like. Peak memory is measured in a pass of its own, one size at a time.
+    """
     world = HierarchyWorld(HierarchyConfig())
     data = world.train_set().to(device)
     model = MLPConfig()
+    cuda = torch.device(device).type == "cuda"
     _train_rate(world, model, TrainConfig(steps=3), [0, 1], device, data)  # one-off setup out of the timings
-    rows = []
+    peaks = {}
     for n in sizes:
-        steps = _steps_for(n, budget, max_steps)
-        if torch.device(device).type == "cuda":
+        if cuda:
             torch.cuda.reset_peak_memory_stats()
         with _PeakRSS() as mem:
-            done, secs, _ = _train_rate(world, model, TrainConfig(steps=steps), list(range(n)), device, data)
-        row = {"models": n, "steps": steps, "model_steps_per_s": done / secs, "seconds": secs,
-               "peak_rss_mb": mem.peak / 2 ** 20}
-        if torch.device(device).type == "cuda":
-            row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
-        rows.append(row)
+            _train_rate(world, model, TrainConfig(steps=2), list(range(n)), device, data)
+        peaks[n] = {"peak_rss_mb": mem.peak / 2 ** 20}
+        if cuda:
+            peaks[n]["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
+    per_round = {n: max(2, _steps_for(n, budget, max_steps) // rounds) for n in sizes}
+    timed = {n: [0, 0.0] for n in sizes}
+    loop = [0, 0.0]
+    with_loop = loop_at in sizes
+    for r in range(rounds):
+        for n in sizes:  # +1: _train_rate leaves the first step (and the init) out of the clock
+            done, secs, _ = _train_rate(world, model, TrainConfig(steps=per_round[n] + 1), list(range(n)), device, data)
+            timed[n][0] += done
+            timed[n][1] += secs
+        if with_loop:
+            for s in range(loop_models):
+                done, secs, _ = _train_rate(world, model, TrainConfig(steps=per_round[loop_at] + 1), [s], device, data)
+                loop[0] += done
+                loop[1] += secs
         if log is not None:
-            log(f"{n:5d} models × {steps:4d} steps: {row['model_steps_per_s']:8.0f} model-steps/s, "
-                f"peak RSS {row['peak_rss_mb']:.0f} MB")
-    out = {"curve": rows}
-    if loop_at in sizes:
-        steps = _steps_for(loop_at, budget, max_steps)
-        runs = [_train_rate(world, model, TrainConfig(steps=steps), [s], device, data) for s in range(loop_models)]
-        loop = sum(r[0] for r in runs) / sum(r[1] for r in runs)
-        ens = next(r for r in rows if r["models"] == loop_at)["model_steps_per_s"]
-        out.update(loop_model_steps_per_s=loop, loop_models=loop_models, loop_at=loop_at,
-                   ensemble_vs_loop=ens / loop)
+            log(f"round {r + 1}/{rounds}: " + ", ".join(f"{n}: {timed[n][0] / timed[n][1]:.0f}" for n in sizes)
+                + " model-steps/s")
+    rows = [{"models": n, "steps": per_round[n] * rounds, "model_steps_per_s": timed[n][0] / timed[n][1],
+             "seconds": timed[n][1], **peaks[n]} for n in sizes]
+    out = {"curve": rows, "rounds": rounds}
+    if with_loop:
+        ens = timed[loop_at][0] / timed[loop_at][1]
+        out.update(loop_model_steps_per_s=loop[0] / loop[1], loop_models=loop_models, loop_at=loop_at,
+                   ensemble_vs_loop=ens / (loop[0] / loop[1]))
     return out
 
 
@@ -155,18 +172,25 @@ def precision_error(mode: str, use_compile: bool, device: str = "cpu", n_models:
     feats = world.tracked_features()
     chi = feature_matrix(dep.a, {k: feats[k] for k in ("target", "proxy0")})
 
-    def measure(fast: bool):
-        m = Compiled(model) if fast and use_compile else model
-        ctx = precision(mode, device) if fast else contextlib.nullcontext()
-        with ctx:
-            _train_rate(world, m, TrainConfig(steps=3), seeds, device, data)  # warm-up (and compilation)
-            done, secs, params = _train_rate(world, m, cfg, seeds, device, data)
-        with torch.no_grad():
-            logits, _ = model.forward(params, dep.x)  # always measured in float32
-        return done / secs, logits, reliance(logits, chi)[0]
+    fast_model = Compiled(model) if use_compile else model
 
-    base_rate, base_logits, base_rel = measure(False)
-    rate, logits, rel = measure(True)
+    def train_once(fast: bool, config: TrainConfig = cfg):
+        with precision(mode, device) if fast else contextlib.nullcontext():
+            return _train_rate(world, fast_model if fast else model, config, seeds, device, data)
+
+    for fast in (False, True):  # warm-up (and compilation) out of the clock
+        train_once(fast, TrainConfig(steps=3))
+    timed = {False: [0, 0.0], True: [0, 0.0]}
+    final = {}
+    for _ in range(2):  # alternated, so that on a shared machine both see the same load
+        for fast in (False, True):
+            done, secs, final[fast] = train_once(fast)
+            timed[fast][0] += done
+            timed[fast][1] += secs
+    base_rate, rate = (timed[f][0] / timed[f][1] for f in (False, True))
+    with torch.no_grad():  # both measured in float32
+        base_logits, logits = (model.forward(final[f], dep.x)[0] for f in (False, True))
+    base_rel, rel = reliance(base_logits, chi)[0], reliance(logits, chi)[0]
     return {"precision": mode, "compile": use_compile, "speedup": rate / base_rate,
             "model_steps_per_s": rate, "float32_model_steps_per_s": base_rate,
             "max_abs_reliance_error": float((rel - base_rel).abs().max()),
@@ -191,13 +215,13 @@ def quick_suite_seconds(scale: str = "quick") -> float:
 
 
 def suite(device: str = "cpu", claims: bool = True, scale: str = "quick", sizes=SIZES, budget: int = 20_000,
-          max_steps: int = 200, loop_at: int = 256, loop_models: int = 8, precisions: tuple[str, ...] = (),
-          use_compile: bool = False, precision_steps: int = 200, log=None) -> dict:
+          max_steps: int = 200, loop_at: int = 256, loop_models: int = 8, rounds: int = 4,
+          precisions: tuple[str, ...] = (), use_compile: bool = False, precision_steps: int = 200, log=None) -> dict:
     """All figures of ``greedlab bench --suite`` as one dict; ratios computed from figures measured here."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     out = {"device": device, "threads": torch.get_num_threads(), "torch_version": torch.__version__,
            "load_avg_1min": load, "matmul_flops": matmul_flops(device)}
-    out.update(throughput_curve(device, sizes, budget, max_steps, loop_at, loop_models, log=log))
+    out.update(throughput_curve(device, sizes, budget, max_steps, loop_at, loop_models, rounds, log=log))
     # each option on its own against float32: its speed and its error are then its own
     variants = [(m, False) for m in precisions] + ([("float32", True)] if use_compile else [])
     out["precision"] = [precision_error(m, c, device, steps=precision_steps) for m, c in variants]
@@ -265,7 +289,7 @@ def print_suite(r: dict, console) -> None:
 
     t = Table(title=f"greedlab bench --suite — default MLP 256×2, batch 128, Adam, {r['device']}, "
                     f"{r['threads']} threads, load {r['load_avg_1min']:.2f} at start")
-    for col in ("models", "steps timed", "model-steps/s", "vs 1 model", "peak RSS MB") + (
+    for col in ("models", f"steps timed ({r['rounds']} rounds)", "model-steps/s", "vs 1 model", "peak RSS MB") + (
             ("peak CUDA MB",) if "peak_cuda_mb" in r["curve"][0] else ()):
         t.add_column(col, justify="right")
     one = r["curve"][0]["model_steps_per_s"]

@@ -13,7 +13,7 @@ from greedlab.cli import app
 
 
 def test_suite_figures_are_complete_and_consistent(tmp_path):
-    r = suite(claims=False, sizes=(1, 2, 4), budget=8, max_steps=4, loop_at=4, loop_models=2)
+    r = suite(claims=False, sizes=(1, 2, 4), budget=8, max_steps=4, loop_at=4, loop_models=2, rounds=2)
     assert [row["models"] for row in r["curve"]] == [1, 2, 4]
     for row in r["curve"]:
         assert row["model_steps_per_s"] > 0 and row["peak_rss_mb"] > 0 and row["steps"] == 4
