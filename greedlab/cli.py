@@ -230,7 +230,8 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
           address: Optional[str] = typer.Option(None, "--address", help="ray: auto or HOST:PORT of a running "
                                                 "cluster; default: a local Ray instance for this sweep."),
           workers: int = typer.Option(1, "--workers", help="local: processes training chunks side by side."),
-          chunk: Optional[int] = typer.Option(None, "--chunk", help="Models per chunk (default: the grid's, or 16)."),
+          chunk: Optional[int] = typer.Option(None, "--chunk", help="Models per chunk (default: the grid's; else "
+                                            "16 on CPU, 1,024 on a GPU)."),
           retries: int = typer.Option(3, "--retries", help="ray: times a chunk is retried when its worker dies."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
           set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
@@ -241,7 +242,7 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
         from greedlab.grid import load_grid
         from greedlab.sweep import run_sweep
 
-        spec = load_grid(grid, set_).with_chunk(chunk)  # every run built and checked before the store opens
+        plan = load_grid(grid, set_).with_chunk(chunk)  # every run built and checked before the store opens
         if engine not in ENGINES:
             raise ConfigError("engine", ", ".join(ENGINES), engine)
         if engine == "ray":
@@ -256,11 +257,12 @@ def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with Py
         dev = _check_device(device)
         log = None if quiet else (lambda msg: console.print(msg, highlight=False, soft_wrap=True))
         try:
-            summary = run_sweep(spec, store, engine=engine, address=address, workers=workers, device=dev,
+            summary = run_sweep(plan, store, engine=engine, address=address, workers=workers, device=dev,
                                 max_retries=retries, log=log)
         except ChunkFailed as e:
-            err_console.print(f"[bold red]error:[/] a chunk failed: {escape(str(e))}; every chunk stored so far is kept, and "
-                              "running the sweep again trains only what is missing", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] a chunk failed: {escape(str(e))}; every chunk stored so far "
+                              "is kept, and running the sweep again trains only what is missing", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(1)
         _print_sweep(summary)
         console.print(f"store: {store}   chunks trained now: {summary.trained}, already stored: {summary.skipped}")

@@ -154,8 +154,8 @@ def test_a_read_only_folder_is_one_clear_error_and_the_store_is_unharmed(clean, 
     # a wider grid: new runs to write, into a store that cannot be written
     grid2 = write_grid(tmp_path, grid.read_text().replace("0.99]", "0.99, 0.8]"), "wider.toml")
     try:
-        out = subprocess.run([*prefix, sys.executable, "-m", "greedlab.cli", "sweep", str(grid2), "--store", str(store)],
-                             env=env, capture_output=True, text=True, timeout=300)
+        out = subprocess.run([*prefix, sys.executable, "-m", "greedlab.cli", "sweep", str(grid2), "--store",
+                              str(store)], env=env, capture_output=True, text=True, timeout=300)
     finally:
         data.chmod(0o755)
     assert out.returncode == 2, out.stderr
