@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -27,7 +28,7 @@ err_console = Console(stderr=True)
 
 STORE_HELP = "Results store (DuckDB file)."
 VERDICT_STYLE = {"supported": "green", "refuted": "red", "inconclusive": "yellow", "control ok": "green",
-                 "control FAILED": "red"}
+                 "control FAILED": "red", "flagged": "magenta"}
 
 
 @contextmanager
@@ -35,7 +36,8 @@ def _clean_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, StoreError) as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        # escaped: a message may hold brackets (`pip install 'greedlab[ray]'`) that rich would eat as markup
+        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
 
@@ -67,7 +69,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
     from greedlab import config as user_config
     from greedlab.claims import REGISTRY
     from greedlab.claims.common import get_scale
-    from greedlab.claims.context import Context
+    from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import MissingRun, load
     from greedlab.experiment import run as run_spec
     from greedlab.report import html
@@ -111,7 +113,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
         for c in ids:
             prog.update(claims_task, description=f"claim {c}")
             try:
-                res = REGISTRY[c].run(context(runner))
+                res = run_claim(REGISTRY[c], context(runner))
             except MissingRun:
                 results.append((REGISTRY[c], None))
                 prog.advance(claims_task)
@@ -130,7 +132,7 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
             if c in ids:
                 continue
             try:
-                others.append((REGISTRY[c], REGISTRY[c].run(context(lambda spec, label: load(spec, st)))))
+                others.append((REGISTRY[c], run_claim(REGISTRY[c], context(lambda spec, label: load(spec, st)))))
             except (MissingRun, ConfigError):  # not stored, or not buildable under these overrides
                 others.append((REGISTRY[c], None))
     order = list(REGISTRY)
@@ -221,26 +223,122 @@ def export(store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=S
 
 
 @app.command()
+def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with PyYAML): [sweep], [grid] axes, "
+                                                "fixed [world] [model] [train] values."),
+          store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
+          engine: str = typer.Option("local", "--engine", help="local (this machine) or ray."),
+          address: Optional[str] = typer.Option(None, "--address", help="ray: auto or HOST:PORT of a running "
+                                                "cluster; default: a local Ray instance for this sweep."),
+          workers: int = typer.Option(1, "--workers", help="local: processes training chunks side by side."),
+          chunk: Optional[int] = typer.Option(None, "--chunk", help="Models per chunk (default: the grid's; else "
+                                            "16 on CPU, 1,024 on a GPU)."),
+          retries: int = typer.Option(3, "--retries", help="ray: times a chunk is retried when its worker dies."),
+          device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+          set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+          quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")) -> None:
+    """Train every run of a grid the store lacks, chunk by chunk; a killed sweep resumes where it stopped."""
+    with _clean_errors():
+        from greedlab.engines import ENGINES, ChunkFailed, check_address, require_ray
+        from greedlab.grid import load_grid
+        from greedlab.sweep import run_sweep
+
+        plan = load_grid(grid, set_).with_chunk(chunk)  # every run built and checked before the store opens
+        if engine not in ENGINES:
+            raise ConfigError("engine", ", ".join(ENGINES), engine)
+        if engine == "ray":
+            require_ray()
+            check_address(address)
+        elif address is not None:
+            raise ConfigError("address", "only with --engine ray", address)
+        if workers < 1:
+            raise ConfigError("workers", "an integer ≥ 1", workers)
+        if retries < 0:
+            raise ConfigError("retries", "an integer ≥ 0", retries)
+        dev = _check_device(device)
+        log = None if quiet else (lambda msg: console.print(msg, highlight=False, soft_wrap=True))
+        try:
+            summary = run_sweep(plan, store, engine=engine, address=address, workers=workers, device=dev,
+                                max_retries=retries, log=log)
+        except ChunkFailed as e:
+            err_console.print(f"[bold red]error:[/] a chunk failed: {escape(str(e))}; every chunk stored so far "
+                              "is kept, and running the sweep again trains only what is missing", highlight=False,
+                              soft_wrap=True)
+            raise typer.Exit(1)
+        _print_sweep(summary)
+        console.print(f"store: {store}   chunks trained now: {summary.trained}, already stored: {summary.skipped}")
+
+
+def _print_sweep(summary) -> None:
+    table = Table(title="greedlab sweep (medians of final values over seeds that did not diverge)")
+    keys = [k for k in summary.rows[0] if k not in ("run_id", "seeds", "diverged")] if summary.rows else []
+    for col in ["run", *keys, "seeds", "diverged"]:
+        table.add_column(col, overflow="fold")
+    for r in summary.rows:
+        vals = [f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys]
+        bad = f"[magenta]{len(r['diverged'])}: {r['diverged']}[/]" if r["diverged"] else "0"
+        table.add_row(r["run_id"], *vals, str(r["seeds"]), bad)
+    console.print(table)
+
+
+@app.command()
 def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
           steps: int = typer.Option(200, "--steps", help="Training steps timed."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-          as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+          suite: bool = typer.Option(False, "--suite", help="Every figure: throughput against ensemble size "
+                                     "(1…1024 models), ensemble vs loop at 256, peak memory, quick-suite wall time."),
+          claims: bool = typer.Option(True, "--claims/--no-claims", help="With --suite: time the quick claims "
+                                      "suite too (minutes)."),
+          figure: Optional[Path] = typer.Option(None, "--figure", help="With --suite: write the throughput curve "
+                                                "(PNG) here."),
+          compile_: bool = typer.Option(False, "--compile", help="Also time torch.compile'd training, with its "
+                                        "error against float32."),
+          precision: Optional[list[str]] = typer.Option(None, "--precision", help="tf32 or bf16 (repeatable): "
+                                                        "speed and error against float32.")) -> None:
     """Ensemble vs per-model loop throughput, and achieved vs the machine's matmul FLOP/s."""
     with _clean_errors():
         import json
+
+        from greedlab.bench_suite import PRECISIONS, figure as draw, precision_error, print_suite
+        from greedlab.bench_suite import suite as run_suite
 
         if models < 1:
             raise ConfigError("models", "an integer ≥ 1", models)
         if steps < 1:
             raise ConfigError("steps", "an integer ≥ 1", steps)
+        for p in precision or []:
+            if p not in PRECISIONS[1:]:
+                raise ConfigError("precision", ", ".join(PRECISIONS[1:]), p)
+        dev = _check_device(device)
+        modes = tuple(precision or ())
+        if suite:
+            log = None if as_json else (lambda msg: err_console.print(msg, highlight=False))
+            result = run_suite(dev, claims=claims, precisions=modes, use_compile=compile_, log=log)
+            if figure is not None:
+                result["figure"] = str(draw(result, figure))
+            if as_json:
+                sys.stdout.write(json.dumps(result) + "\n")
+            else:
+                print_suite(result, console)
+                if figure is not None:
+                    console.print(f"figure: {figure}")
+            return
         from greedlab.bench import bench as run_bench
         from greedlab.bench import print_bench
 
-        result = run_bench(n_models=models, steps=steps, device=_check_device(device))
+        result = run_bench(n_models=models, steps=steps, device=dev)
+        variants = [(m, False) for m in modes] + ([("float32", True)] if compile_ else [])
+        if variants:
+            result["precision"] = [precision_error(m, c, dev, steps=steps) for m, c in variants]
         if as_json:
             sys.stdout.write(json.dumps(result) + "\n")
         else:
             print_bench(result, console)
+            for e in result.get("precision", []):
+                console.print(f"{e['precision']}{' + compile' if e['compile'] else ''}: {e['speedup']:.2f}× float32's "
+                              f"speed; |Δ final reliance| median {e['median_abs_reliance_error']:.2e}, "
+                              f"max {e['max_abs_reliance_error']:.2e}; "
+                              f"{100 * e['prediction_flip_rate']:.3f}% of deployment predictions flipped")
 
 
 @app.command()

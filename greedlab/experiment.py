@@ -16,7 +16,7 @@ import torch
 
 from greedlab import __version__
 from greedlab.errors import ConfigError
-from greedlab.instruments import EvalSet, evaluate
+from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
 from greedlab.train import TRAINABLE, Attribution, TrainConfig, eval_steps, train
@@ -146,14 +146,27 @@ class RunResult:
     def layers(self) -> list[str]:
         return sorted({i.split(":", 1)[1] for i, _ in self.values if i.startswith("decodability:")})
 
+    def diverged_seeds(self) -> list[int]:
+        """Seeds whose parameters or training loss became NaN or infinite at some evaluation (none
+        for runs stored before divergence was recorded)."""
+        flags = self.values.get(("diverged", ""))
+        if flags is None:
+            return []
+        return np.flatnonzero(np.nan_to_num(flags, nan=1.0).max(axis=1) > 0).tolist()
 
-def _to_columns(records: list[tuple[int, dict]]) -> dict[str, np.ndarray]:
+    def without(self, seeds: list[int]) -> "RunResult":
+        """The same run with ``seeds`` left out of every curve (rows renumbered in order)."""
+        keep = np.setdiff1d(np.arange(self.spec.n_models), seeds)
+        return RunResult(self.run_id, self.spec, self.steps, {k: v[keep] for k, v in self.values.items()})
+
+
+def _to_columns(records: list[tuple[int, dict]], first_seed: int = 0) -> dict[str, np.ndarray]:
     cols: dict[str, list] = {"seed": [], "step": [], "instrument": [], "feature": [], "value": []}
     for step, vals in records:
         for (inst, feat), v in vals.items():
             v = v.detach().cpu().double().numpy()
             n = len(v)
-            cols["seed"].append(np.arange(n, dtype=np.int32))
+            cols["seed"].append(np.arange(first_seed, first_seed + n, dtype=np.int32))
             cols["step"].append(np.full(n, step, dtype=np.int32))
             cols["instrument"].append(np.full(n, inst, dtype=object))
             cols["feature"].append(np.full(n, feat, dtype=object))
@@ -198,6 +211,24 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             progress(total, total)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
+    cols = measure(spec, device, progress)
+    store.finish_run(run_id, cols)
+    return _from_columns(run_id, spec, cols)
+
+
+def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None,
+            members: tuple[int, int] | None = None, deploy_logits: list | None = None) -> dict[str, np.ndarray]:
+    """Train and measure models ``members = (lo, hi)`` of ``spec`` (default: all of them); their
+    metrics as store columns, ``seed`` being each model's index in the run.
+
+    A model's numbers depend only on its own seeds, except ``disagreement``, which compares the
+    models measured together; ``deploy_logits`` (if given) receives ``(step, deployment logits)``
+    at each evaluation so that it can be computed later over models measured apart (a sweep's chunks).
+    """
+    lo, hi = members if members is not None else (0, spec.n_models)
+    if not 0 <= lo < hi <= spec.n_models:
+        raise ConfigError("members", f"0 ≤ lo < hi ≤ {spec.n_models}", (lo, hi))
+    n, total = hi - lo, spec.total_steps
     measured = HierarchyWorld(spec.world)
     ev = EvalSet.build(measured, device=device, train_set=measured.train_set())
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
@@ -212,13 +243,17 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
         def on_eval(step, p, k=k, offset=offset):
             if k > 0 and step == 0:
                 return  # the previous stage's last evaluation already measured these parameters
-            vals = evaluate(spec.model, p, ev)
+            logits: list | None = [] if deploy_logits is not None else None
+            vals = evaluate(spec.model, p, ev, deploy_logits=logits)
+            vals["diverged", ""] = diverged(p, vals["train_loss", ""])
+            if logits:
+                deploy_logits.append((offset + step, logits[0]))
             if not start:
                 start.extend(t.clone() for t in p)
             # Euclidean distance travelled in parameter space (cone descent's claim is about it)
             vals["distance_from_init", ""] = sum(((t - t0) ** 2).flatten(1).sum(1) for t, t0 in zip(p, start)).sqrt()
             if spec.stages:
-                vals["stage", ""] = torch.full((spec.n_models,), float(k))
+                vals["stage", ""] = torch.full((n,), float(k))
             window = attribution.take() if attribution is not None else None
             for group, v in (window or {}).items():
                 vals["loss_decrease", group] = v
@@ -228,11 +263,9 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             if progress is not None and (step % 25 == 0 or offset + step == total):
                 progress(offset + step, total)
 
-        seeds_k = [d + k * STAGE_SEED_OFFSET for d in spec.data_seeds]
-        params = train(world, spec.model, stage.train, list(spec.init_seeds), seeds_k, on_eval=on_eval,
+        seeds_k = [d + k * STAGE_SEED_OFFSET for d in spec.data_seeds[lo:hi]]
+        params = train(world, spec.model, stage.train, list(spec.init_seeds[lo:hi]), seeds_k, on_eval=on_eval,
                        on_step=on_step, device=device, train_set=data, init_params=params,
                        trainable=stage.trainable, attribution=attribution)
         offset += stage.train.steps
-    cols = _to_columns(records)
-    store.finish_run(run_id, cols)
-    return _from_columns(run_id, spec, cols)
+    return _to_columns(records, first_seed=lo)

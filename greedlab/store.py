@@ -1,8 +1,11 @@
 """The results store: one embedded DuckDB file.
 
 Tables (users export these columns): ``runs``, ``metrics`` (long format: one row per model, step,
-instrument and feature), ``verdicts``, and ``greedlab_meta``, whose ``('schema', '1')`` row marks a
-file as a greedlab store.
+instrument and feature), ``verdicts``; ``chunks``, the bookkeeping of runs trained in pieces by a sweep
+(which models are stored, and their deployment predictions until the run is complete); and
+``greedlab_meta``, whose ``('schema', N)`` row marks a file as a greedlab store. A store of an older
+schema is upgraded in place, in one transaction, the first time it is opened for writing; opened
+read-only it is read as it is.
 
 Two promises, because a results file can hold days of compute:
 
@@ -26,7 +29,8 @@ import numpy as np
 
 from greedlab.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+READABLE_SCHEMAS = ("1", "2")  # schema 1 lacks ``chunks``: _MIGRATIONS["1"] adds it
 METRIC_COLUMNS = ("seed", "step", "instrument", "feature", "value")
 TABLES = ("runs", "metrics", "verdicts")
 _SCHEMA = """
@@ -38,6 +42,11 @@ CREATE TABLE metrics (run_id VARCHAR, seed INTEGER, step INTEGER, instrument VAR
 CREATE TABLE verdicts (claim VARCHAR, condition VARCHAR, statistic VARCHAR, value DOUBLE, ci_low DOUBLE,
                        ci_high DOUBLE, verdict VARCHAR, run_ids VARCHAR, version VARCHAR, created_at TIMESTAMP);
 """
+_CHUNKS = """
+CREATE TABLE chunks (run_id VARCHAR, lo INTEGER, hi INTEGER, status VARCHAR, finished_at TIMESTAMP,
+                     predictions BLOB, PRIMARY KEY (run_id, lo));
+"""
+_MIGRATIONS = {"1": _CHUNKS}  # the statements that take schema N to N + 1
 # export order: deterministic files, so two exports of the same store diff cleanly
 _EXPORT_ORDER = {"runs": "run_id", "metrics": "run_id, instrument, feature, seed, step",
                  "verdicts": "claim, rowid"}
@@ -57,13 +66,21 @@ class Store:
         self.read_only = read_only
         self._check_path()
         existed = self.path.exists()
+        self.schema = SCHEMA_VERSION
         if existed:
-            empty = self._inspect()  # read-only look first: a foreign file is never opened for writing
+            # read-only look first: a foreign file is never opened for writing
+            empty, self.schema = self._inspect()
             if read_only and empty:
                 raise StoreError(f"store {self.path}: empty DuckDB database, not yet a greedlab results store")
         else:
             empty = True
         self.con = self._connect(read_only)
+        if not empty and not read_only and self.schema != SCHEMA_VERSION:
+            try:
+                self._write(self._migrate)
+            except BaseException:
+                self.con.close()
+                raise
         if empty:
             # a new file, or an empty DuckDB file (e.g. a creation killed before the schema committed)
             try:
@@ -112,17 +129,18 @@ class Store:
                    "mode; close it first"
         return f"store {p}: cannot open ({msg.splitlines()[0]})"
 
-    def _inspect(self) -> bool:
+    def _inspect(self) -> tuple[bool, str]:
         """Check an existing file through a read-only connection (which never checkpoints or writes,
-        unlike a read-write one that folds a pending .wal into the file on close). True if it is an
-        empty DuckDB database; raises StoreError unless it is empty or a greedlab store we can read."""
+        unlike a read-write one that folds a pending .wal into the file on close). Returns (is it an
+        empty DuckDB database, its schema); raises StoreError unless it is empty or a greedlab store
+        we can read."""
         con = self._connect(read_only=True)
         try:
             tables = {t for (t,) in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
             ).fetchall()}
             if not tables:
-                return True
+                return True, SCHEMA_VERSION
             if "greedlab_meta" not in tables:
                 raise StoreError(f"store {self.path}: {NOT_OURS}")
             row = con.execute("SELECT value FROM greedlab_meta WHERE key = 'schema'").fetchone()
@@ -130,14 +148,22 @@ class Store:
             raise StoreError(f"store {self.path}: {NOT_OURS} ({str(e).splitlines()[0]})") from None
         finally:
             con.close()
-        if row is None or row[0] != SCHEMA_VERSION:
+        if row is None or row[0] not in READABLE_SCHEMAS:
             raise StoreError(f"store {self.path}: greedlab store schema {row[0] if row else '?'}; this greedlab "
-                             f"reads schema {SCHEMA_VERSION} (upgrade greedlab); it was left untouched")
-        return False
+                             f"reads schemas {', '.join(READABLE_SCHEMAS)} (upgrade greedlab); it was left untouched")
+        return False, row[0]
 
     def _create_schema(self) -> None:
-        self.con.execute(_SCHEMA)
+        self.con.execute(_SCHEMA + _CHUNKS)
         self.con.execute("INSERT INTO greedlab_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
+
+    def _migrate(self) -> None:
+        schema = self.schema
+        while schema != SCHEMA_VERSION:
+            self.con.execute(_MIGRATIONS[schema])
+            schema = str(int(schema) + 1)
+        self.con.execute("UPDATE greedlab_meta SET value = ? WHERE key = 'schema'", [SCHEMA_VERSION])
+        self.schema = SCHEMA_VERSION  # only reached when every statement succeeded (the commit may still fail)
 
     # -- plumbing ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -163,8 +189,10 @@ class Store:
             except duckdb.Error:
                 pass  # DuckDB already ended the transaction (a failed COMMIT does)
             if isinstance(e, duckdb.Error):
-                raise StoreError(f"store {self.path}: write failed and was rolled back "
-                                 f"({str(e).splitlines()[0]})") from None
+                msg = str(e).splitlines()[0]
+                hint = "; the disk is full or a file-size limit was reached" if any(
+                    s in msg for s in ("No space left", "File too large", "Disk quota")) else ""
+                raise StoreError(f"store {self.path}: write failed and was rolled back ({msg}){hint}") from None
             raise
 
     # -- runs and metrics ----------------------------------------------------------------------
@@ -181,14 +209,19 @@ class Store:
         restart never duplicates metrics."""
         def fn():
             self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
-            self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?) ON CONFLICT (run_id) DO UPDATE SET "
-                "config_json = excluded.config_json, init_seeds = excluded.init_seeds, "
-                "data_seeds = excluded.data_seeds, status = 'running', started_at = excluded.started_at, "
-                "finished_at = NULL, version = excluded.version",
-                [run_id, json.dumps(config, sort_keys=True, default=str), json.dumps([int(s) for s in init_seeds]),
-                 json.dumps([int(s) for s in data_seeds]), _now(), version])
+            self.con.execute("DELETE FROM chunks WHERE run_id = ?", [run_id])  # pieces of a sweep that began it
+            self._upsert_run(run_id, config, init_seeds, data_seeds, version)
         self._write(fn)
+
+    def _upsert_run(self, run_id: str, config: dict, init_seeds: list[int], data_seeds: list[int],
+                    version: str) -> None:
+        self.con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?) ON CONFLICT (run_id) DO UPDATE SET "
+            "config_json = excluded.config_json, init_seeds = excluded.init_seeds, "
+            "data_seeds = excluded.data_seeds, status = 'running', started_at = excluded.started_at, "
+            "finished_at = NULL, version = excluded.version",
+            [run_id, json.dumps(config, sort_keys=True, default=str), json.dumps([int(s) for s in init_seeds]),
+             json.dumps([int(s) for s in data_seeds]), _now(), version])
 
     def finish_run(self, run_id: str, metrics: dict[str, np.ndarray]) -> None:
         """Store all of a run's metrics (replacing any) and mark it done, in one transaction.
@@ -196,31 +229,21 @@ class Store:
         ``metrics`` has equal-length columns seed, step (ints), instrument, feature (str), value
         (float). NaN values are stored as NULL (DuckDB's numpy scan reads NaN as missing) and come
         back from ``load_metrics`` as NaN."""
-        missing = [c for c in METRIC_COLUMNS if c not in metrics]
-        if missing:
-            raise ValueError(f"metrics lacks columns {missing}")
-        lengths = {c: len(metrics[c]) for c in METRIC_COLUMNS}
-        if len(set(lengths.values())) != 1:
-            # checked here: DuckDB's error for unequal columns talks about "replacement scans"
-            raise ValueError(f"metrics columns differ in length: {lengths}")
         if self.run_status(run_id) is None:
             raise ValueError(f"finish_run({run_id!r}) without begin_run")
-        n = lengths["seed"]
-        # ints stay int64 so DuckDB's cast to INTEGER rejects overflow instead of numpy wrapping it;
-        # strings go in as object arrays (numpy '<U' arrays are scanned as ENUMs, twice as slow)
-        batch = {"run_id": np.full(n, run_id, dtype=object),
-                 "seed": np.asarray(metrics["seed"], dtype=np.int64),
-                 "step": np.asarray(metrics["step"], dtype=np.int64),
-                 "instrument": np.asarray(metrics["instrument"], dtype=object),
-                 "feature": np.asarray(metrics["feature"], dtype=object),
-                 "value": np.asarray(metrics["value"], dtype=np.float64)}
+        batch = _metric_batch(run_id, metrics)
 
         def fn():
             self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
-            self.con.execute("INSERT INTO metrics SELECT run_id, seed, step, instrument, feature, value "
-                             "FROM _new_metrics")
+            self._insert_new_metrics()
             self.con.execute("UPDATE runs SET status = 'done', finished_at = ? WHERE run_id = ?", [_now(), run_id])
+        self._write_with(batch, fn)
 
+    def _insert_new_metrics(self) -> None:
+        self.con.execute("INSERT INTO metrics SELECT run_id, seed, step, instrument, feature, value FROM _new_metrics")
+
+    def _write_with(self, batch: dict[str, np.ndarray], fn) -> None:
+        """``_write(fn)`` with ``batch`` readable as the table ``_new_metrics``."""
         # one bulk scan of the arrays, no per-row inserts. Registered outside the transaction: in an
         # aborted one, unregister itself fails and would hide the real error (e.g. disk full)
         self.con.complete()  # finish any result a caller left pending, or duckdb 2.0 refuses register()
@@ -241,6 +264,87 @@ class Store:
         # NULL comes back as a masked entry whose data is 0.0: restore the NaN that was stored
         out["value"] = np.ma.filled(np.ma.asarray(cols["value"], dtype=np.float64), np.nan)
         return out
+
+    # -- runs trained in chunks (sweeps) --------------------------------------------------------
+    # A sweep trains a run's models in chunks, possibly on other machines, and only its driver
+    # writes here: each chunk's metrics land with its 'done' mark in one transaction, so a driver
+    # killed at any moment leaves whole chunks or none, and a restart trains only what is missing.
+
+    def begin_chunked_run(self, run_id: str, config: dict, init_seeds: list[int], data_seeds: list[int],
+                          version: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Register a run to be trained in chunks of models ``[lo, hi)`` and return the chunks in
+        force: the stored ones if the run was begun in chunks before (a restart keeps every finished
+        chunk, whatever chunk size it asks for now), else ``bounds``."""
+        stored = self.chunks(run_id)
+        if stored:
+            return [(c["lo"], c["hi"]) for c in stored]
+        n = len(init_seeds)
+        if sorted(bounds) != bounds or not bounds or bounds[0][0] != 0 or bounds[-1][1] != n or any(
+                lo >= hi or hi != nxt for (lo, hi), (nxt, _) in zip(bounds, bounds[1:] + [(n, n)])):
+            raise ValueError(f"chunks {bounds} do not tile the run's {n} models")
+
+        def fn():
+            # an unchunked attempt killed mid-way (experiment.run) may have left partial metrics
+            self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
+            self._upsert_run(run_id, config, init_seeds, data_seeds, version)
+            for lo, hi in bounds:
+                self.con.execute("INSERT INTO chunks VALUES (?, ?, ?, 'pending', NULL, NULL)", [run_id, lo, hi])
+        self._write(fn)
+        return list(bounds)
+
+    def chunks(self, run_id: str) -> list[dict]:
+        """A chunked run's chunks in order: dicts of lo, hi, status ('pending' or 'done'), finished_at."""
+        if self.schema == "1":
+            return []  # an old store opened read-only: it has never held a chunked run
+        rows = self.con.execute("SELECT lo, hi, status, finished_at FROM chunks WHERE run_id = ? ORDER BY lo",
+                                [run_id]).fetchall()
+        return [dict(zip(("lo", "hi", "status", "finished_at"), r)) for r in rows]
+
+    def finish_chunk(self, run_id: str, lo: int, hi: int, metrics: dict[str, np.ndarray],
+                     predictions: bytes) -> bool:
+        """Store the metrics of models ``[lo, hi)`` of a chunked run (their ``seed`` column holds each
+        model's index in the run) and its predictions, and mark the chunk done, in one transaction.
+        Returns False, storing nothing, if that chunk is already done: a result delivered twice is
+        stored once."""
+        rows = self.con.execute("SELECT hi, status FROM chunks WHERE run_id = ? AND lo = ?", [run_id, lo]).fetchall()
+        if not rows or rows[0][0] != hi:
+            raise ValueError(f"finish_chunk({run_id!r}, {lo}, {hi}): no such chunk was begun")
+        if rows[0][1] == "done":
+            return False
+        batch = _metric_batch(run_id, metrics)
+        seeds = batch["seed"]
+        if len(seeds) and (seeds.min() < lo or seeds.max() >= hi):
+            raise ValueError(f"finish_chunk({run_id!r}, {lo}, {hi}): seeds outside the chunk")
+
+        def fn():
+            self.con.execute("DELETE FROM metrics WHERE run_id = ? AND seed >= ? AND seed < ?", [run_id, lo, hi])
+            self._insert_new_metrics()
+            self.con.execute("UPDATE chunks SET status = 'done', finished_at = ?, predictions = ? "
+                             "WHERE run_id = ? AND lo = ?", [_now(), predictions, run_id, lo])
+        self._write_with(batch, fn)
+        return True
+
+    def chunk_predictions(self, run_id: str) -> list[bytes]:
+        """The predictions of a chunked run's chunks, in order of their models."""
+        rows = self.con.execute("SELECT predictions FROM chunks WHERE run_id = ? ORDER BY lo", [run_id]).fetchall()
+        return [bytes(r[0]) if r[0] is not None else None for r in rows]
+
+    def finish_chunked_run(self, run_id: str, metrics: dict[str, np.ndarray]) -> None:
+        """Once every chunk is done: add the run-wide metrics (those that compare models of different
+        chunks), mark the run done and drop the chunks' predictions, in one transaction."""
+        pending = [c for c in self.chunks(run_id) if c["status"] != "done"]
+        if pending or not self.chunks(run_id):
+            raise ValueError(f"finish_chunked_run({run_id!r}): chunks not done: {pending or 'none begun'}")
+        batch = _metric_batch(run_id, metrics)
+        instruments = sorted(set(batch["instrument"].tolist()))
+
+        def fn():
+            for inst in instruments:  # a finalization killed after its commit is never redone, but be exact
+                self.con.execute("DELETE FROM metrics WHERE run_id = ? AND instrument = ?", [run_id, inst])
+            self._insert_new_metrics()
+            self.con.execute("UPDATE chunks SET predictions = NULL WHERE run_id = ?", [run_id])
+            self.con.execute("UPDATE runs SET status = 'done', finished_at = ? WHERE run_id = ?", [_now(), run_id])
+        self._write_with(batch, fn)
 
     def runs(self) -> list[dict]:
         """Every runs row as a dict of its columns, with ``config`` (the parsed config_json) added and
@@ -302,6 +406,26 @@ class Store:
                 raise StoreError(f"export {p}: {str(e).splitlines()[0]}") from None
             paths.append(p)
         return paths
+
+
+def _metric_batch(run_id: str, metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Checked columns (see ``Store.finish_run``), ready for DuckDB's bulk scan."""
+    missing = [c for c in METRIC_COLUMNS if c not in metrics]
+    if missing:
+        raise ValueError(f"metrics lacks columns {missing}")
+    lengths = {c: len(metrics[c]) for c in METRIC_COLUMNS}
+    if len(set(lengths.values())) != 1:
+        # checked here: DuckDB's error for unequal columns talks about "replacement scans"
+        raise ValueError(f"metrics columns differ in length: {lengths}")
+    n = lengths["seed"]
+    # ints stay int64 so DuckDB's cast to INTEGER rejects overflow instead of numpy wrapping it;
+    # strings go in as object arrays (numpy '<U' arrays are scanned as ENUMs, twice as slow)
+    return {"run_id": np.full(n, run_id, dtype=object),
+            "seed": np.asarray(metrics["seed"], dtype=np.int64),
+            "step": np.asarray(metrics["step"], dtype=np.int64),
+            "instrument": np.asarray(metrics["instrument"], dtype=object),
+            "feature": np.asarray(metrics["feature"], dtype=object),
+            "value": np.asarray(metrics["value"], dtype=np.float64)}
 
 
 def _num(x) -> float | None:

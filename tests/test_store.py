@@ -210,9 +210,9 @@ def test_foreign_duckdb_file_is_refused_and_untouched(tmp_path):
 
 def test_newer_schema_is_refused(tmp_path):
     with Store(tmp_path / "s.duckdb") as st:
-        st.con.execute("update greedlab_meta set value = '2' where key = 'schema'")
+        st.con.execute("update greedlab_meta set value = '99' where key = 'schema'")
     before = _files(tmp_path)
-    with pytest.raises(StoreError, match="schema 2"):
+    with pytest.raises(StoreError, match="schema 99"):
         Store(tmp_path / "s.duckdb")
     assert _files(tmp_path) == before
 

@@ -17,6 +17,7 @@ import numpy as np
 from greedlab.errors import ConfigError
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+FLAGGED = "flagged"  # a row that is no verdict: seeds set aside (diverged), listed by name
 N_BOOT = 2000
 BOOT_SEED = 20240601  # fixed: the same measurements always give the same interval
 

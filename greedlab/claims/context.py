@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from greedlab.claims.common import Scale
+from greedlab.claims.common import FLAGGED, ClaimResult, Row, Scale
 from greedlab.config import Overrides, apply
 from greedlab.experiment import RunResult, RunSpec, Stage, seeds
 from greedlab.models import MLPConfig, Model
@@ -22,6 +22,8 @@ class Context:
     """``run(spec, label)`` trains or loads one run (the label names it in progress output)."""
     overrides: Overrides = field(default_factory=dict)
     """User overrides of world rendering, model and optimizer (see greedlab.config)."""
+    excluded: dict[str, tuple[str, list[int], int]] = field(default_factory=dict)
+    """Per condition: (run id, its diverged seeds, its number of seeds). Set by ``run_all``."""
 
     def spec(self, world: HierarchyConfig, model: Model | None = None, steps: int | None = None,
              n_seeds: int | None = None, vary: str = "both", **train_overrides) -> RunSpec:
@@ -50,5 +52,28 @@ class Context:
         return train if cap is None or train.n_evals <= cap else replace(train, n_evals=cap)
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
-        """Run (or load) every condition of a claim, in order."""
-        return {name: self.run(spec, f"{claim} {name}") for name, spec in specs.items()}
+        """Run (or load) every condition of a claim, in order, each without its diverged seeds."""
+        out = {}
+        for name, spec in specs.items():
+            res = self.run(spec, f"{claim} {name}")
+            bad = res.diverged_seeds()
+            if bad:
+                # a seed whose training blew up (NaN/inf) measures nothing about greed: it is left out of
+                # every statistic, and the claim's table says which seeds and how many
+                self.excluded[name] = (res.run_id, bad, spec.n_models)
+                res = res.without(bad)
+            out[name] = res
+        return out
+
+    def flagged_rows(self) -> list[Row]:
+        """One row per condition that lost seeds to divergence: which seeds, out of how many."""
+        nan = float("nan")
+        return [Row(f"{name}: diverged seeds", f"left out of every statistic: seeds {bad} of {n}", float(len(bad)),
+                    nan, nan, FLAGGED, [run_id]) for name, (run_id, bad, n) in self.excluded.items()]
+
+
+def run_claim(module, ctx: Context) -> ClaimResult:
+    """``module.run(ctx)`` with a row for every condition whose diverged seeds were left out."""
+    res = module.run(ctx)
+    res.rows += ctx.flagged_rows()
+    return res

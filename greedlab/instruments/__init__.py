@@ -13,6 +13,7 @@ import torch
 
 from greedlab.instruments.decodability import REPRESENTED, probe_accuracy
 from greedlab.instruments.disagreement import disagreement
+from greedlab.instruments.divergence import diverged
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
@@ -20,8 +21,8 @@ from greedlab.models import Model, Params
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
-__all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "probe_accuracy", "gradient_signal", "onset", "soft_decision",
-           "feature_matrix", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
+__all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "diverged", "probe_accuracy", "gradient_signal", "onset",
+           "soft_decision", "feature_matrix", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
 
 
 @dataclass
@@ -62,12 +63,18 @@ class EvalSet:
                    n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd)
 
 
-def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
-    """All instruments on all models. Keys are (instrument, feature); values have shape (N,)."""
+def evaluate(model: Model, params: Params, ev: EvalSet,
+             deploy_logits: list | None = None) -> dict[tuple[str, str], torch.Tensor]:
+    """All instruments on all models. Keys are (instrument, feature); values have shape (N,).
+
+    ``deploy_logits``, if given, receives the deployment logits (N, n_deploy): what a cross-model
+    instrument (disagreement) needs to compare these models with others measured apart."""
     names = list(ev.features)
     out: dict[tuple[str, str], torch.Tensor] = {}
 
     f_dep, h_dep = model.forward(params, ev.deploy.x, keep=True)
+    if deploy_logits is not None:
+        deploy_logits.append(f_dep)
     rel, se = reliance(f_dep, ev.chi_deploy)
     for j, name in enumerate(names):
         out["reliance", name] = rel[:, j]

@@ -30,7 +30,14 @@ def fit_probe(h_fit: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-2):
     gram = X.transpose(1, 2) @ X + ridge * n * torch.eye(p, dtype=X.dtype, device=X.device)
     rhs = X.transpose(1, 2) @ targets.to(X.dtype).unsqueeze(0).expand(X.shape[0], -1, -1)
     # the ridge term keeps the standardized Gram matrix well conditioned, so float32 Cholesky is safe
-    L = torch.linalg.cholesky(gram)
+    L, info = torch.linalg.cholesky_ex(gram)
+    failed = info != 0
+    if bool(failed.any()):
+        # only a diverged model (NaN/inf activations) gets here: its probe alone fails, as NaN weights,
+        # instead of the whole ensemble's evaluation
+        L = torch.where(failed[:, None, None], torch.eye(p, dtype=L.dtype, device=L.device), L)
+        w = torch.cholesky_solve(rhs, L)
+        return w.masked_fill(failed[:, None, None], float("nan")), mean, scale
     return torch.cholesky_solve(rhs, L), mean, scale
 
 
@@ -39,4 +46,5 @@ def probe_accuracy(h_fit: torch.Tensor, t_fit: torch.Tensor, h_test: torch.Tenso
     """Held-out sign accuracy (N, F) of ridge probes fit on (h_fit, t_fit), scored on (h_test, t_test)."""
     w, mean, scale = fit_probe(h_fit, t_fit, ridge)
     pred = _design(h_test, mean, scale) @ w
-    return (torch.sign(pred) == t_test.to(pred.dtype).unsqueeze(0)).float().mean(dim=1)
+    acc = (torch.sign(pred) == t_test.to(pred.dtype).unsqueeze(0)).float().mean(dim=1)
+    return acc.masked_fill(~torch.isfinite(pred).all(dim=1), float("nan"))  # no probe, no accuracy

@@ -13,7 +13,15 @@ import torch
 
 def disagreement(logits: torch.Tensor) -> torch.Tensor:
     """(N,): for each model, the mean over the *other* models of the fraction of samples on which
-    their predicted labels differ. The mean of this vector is the pairwise disagreement rate."""
+    their predicted labels differ. The mean of this vector is the pairwise disagreement rate.
+
+    A model with a non-finite logit (a diverged one) is left out of every other model's mean,
+    which it would otherwise turn into NaN, and gets NaN itself."""
+    ok = torch.isfinite(logits).all(dim=1)
+    if not bool(ok.all()):
+        out = torch.full(ok.shape, float("nan"), device=logits.device)
+        out[ok] = disagreement(logits[ok])
+        return out
     s = torch.sign(logits)
     n_models, n = s.shape
     if n_models < 2:

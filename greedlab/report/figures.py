@@ -19,6 +19,8 @@ COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17
 
 
 def _band(ax, steps, curves, color, label):
+    if len(curves) == 0:
+        return  # every seed of the run diverged and was left out: nothing to draw
     with warnings.catch_warnings():  # a step no seed measured (e.g. a rate before its first window) stays a gap
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(curves, axis=0)

@@ -18,7 +18,7 @@ from greedlab.claims.common import ClaimResult
 
 COLORS = {"supported": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700", "not run": "#6e7781",
           "control ok": "#1a7f37", "control FAILED": "#cf222e", "measurement": "#57606a", "GPS learned": "#1a7f37",
-          "GPS NOT learned": "#cf222e"}
+          "GPS NOT learned": "#cf222e", "flagged": "#8250df"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1180px;
