@@ -15,6 +15,7 @@ from typing import Protocol
 
 import torch
 
+from greedlab.models.cnn import CNNConfig
 from greedlab.models.mlp import ACTIVATIONS, MLPConfig, Params, flops_per_example, init_mlp, mlp_forward
 
 
@@ -32,4 +33,4 @@ class Model(Protocol):
     def flops_per_example(self, input_dim: int) -> int: ...
 
 
-__all__ = ["ACTIVATIONS", "MLPConfig", "Model", "Params", "flops_per_example", "init_mlp", "mlp_forward"]
+__all__ = ["ACTIVATIONS", "CNNConfig", "MLPConfig", "Model", "Params", "flops_per_example", "init_mlp", "mlp_forward"]
