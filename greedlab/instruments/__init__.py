@@ -7,10 +7,11 @@ the long format the store keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
+from greedlab.instruments.counterfactual import counterfactual_effects
 from greedlab.instruments.decodability import REPRESENTED, probe_accuracy
 from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.gradient_signal import gradient_signal
@@ -21,7 +22,7 @@ from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
 __all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "probe_accuracy", "gradient_signal", "onset", "soft_decision",
-           "feature_matrix", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
+           "feature_matrix", "counterfactual_effects", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
 
 
 @dataclass
@@ -37,6 +38,8 @@ class EvalSet:
     chi_probe: torch.Tensor
     n_probe_test: int = 2048
     """Deployment samples the probes are scored on (a prefix of ``deploy``): ±1.1% accuracy SE."""
+    counterfactuals: dict[str, Batch] = field(default_factory=dict)
+    """The deploy rows re-rendered by intervention, for worlds that offer them (real data)."""
 
     @classmethod
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
@@ -46,8 +49,9 @@ class EvalSet:
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
+        cf = world.counterfactuals("deploy", n_deploy) if hasattr(world, "counterfactuals") else {}
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
-                   feature_matrix(pro.a, feats))
+                   feature_matrix(pro.a, feats), counterfactuals={k: b.to(device) for k, b in cf.items()})
 
 
 def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str], torch.Tensor]:
@@ -63,6 +67,8 @@ def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str],
     out["deploy_acc", ""] = (torch.sign(f_dep) == ev.deploy.y).float().mean(1)
     out["disagreement", ""] = disagreement(f_dep)
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
+    if ev.counterfactuals:
+        out.update(counterfactual_effects(model, params, ev.deploy, ev.counterfactuals, f_base=f_dep))
 
     f_tr, _ = model.forward(params, ev.train.x)
     sig = gradient_signal(f_tr, ev.train.y, ev.chi_train)
