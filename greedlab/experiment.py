@@ -20,7 +20,7 @@ from greedlab.instruments import EvalSet, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
 from greedlab.train import TrainConfig, eval_steps, train
-from greedlab.worlds import HierarchyConfig, HierarchyWorld
+from greedlab.worlds import HierarchyConfig, RealConfig, make_world
 
 DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the two never coincide
 
@@ -29,7 +29,7 @@ DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the
 class RunSpec:
     """Everything that determines a run's numbers."""
 
-    world: HierarchyConfig = field(default_factory=HierarchyConfig)
+    world: HierarchyConfig | RealConfig = field(default_factory=HierarchyConfig)
     model: Model = field(default_factory=MLPConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     init_seeds: tuple[int, ...] = tuple(range(16))
@@ -142,7 +142,11 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             progress(spec.train.steps, spec.train.steps)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
-    world = HierarchyWorld(spec.world)
+    if not isinstance(spec, RunSpec):  # another kind of run (greedlab.anchors) measures itself
+        cols = _to_columns(spec.measure(device, progress))
+        store.finish_run(run_id, cols)
+        return _from_columns(run_id, spec, cols)
+    world = make_world(spec.world)
     data = world.train_set()
     ev = EvalSet.build(world, device=device, train_set=data)
     records: list[tuple[int, dict]] = []
