@@ -4,14 +4,16 @@
 The default is the CNN of the MNIST-1D paper (Greydanus & Kobak, 2024): three convolutions of 25
 channels, kernels 5, 3, 3, stride 2, padding 1, ReLU, and a linear head on the flattened last layer.
 
-Each convolution is one batched matmul for the whole ensemble: patches (im2col, ``unfold``) of
-shape (N, B·L, C·k) times stacked kernels (N, C·k, C). Measured on a shared 2-core CPU, one
-thread, batch 128, the default MNIST-1D CNN, forward + backward, alternating rounds: 1.15–1.8 ms
-per model-step at N = 8 and 16, against 1.4–2.1 ms for one grouped convolution per layer
-(``groups = N``) and more again for ``torch.func.vmap`` over ``F.conv1d`` (27 against 22–26 ms
-for grouped, 16 models). Unlike the MLP's, a CNN ensemble is not cheaper per model than one CNN
-alone (1.5 ms at N = 1): its convolutions already keep a core busy. With two threads on a busy
-machine every form slowed down several-fold (OpenMP threads waiting for a core).
+The ensemble runs as one grouped convolution per layer (``groups = N``: model n's channels only
+see model n's channels). Measured on a shared 2-core CPU, one thread, batch 128, forward + backward,
+alternating rounds: for the digits CNN (2D) 5.6–6.5 ms per step of 8 models against 21–26 ms for
+patches (im2col, ``unfold``) times stacked kernels in one batched matmul; for the MNIST-1D CNN
+the patches were at most 25% faster and within the noise of other rounds (unfold 11.8–15.3 ms,
+grouped 14.1–14.5 ms), and ``torch.func.vmap`` over ``F.conv1d`` was slower than grouped (27
+against 22–26 ms for 16 models). One form for both: grouped. Unlike the MLP's, a CNN ensemble is not
+cheaper per model than one CNN alone (1.5 ms per step at N = 1 on MNIST-1D): its convolutions
+already keep a core busy. With two threads on a busy machine every form slowed down several-fold
+(OpenMP threads waiting for a core).
 """
 
 from __future__ import annotations
@@ -104,8 +106,7 @@ class CNNConfig:
 
 
 def init_cnn(cfg: CNNConfig, input_dim: int, seeds: list[int]) -> Params:
-    """Stacked parameters [K0 (N,C,1,k…), b0 (N,C), …, W (N,F,outputs), b (N,1,outputs)], the
-    kernels laid out as nn.Conv's weights.
+    """Stacked parameters [K0 (N,C,1,k…), b0 (N,C), …, W (N,F,outputs), b (N,1,outputs)].
 
     PyTorch's default init for Conv and Linear (uniform ±1/√fan_in for weights and biases), drawn
     from a generator per model, so model n depends only on seeds[n].
@@ -128,36 +129,35 @@ def init_cnn(cfg: CNNConfig, input_dim: int, seeds: list[int]) -> Params:
     return [torch.stack([m[k] for m in per_model]) for k in range(len(per_model[0]))]
 
 
-def _patches(h: torch.Tensor, k: int, stride: int, ndim: int) -> torch.Tensor:
-    """Channels-last activations (N, B, *spatial, C) → patches (N, B, *out, C·k^ndim) (im2col),
-    zero-padded by PADDING, ordered (C, k, …) like a Conv weight's trailing dimensions."""
-    pad = (0, 0) + (PADDING, PADDING) * ndim
-    h = F.pad(h, pad)
-    for d in range(ndim):
-        h = h.unfold(2 + d, k, stride)
-    return h.flatten(2 + ndim)
-
-
 def cnn_forward(cfg: CNNConfig, params: Params, x: torch.Tensor,
                 keep: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Logits (N, B) — or (N, B, outputs) — for inputs x (N, B, D) or (B, D) shared by all models.
 
     With ``keep`` each convolution's post-ReLU activations are returned flattened, (N, B, C·L^ndim).
     """
+    conv = F.conv1d if cfg.ndim == 1 else F.conv2d
     N = params[0].shape[0]
     side = cfg.side(x.shape[-1])
-    h = x if x.dim() == 3 else x.unsqueeze(0).expand(N, *x.shape)
-    B = h.shape[1]
-    h = h.reshape(N, B, *(side,) * cfg.ndim, 1)   # channels last: patches are contiguous rows
+    spatial = (side,) * cfg.ndim
+    C = cfg.channels
     acts: dict[str, torch.Tensor] = {}
-    for i, (k, stride) in enumerate(zip(cfg.kernels, cfg.strides)):
-        w, b = params[2 * i], params[2 * i + 1]
-        u = _patches(h, k, stride, cfg.ndim)
-        out = u.shape[2:2 + cfg.ndim]
-        h = torch.baddbmm(b.unsqueeze(1), u.reshape(N, -1, u.shape[-1]), w.flatten(2).transpose(1, 2))
-        h = torch.relu(h).reshape(N, B, *out, cfg.channels)
+    if x.dim() == 2:
+        # one input for all models: the first layer is a plain convolution with N·C output channels
+        B = x.shape[0]
+        h = conv(x.reshape(B, 1, *spatial), params[0].reshape(N * C, 1, *params[0].shape[3:]),
+                 params[1].reshape(N * C), stride=cfg.strides[0], padding=PADDING)
+    else:
+        B = x.shape[1]
+        h = conv(x.transpose(0, 1).reshape(B, N, *spatial), params[0].reshape(N * C, 1, *params[0].shape[3:]),
+                 params[1].reshape(N * C), stride=cfg.strides[0], padding=PADDING, groups=N)
+    for i in range(len(cfg.kernels)):
+        if i > 0:
+            w, b = params[2 * i], params[2 * i + 1]
+            h = conv(h, w.reshape(N * C, C, *w.shape[3:]), b.reshape(N * C), stride=cfg.strides[i],
+                     padding=PADDING, groups=N)
+        h = torch.relu(h)
         if keep:
-            acts[f"conv.{i}"] = h.reshape(N, B, -1)
-    flat = h.movedim(-1, 2).reshape(N, B, -1)      # channel-major, like nn.Flatten on (C, L…)
+            acts[f"conv.{i}"] = h.reshape(B, N, -1).transpose(0, 1)
+    flat = h.reshape(B, N, -1).transpose(0, 1)  # (N, B, C·L^ndim), channel-major like nn.Flatten
     out = torch.baddbmm(params[-1], flat, params[-2])
     return (out.squeeze(-1) if cfg.outputs == 1 else out), acts
