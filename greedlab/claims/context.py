@@ -9,9 +9,9 @@ from typing import Callable
 from greedlab.claims.common import Scale
 from greedlab.config import Overrides, apply
 from greedlab.experiment import RunResult, RunSpec, seeds
-from greedlab.models import MLPConfig
+from greedlab.models import MLPConfig, Model
 from greedlab.train import TrainConfig
-from greedlab.worlds import HierarchyConfig
+from greedlab.worlds import HierarchyConfig, RealConfig
 
 
 @dataclass
@@ -29,6 +29,14 @@ class Context:
         train = replace(TrainConfig(), steps=steps or self.scale.steps, **train_overrides)
         world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
         return RunSpec(world=world, model=model, train=train, **seeds(n_seeds or self.scale.seeds, vary=vary))
+
+    def real_spec(self, world: RealConfig, model: Model, steps: int, n_seeds: int, vary: str = "both",
+                  **train_overrides) -> RunSpec:
+        """A real-data run: only the user's [train] overrides apply ([world] and [model] describe the
+        hierarchy world and its MLP)."""
+        train = replace(TrainConfig(), steps=steps, **train_overrides)
+        train = replace(train, **self.overrides.get("train", {}))
+        return RunSpec(world=world, model=model, train=train, **seeds(n_seeds, vary=vary))
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order."""

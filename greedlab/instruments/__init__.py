@@ -50,6 +50,7 @@ class EvalSet:
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
         cf = world.counterfactuals("deploy", n_deploy) if hasattr(world, "counterfactuals") else {}
+        cf.pop("random", None)  # the deploy rows themselves: evaluate reads it off them, no extra forward pass
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
                    feature_matrix(pro.a, feats), counterfactuals={k: b.to(device) for k, b in cf.items()})
 
@@ -69,6 +70,8 @@ def evaluate(model: Model, params: Params, ev: EvalSet) -> dict[tuple[str, str],
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
     if ev.counterfactuals:
         out.update(counterfactual_effects(model, params, ev.deploy, ev.counterfactuals, f_base=f_dep))
+        out["counterfactual_acc", "random"] = out["deploy_acc", ""]
+        out["counterfactual_flip", "random"] = torch.zeros_like(out["deploy_acc", ""])
 
     f_tr, _ = model.forward(params, ev.train.x)
     sig = gradient_signal(f_tr, ev.train.y, ev.chi_train)
