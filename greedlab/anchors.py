@@ -93,7 +93,10 @@ def _linear_stack(dims: list[int], seeds: list[int]) -> Params:
     return [torch.stack([m[k] for m in per_model]) for k in range(len(per_model[0]))]
 
 
-def build(model: str, input_dim: int, seeds: list[int]) -> tuple[Params, Callable[[Params, torch.Tensor], torch.Tensor]]:
+Forward = Callable[[Params, torch.Tensor], torch.Tensor]
+
+
+def build(model: str, input_dim: int, seeds: list[int]) -> tuple[Params, Forward]:
     """(stacked params, forward giving logits (N, B, 10)) for one of ANCHOR_MODELS."""
     if model == "cnn":
         cfg = CNNConfig(outputs=CLASSES)
@@ -121,8 +124,8 @@ def train_multiclass(spec: AnchorSpec, device: str = "cpu",
             with torch.no_grad():
                 f_te, f_tr = forward(params, x_te), forward(params, x_tr)
                 loss = F.cross_entropy(f_te.transpose(1, 2), c_te.expand(spec.n_models, -1), reduction="none")
-                records.append((step, {("test_acc", ""): _accuracy(f_te, c_te), ("train_acc", ""): _accuracy(f_tr, c_tr),
-                                       ("test_loss", ""): loss.mean(1)}))
+                records.append((step, {("test_acc", ""): _accuracy(f_te, c_te),
+                                       ("train_acc", ""): _accuracy(f_tr, c_tr), ("test_loss", ""): loss.mean(1)}))
         if step == spec.train.steps:
             break
         idx = orders.next()

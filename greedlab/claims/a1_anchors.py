@@ -118,8 +118,16 @@ def dfr_rows(ds: str, runs: dict[float, RunResult], ref: RunResult) -> tuple[lis
         layer = r.spec.model.layer_names()[-1]
         rows.append(Row(cond, f"deployment accuracy, head retrained on balanced data ({layer})",
                         *bootstrap_ci(fixed, np.mean), "measurement", [r.run_id]))
-        ci = bootstrap_ci([fixed, trained, no_proxy], recovery)
         main = rho == DFR_RHO
+        if main:  # where the class lives: every layer's probe beside what the head relies on
+            for lyr in r.layers():
+                rows.append(Row(cond, f"class decodable from {lyr} (probe on balanced data)",
+                                *bootstrap_ci(r.final(f"decodability:{lyr}", "target"), np.mean), "measurement",
+                                [r.run_id]))
+            for feat, what in (("target", "class"), ("proxy0", "marker")):
+                rel = bootstrap_ci(r.final("reliance", feat), np.mean)
+                rows.append(Row(cond, f"head's reliance on the {what}", *rel, "measurement", [r.run_id]))
+        ci = bootstrap_ci([fixed, trained, no_proxy], recovery)
         v = (verdict_above(ci[1], ci[2], MOST) if ci[0] == ci[0] else INCONCLUSIVE) if main else "measurement"
         rows.append(Row(cond, f"share of lost accuracy recovered by retraining (most: > {MOST}; no proxy = "
                         f"rho={CONTROL_RHO} ensemble, {no_proxy.mean():.3f})", *ci, v, [r.run_id, ref.run_id]))

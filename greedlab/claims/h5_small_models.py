@@ -53,8 +53,8 @@ def analyse(runs: dict[int, RunResult], name: Callable[[str], str] = str) -> tup
     for w, r in runs.items():
         fit = r.final("train_acc") >= FITS
         acc = r.final("deploy_acc")
-        rows.append(Row(name(f"width={w}"), f"fraction of seeds fitting train (≥ {FITS})", *bootstrap_ci(fit, np.mean),
-                        "measurement", [r.run_id]))
+        rows.append(Row(name(f"width={w}"), f"fraction of seeds fitting train (≥ {FITS})",
+                        *bootstrap_ci(fit, np.mean), "measurement", [r.run_id]))
         if fit.any():
             rows.append(Row(name(f"width={w}"), "deployment accuracy of fitting seeds",
                             *bootstrap_ci(acc[fit], np.mean), "measurement", [r.run_id]))

@@ -86,8 +86,8 @@ class CNNConfig:
         for k, s in zip(self.kernels, self.strides):
             L = (L + 2 * PADDING - k) // s + 1
             if L < 1:
-                raise ConfigError("model.kernels", f"kernels and strides that fit an input of side {self.side(input_dim)}",
-                                  self.kernels)
+                raise ConfigError("model.kernels",
+                                  f"kernels and strides that fit an input of side {self.side(input_dim)}", self.kernels)
             out.append(L)
         return out
 
