@@ -20,7 +20,7 @@ from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
 from greedlab.train import TRAINABLE, Attribution, TrainConfig, eval_steps, train
-from greedlab.worlds import HierarchyConfig, HierarchyWorld
+from greedlab.worlds import HierarchyConfig, RealConfig, make_world
 
 DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the two never coincide
 STAGE_SEED_OFFSET = 1_000_003  # stage k of a curriculum draws its data order from data seed + k·this
@@ -49,7 +49,7 @@ _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0}
 class RunSpec:
     """Everything that determines a run's numbers."""
 
-    world: HierarchyConfig = field(default_factory=HierarchyConfig)
+    world: HierarchyConfig | RealConfig = field(default_factory=HierarchyConfig)
     model: Model = field(default_factory=MLPConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     init_seeds: tuple[int, ...] = tuple(range(16))
@@ -79,7 +79,7 @@ class RunSpec:
                 cfg.pop(key)
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
             for key, default in _LATER_WORLD_FIELDS.items():
-                if world.get(key) == default:
+                if key in world and world[key] == default:
                     world.pop(key)
         for train in [cfg["train"]] + [st["train"] for st in cfg.get("stages", ())]:
             for key, default in _LATER_TRAIN_FIELDS.items():
@@ -211,6 +211,10 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             progress(total, total)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
+    if not isinstance(spec, RunSpec):  # another kind of run (greedlab.anchors) measures itself
+        cols = _to_columns(spec.measure(device, progress))
+        store.finish_run(run_id, cols)
+        return _from_columns(run_id, spec, cols)
     cols = measure(spec, device, progress)
     store.finish_run(run_id, cols)
     return _from_columns(run_id, spec, cols)
@@ -229,7 +233,7 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     if not 0 <= lo < hi <= spec.n_models:
         raise ConfigError("members", f"0 ≤ lo < hi ≤ {spec.n_models}", (lo, hi))
     n, total = hi - lo, spec.total_steps
-    measured = HierarchyWorld(spec.world)
+    measured = make_world(spec.world)
     ev = EvalSet.build(measured, device=device, train_set=measured.train_set())
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
@@ -237,7 +241,7 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
     for k, stage in enumerate(spec.plan):
-        world = measured if stage.world == spec.world else HierarchyWorld(stage.world)
+        world = measured if stage.world == spec.world else make_world(stage.world)
         data = world.train_set()
 
         def on_eval(step, p, k=k, offset=offset):

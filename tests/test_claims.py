@@ -1,6 +1,7 @@
 """Claim statistics on synthetic curves with known answers."""
 
 import numpy as np
+import pytest
 
 from greedlab.claims import REGISTRY
 from greedlab.claims.g2_gradual_world_model import level_onset_correlation
@@ -92,3 +93,52 @@ def test_gating_of_runs_and_gps_accuracy_at_the_end_of_the_command_stage():
     g = gating(r)
     assert np.isclose(g[0], 0) and np.isclose(g[1], 1) and np.isnan(g[2])
     assert np.allclose(gps_accuracy(r), 0.95)
+
+
+def _ctx(scale="smoke", overrides=None):
+    from pathlib import Path
+
+    from greedlab.claims.common import get_scale
+    from greedlab.claims.context import Context
+    return Context(get_scale(scale), Path("."), None, overrides or {})
+
+
+def test_claims_carry_their_real_data_conditions_with_the_datasets_models():
+    from greedlab.claims import real_data
+    from greedlab.worlds import RealConfig
+
+    for cid in ("G1", "G3", "G4", "H5", "A1"):
+        specs = REGISTRY[cid].conditions(_ctx())
+        real = {k: s for k, s in specs.items() if isinstance(getattr(s, "world", None), RealConfig)}
+        assert real, cid
+        for name, s in real.items():
+            assert name.startswith(f"{s.world.dataset}: "), name
+            if cid != "H5":
+                assert s.model == real_data.MODELS[s.world.dataset]
+    g1 = REGISTRY["G1"].conditions(_ctx())
+    for ds in real_data.DATASETS:       # every real condition has its own control at chance level
+        assert g1[f"{ds}: control rho=0.5"].world.rho == 0.5 and g1[f"{ds}: rho=0.9"].world.rho == 0.9
+
+
+def test_real_data_runs_take_train_overrides_only():
+    from greedlab.claims import real_data
+
+    ctx = _ctx(overrides={"world": {"noise": 0.8}, "model": {"width": 24}, "train": {"optimizer": "sgd"}})
+    s = real_data.spec(ctx, "mnist1d", 0.9)
+    assert s.train.optimizer == "sgd" and s.train.lr == real_data.LR and s.model == real_data.MODELS["mnist1d"]
+    hier = ctx.spec(REGISTRY["G1"].world(0.9))
+    assert hier.world.noise == 0.8 and hier.model.width == 24
+    runs = {"rho=0.9": 1, "digits: rho=0.9": 2, "mnist1d: control rho=0.5": 3}
+    h, real = real_data.split(runs)
+    assert h == {"rho=0.9": 1} and real == {"mnist1d": {"control rho=0.5": 3}, "digits": {"rho=0.9": 2}}
+
+
+def test_anchor_verdict_within_a_band_and_recovery_share():
+    from greedlab.claims.a1_anchors import recovery, verdict_within
+
+    assert verdict_within(0.92, 0.95, 0.91, 0.97) == "supported"
+    assert verdict_within(0.85, 0.89, 0.91, 0.97) == "refuted"
+    assert verdict_within(0.89, 0.93, 0.91, 0.97) == "inconclusive"
+    assert recovery(np.array([0.9]), np.array([0.5]), np.array([0.9])) == pytest.approx(1.0)
+    assert recovery(np.array([0.6]), np.array([0.5]), np.array([0.9])) == pytest.approx(0.25)
+    assert np.isnan(recovery(np.array([0.9]), np.array([0.9]), np.array([0.905])))  # nothing was lost

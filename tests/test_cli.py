@@ -142,8 +142,11 @@ def test_config_file_overrides_reach_the_runs(tmp_path):
     assert res.exit_code == 0, res.output
     configs = [json.loads(c) for (c,) in duckdb.connect(str(store), read_only=True).execute(
         "select config_json from runs").fetchall()]
-    assert configs and all(c["model"]["width"] == 24 and c["train"]["optimizer"] == "sgd"
-                           and c["train"]["momentum"] == 0.9 for c in configs)
+    assert configs and all(c["train"]["optimizer"] == "sgd" and c["train"]["momentum"] == 0.9 for c in configs)
+    # [model] describes the hierarchy world's MLP; real-data runs keep their own CNNs
+    hierarchy = [c for c in configs if "n_latents" in c["world"]]
+    assert hierarchy and all(c["model"]["width"] == 24 for c in hierarchy)
+    assert any(c["model"].get("family") == "cnn" for c in configs)
     bad = tmp_path / "bad.toml"
     bad.write_text("[model\nwidth=")
     res = _run("run", "--quiet", "--scale", "smoke", "--store", str(store), "--config", str(bad))

@@ -11,7 +11,7 @@ from greedlab.config import Overrides, apply
 from greedlab.experiment import RunResult, RunSpec, Stage, seeds
 from greedlab.models import MLPConfig, Model
 from greedlab.train import TrainConfig
-from greedlab.worlds import HierarchyConfig
+from greedlab.worlds import HierarchyConfig, RealConfig
 
 
 @dataclass
@@ -50,6 +50,14 @@ class Context:
     def _cap(self, train: TrainConfig) -> TrainConfig:
         cap = self.scale.max_evals
         return train if cap is None or train.n_evals <= cap else replace(train, n_evals=cap)
+
+    def real_spec(self, world: RealConfig, model: Model, steps: int, n_seeds: int, vary: str = "both",
+                  **train_overrides) -> RunSpec:
+        """A real-data run: only the user's [train] overrides apply ([world] and [model] describe the
+        hierarchy world and its MLP)."""
+        train = replace(TrainConfig(), steps=steps, **train_overrides)
+        train = replace(train, **self.overrides.get("train", {}))
+        return RunSpec(world=world, model=model, train=train, **seeds(n_seeds, vary=vary))
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order, each without its diverged seeds."""

@@ -15,15 +15,20 @@ the data order differs (one shared initialization).
   measurement on 4,096 deployment samples — at some ρ, for both sources of variation.
 Controls ρ = 0.5 and ρ = 1.0 (seeds vary in both init and order; the runs G3 also uses): the
 final objective must not be dispersed there (CI high end of the std below 0.05).
+
+Real data (greedlab.claims.real_data): the same parts and controls on MNIST-1D and digits at
+ρ = 0.97 (class group as target, marker as proxy).
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import Callable
 
 import numpy as np
 from scipy.stats import kendalltau
 
+from greedlab.claims import real_data
 from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, censor,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
@@ -41,6 +46,7 @@ QUOTE = ("The features the ML models learn, and their order, appear to be a robu
          "heuristics — I expect there is strong path-dependence in that sense.")
 RHOS = (0.9, 0.97, 0.99)
 CONTROL_RHOS = (0.5, 1.0)
+REAL_RHOS = (0.97,)  # on the hierarchy world the final objective dispersed only near ρ = 0.97
 SOURCES = ("init", "order")
 TAU_HIGH, DISPERSED = 0.5, 0.05
 
@@ -48,6 +54,10 @@ TAU_HIGH, DISPERSED = 0.5, 0.05
 def conditions(ctx: Context) -> dict[str, RunSpec]:
     specs = {f"rho={rho}, {src} varied": ctx.spec(world(rho), vary=src) for rho in RHOS for src in SOURCES}
     specs.update({f"control rho={rho}": ctx.spec(world(rho)) for rho in CONTROL_RHOS})
+    for src in SOURCES:
+        specs.update(real_data.conditions(ctx, REAL_RHOS, control=False, vary=src, suffix=f", {src} varied"))
+    for ds in real_data.DATASETS:
+        specs.update({real_data.name(ds, f"control rho={rho}"): real_data.spec(ctx, ds, rho) for rho in CONTROL_RHOS})
     return specs
 
 
@@ -77,35 +87,37 @@ def _iqr(x: np.ndarray) -> float:
     return float(q3 - q1)
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs = ctx.run_all(ID, conditions(ctx))
+def analyse(runs: dict[str, RunResult], rhos: tuple[float, ...],
+            name: Callable[[str], str] = str) -> tuple[list[Row], str, tuple[str, str]]:
+    """Order agreement and dispersion per ρ and source, and the controls, on runs named as in
+    ``conditions`` (before ``name``). Returns the rows, the verdict and the parts' verdicts."""
     rows: list[Row] = []
     taus_ok, dispersed = [], {src: [] for src in SOURCES}
-    for rho in RHOS:
+    for rho in rhos:
         for src in SOURCES:
-            name = f"rho={rho}, {src} varied"
-            r = runs[name]
+            r = runs[f"rho={rho}, {src} varied"]
+            cond = name(f"rho={rho}, {src} varied")
             tau = bootstrap_ci(order_agreement(event_onsets(r)), np.mean)
-            rows.append(Row(name, "order agreement: mean Kendall tau of event onsets", *tau,
+            rows.append(Row(cond, "order agreement: mean Kendall tau of event onsets", *tau,
                             verdict_above(tau[1], tau[2], TAU_HIGH), [r.run_id]))
             taus_ok.append(rows[-1].verdict)
             final_t = r.final("reliance", "target")
             sd = bootstrap_ci(final_t, np.std)
-            rows.append(Row(name, "dispersion: std of final target reliance", *sd,
+            rows.append(Row(cond, "dispersion: std of final target reliance", *sd,
                             verdict_above(sd[1], sd[2], DISPERSED), [r.run_id]))
             dispersed[src].append(rows[-1].verdict)
             for stat, fn, x in (("IQR of final target reliance", _iqr, final_t),
                                 ("std of final proxy reliance", np.std, r.final("reliance", "proxy0")),
                                 ("pairwise disagreement rate on deploy", np.mean, r.final("disagreement")),
                                 ("mean final target reliance", np.mean, final_t)):
-                rows.append(Row(name, stat, *bootstrap_ci(x, fn), "measurement", [r.run_id]))
+                rows.append(Row(cond, stat, *bootstrap_ci(x, fn), "measurement", [r.run_id]))
     ctrl_ok = True
     for rho in CONTROL_RHOS:
         r = runs[f"control rho={rho}"]
         sd = bootstrap_ci(r.final("reliance", "target"), np.std)
         ok = sd[2] < DISPERSED
         ctrl_ok &= ok
-        rows.append(control_row(f"control rho={rho}", "std of final target reliance", sd, ok, [r.run_id]))
+        rows.append(control_row(name(f"control rho={rho}"), "std of final target reliance", sd, ok, [r.run_id]))
 
     order = SUPPORTED if all(v == SUPPORTED for v in taus_ok) else (
         REFUTED if REFUTED in taus_ok else INCONCLUSIVE)
@@ -120,6 +132,12 @@ def run(ctx: Context) -> ClaimResult:
         verdict = SUPPORTED
     else:
         verdict = INCONCLUSIVE
+    return rows, verdict, (order, disp)
+
+
+def run(ctx: Context) -> ClaimResult:
+    runs, real_runs = real_data.split(ctx.run_all(ID, conditions(ctx)))
+    rows, verdict, (order, disp) = analyse(runs, RHOS)
     rows.append(Row("all rho, both sources", "parts: order robust / objective dispersed", float("nan"),
                     float("nan"), float("nan"), f"{order} / {disp}", [runs[k].run_id for k in runs]))
     spread = [i for i, r in enumerate(rows) if r.statistic.startswith("dispersion")]
@@ -130,4 +148,10 @@ def run(ctx: Context) -> ClaimResult:
                                         for rho in CONTROL_RHOS}
     fig = histograms_figure(ctx.figures_dir / "G4_final_target_hist.png",
                             "G4: final target reliance across seeds", panels, "final target reliance")
+    for ds, real in real_runs.items():
+        r_rows, r_verdict, r_parts = analyse(real, REAL_RHOS, lambda c, ds=ds: real_data.name(ds, c))
+        r_rows.append(Row(real_data.name(ds, "all rho, both sources"), "parts: order robust / objective dispersed",
+                          float("nan"), float("nan"), float("nan"), " / ".join(r_parts),
+                          [r.run_id for r in real.values()]))
+        rows += r_rows + [real_data.verdict_row(ds, r_verdict, [i for r in r_rows for i in r.run_ids])]
     return ClaimResult(ID, SUMMARY, verdict, rows, [fig], headline=headline)

@@ -7,10 +7,11 @@ the long format the store keeps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
+from greedlab.instruments.counterfactual import counterfactual_effects
 from greedlab.instruments.decodability import REPRESENTED, probe_accuracy
 from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.divergence import diverged
@@ -22,7 +23,7 @@ from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
 __all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "diverged", "probe_accuracy", "gradient_signal", "onset",
-           "soft_decision", "feature_matrix", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
+           "soft_decision", "feature_matrix", "counterfactual_effects", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
 
 
 @dataclass
@@ -46,6 +47,8 @@ class EvalSet:
     """Deployment samples with commands (training and held-out in turn), for command following."""
     target_command: int = -1
     """Index of the command naming the target's set, or −1 if no command does."""
+    counterfactuals: dict[str, Batch] = field(default_factory=dict)
+    """The deploy rows re-rendered by intervention, for worlds that offer them (real data)."""
 
     @classmethod
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
@@ -58,9 +61,12 @@ class EvalSet:
         cw = world.command_world() if hasattr(world, "command_world") else None
         cmds = cw.sample("deploy", 0, n_deploy).to(device) if cw is not None else None
         target_cmd = cw.command_index(feats["target"]) if cw is not None else -1
+        cf = world.counterfactuals("deploy", n_deploy) if hasattr(world, "counterfactuals") else {}
+        cf.pop("random", None)  # the deploy rows themselves: evaluate reads it off them, no extra forward pass
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
                    feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
-                   n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd)
+                   n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd,
+                   counterfactuals={k: b.to(device) for k, b in cf.items()})
 
 
 def evaluate(model: Model, params: Params, ev: EvalSet,
@@ -98,6 +104,10 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
                           (cmd == ev.target_command, "target")):
             if bool(mask.any()):
                 out["command_acc", tag] = ok[:, mask].mean(1)
+    if ev.counterfactuals:
+        out.update(counterfactual_effects(model, params, ev.deploy, ev.counterfactuals, f_base=f_dep))
+        out["counterfactual_acc", "random"] = out["deploy_acc", ""]
+        out["counterfactual_flip", "random"] = torch.zeros_like(out["deploy_acc", ""])
 
     f_tr, _ = model.forward(params, ev.train.x)
     sig = gradient_signal(f_tr, ev.train.y, ev.chi_train)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import torch
 
+from greedlab.models.cnn import CNNConfig
 from greedlab.models.mlp import ACTIVATIONS, MLPConfig, Params, flops_per_example, init_mlp, mlp_forward
 from greedlab.models.moe import MoEConfig
 from greedlab.models.transformer import TransformerConfig
@@ -34,7 +35,7 @@ class Model(Protocol):
     def flops_per_example(self, input_dim: int) -> int: ...
 
 
-FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig)}
+FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig, CNNConfig)}
 
-__all__ = ["ACTIVATIONS", "FAMILIES", "MLPConfig", "MoEConfig", "Model", "Params", "TransformerConfig",
+__all__ = ["ACTIVATIONS", "CNNConfig", "FAMILIES", "MLPConfig", "MoEConfig", "Model", "Params", "TransformerConfig",
            "flops_per_example", "init_mlp", "mlp_forward"]

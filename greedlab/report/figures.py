@@ -224,3 +224,20 @@ def pragmascope_figure(path: Path, candidate_redundancy: np.ndarray, reported: n
         ax.grid(alpha=0.3)
     fig.suptitle("pragmascope: natural abstractions")
     return _save(fig, path)
+
+
+def bars_figure(path: Path, title: str, panels: dict[str, dict[str, np.ndarray]], ylabel: str) -> str:
+    """One panel per outer key: a bar per inner key at the median over seeds, every seed as a dot."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.6), squeeze=False, sharey=True)
+    rng = np.random.default_rng(0)
+    for ax, (name, bars) in zip(axes[0], panels.items()):
+        for j, (label, v) in enumerate(bars.items()):
+            ax.bar(j, np.median(v), color=COLORS[j % len(COLORS)], alpha=0.5)
+            ax.scatter(j + rng.uniform(-0.15, 0.15, len(v)), v, s=10, color=COLORS[j % len(COLORS)])
+        ax.set_xticks(range(len(bars)), list(bars), rotation=35, ha="right", fontsize=8)
+        ax.axhline(0.5, color="k", ls=":", lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0][0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    return _save(fig, path)

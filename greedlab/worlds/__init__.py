@@ -16,6 +16,7 @@ from greedlab.worlds.hierarchy import (
     StaircaseStep,
     chi,
 )
+from greedlab.worlds.real import RealConfig, RealWorld
 
 
 class World(Protocol):
@@ -28,4 +29,12 @@ class World(Protocol):
     def tracked_features(self) -> dict[str, tuple[int, ...]]: ...
 
 
-__all__ = ["SPLITS", "Batch", "HierarchyConfig", "HierarchyWorld", "Proxy", "StaircaseStep", "World", "chi"]
+def make_world(config: HierarchyConfig | RealConfig) -> World:
+    """The world a config describes (the config's type says which kind)."""
+    if isinstance(config, RealConfig):
+        return RealWorld(config)
+    return HierarchyWorld(config)
+
+
+__all__ = ["SPLITS", "Batch", "HierarchyConfig", "HierarchyWorld", "Proxy", "RealConfig", "RealWorld",
+           "StaircaseStep", "World", "chi", "make_world"]
