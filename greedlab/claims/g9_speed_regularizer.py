@@ -37,7 +37,7 @@ from greedlab.report.figures import strips_figure
 
 ID = "G9"
 SUMMARY = "A speed regularizer does not help (it favours fast built-in heuristics)."
-SOURCE = "greed-is-the-root-of-this-evil.txt, §4 “What can be done?”"
+SOURCE = "greed-is-the-root-of-this-evil.txt, §4 “What can be done?”, footnote 5"
 QUOTE = "It's often mentioned as the anti-deception tool, but I'm skeptical that it will help"
 RHO = 0.9
 MODEL = EarlyExitConfig()
