@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
-from greedlab.models import Model, Params
+from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.optim import ConeDescent
 from greedlab.worlds import Batch, World
 
@@ -51,6 +51,8 @@ class TrainConfig:
     """λ of spectral decoupling: adds λ/2·mean(logits²) to each model's loss (Pezeshki et al. 2021)."""
     l1: float = 0.0
     """λ of the complexity penalty: adds λ·Σ|W| over each model's weight matrices (not biases)."""
+    speed_penalty: float = 0.0
+    """λ of the speed penalty: adds λ·mean expected exit depth to each model's loss (early-exit models only)."""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -69,7 +71,7 @@ class TrainConfig:
             raise ConfigError("train.n_evals", "an integer ≥ 2", self.n_evals)
         if not (0 <= self.cone_alpha < 90):
             raise ConfigError("train.cone_alpha", "degrees in [0, 90)", self.cone_alpha)
-        for name in ("spectral_decoupling", "l1"):
+        for name in ("spectral_decoupling", "l1", "speed_penalty"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"train.{name}", "a finite number ≥ 0", value)
@@ -206,6 +208,8 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     """
     if trainable not in TRAINABLE:
         raise ConfigError("trainable", ", ".join(TRAINABLE), trainable)
+    if config.speed_penalty > 0 and model.family != "early_exit":
+        raise ConfigError("train.speed_penalty", "0 unless the model family is early_exit", config.speed_penalty)
     if len(init_seeds) != len(data_seeds) or not init_seeds:
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
@@ -239,8 +243,10 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
         measured = []
         for params, opt, orders in stacks:
             idx = orders.next()
-            logits, _ = model.forward(params, data.x[idx])
+            logits, acts = model.forward(params, data.x[idx])
             loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum() + penalty(config, params, logits)
+            if config.speed_penalty > 0:  # charged on the compute the model chose, per example
+                loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if attribution is not None:

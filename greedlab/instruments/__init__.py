@@ -18,7 +18,7 @@ from greedlab.instruments.divergence import diverged
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
-from greedlab.models import Model, Params
+from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World
 
@@ -81,6 +81,9 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
     f_dep, h_dep = model.forward(params, ev.deploy.x, keep=True)
     if deploy_logits is not None:
         deploy_logits.append(f_dep)
+    depth = h_dep.pop(EXIT_DEPTH, None)  # early exit: the compute the model chose; not a layer to probe
+    if depth is not None:
+        out["exit_depth", ""] = depth.mean(1)
     rel, se = reliance(f_dep, ev.chi_deploy)
     for j, name in enumerate(names):
         out["reliance", name] = rel[:, j]

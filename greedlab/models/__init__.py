@@ -7,6 +7,9 @@ training, instruments and claims work on any of them:
 - ``param_groups()``: a group name per stacked tensor ("trunk" = world model, "head" = objective),
   used to attribute loss decrease;
 - ``flops_per_example(input_dim)``.
+
+A family whose compute varies per example (early exit) also returns the expected exit depth in the
+activations dict under the reserved key ``EXIT_DEPTH``; it is not a layer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Protocol
 import torch
 
 from greedlab.models.cnn import CNNConfig
+from greedlab.models.early_exit import EXIT_DEPTH, EarlyExitConfig
 from greedlab.models.mlp import ACTIVATIONS, MLPConfig, Params, flops_per_example, init_mlp, mlp_forward
 from greedlab.models.moe import MoEConfig
 from greedlab.models.transformer import TransformerConfig
@@ -35,7 +39,7 @@ class Model(Protocol):
     def flops_per_example(self, input_dim: int) -> int: ...
 
 
-FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig, CNNConfig)}
+FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig, CNNConfig, EarlyExitConfig)}
 
-__all__ = ["ACTIVATIONS", "CNNConfig", "FAMILIES", "MLPConfig", "MoEConfig", "Model", "Params", "TransformerConfig",
-           "flops_per_example", "init_mlp", "mlp_forward"]
+__all__ = ["ACTIVATIONS", "CNNConfig", "EXIT_DEPTH", "EarlyExitConfig", "FAMILIES", "MLPConfig", "MoEConfig", "Model",
+           "Params", "TransformerConfig", "flops_per_example", "init_mlp", "mlp_forward"]

@@ -1,0 +1,121 @@
+"""R — The remedies side by side: every counter to greed this project implements, on one world and
+one budget ("Greed Is the Root of This Evil", §4 "What can be done?", and its comments).
+
+World: G1's (target χ_{0123}, proxy a_4 at ρ = 0.9). Budget: the scale's seeds (same init and
+data-order seeds in every condition, so differences are paired per seed) and the scale's steps.
+Conditions — each RunSpec is built exactly as the claim it comes from builds it, so the store trains
+it once:
+- none: the default MLP with Adam (G1's main run, X1's "adam");
+- spectral decoupling (Pezeshki et al. 2021), λ by rule: the logistic loss's pull σ(−f) and the
+  penalty's push λf balance at a margin f = 3 (95% confidence), ``λ = σ(−3)/3 ≈ 0.016``: logits stay
+  confident but unsaturated, which is where gradient starvation sets in (Pezeshki et al.);
+- L1 complexity, λ by rule: the penalty at initialization is 5% of the loss at chance,
+  ``λ = 0.05·log 2 / E[Σ|W|]`` with E|W| = b/2 for nn.Linear's U(−b, b), b = 1/√fan_in;
+- speed penalty: G9's penalized early-exit MLP; G9's unpenalized one is shown for reference;
+- objective switch: half the steps on G7's B objective (χ_{0,1,2,3,8}, proxy a_5 at ρ = 0.9: it
+  shares the target's latents, so its world model should hold the pieces of χ_{0123}), then half on
+  the base objective — the same total steps as every other condition;
+- cone descent at α = 30° with X1's SGD lr 0.3 (X1's run); SGD at that lr (X1's run) for reference.
+Rows per condition: final deployment target and proxy reliance, final train loss, training compute
+(forward FLOPs per example × batch × steps; expected exit depth for early exit), mean and 95% CI.
+
+Statistic and verdict rule (fixed before any run): per condition, the paired difference of final
+target reliance, condition − none; a row reads supported ("beats none") if its CI lies above 0,
+refuted ("worse than none") if below 0, inconclusive otherwise. Overall, for the claim "some
+remedy beats plain Adam on target reliance at equal budget": supported if any remedy's row is
+supported; refuted if none is and every remedy's CI upper bound lies below 0.05 (none can beat it by
+a margin worth having); inconclusive otherwise. With seven comparisons, one supported row at 95% is
+weaker evidence than one claim's; the table reports every interval so the reader can judge.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from greedlab.claims import g1_proxy_first, g7_objective_switch, g9_speed_regularizer, x1_cone_descent
+from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_above
+from greedlab.claims.context import Context
+from greedlab.experiment import RunSpec
+from greedlab.models import MLPConfig
+from greedlab.report.figures import strips_figure
+
+ID = "R"
+SUMMARY = "Some remedy for greed beats plain training on deployment target reliance at the same budget."
+SOURCE = "greed-is-the-root-of-this-evil.txt, §4 “What can be done?” and comments"
+QUOTE = ("replacing the SGD with something that takes the shortest and not the steepest path should just about fix "
+         "the whole inner-alignment problem")
+RHO = 0.9
+CONE_ALPHA = 30.0
+SD = 1 / (1 + math.exp(3)) / 3
+MARGIN = 0.05
+NONE = "none (Adam)"
+REFERENCE = ("early exit, no penalty", "sgd lr 0.3")  # baselines of two remedies, not remedies
+
+
+def l1_strength(model: MLPConfig, input_dim: int) -> float:
+    """λ such that λ·E[Σ|W|] at nn.Linear's initialization is 5% of log 2."""
+    dims = [input_dim] + [model.width] * model.depth + [1]
+    expected = sum(a * b * 0.5 / math.sqrt(a) for a, b in zip(dims[:-1], dims[1:]))
+    return 0.05 * math.log(2) / expected
+
+
+def conditions(ctx: Context) -> dict[str, RunSpec]:
+    world = g1_proxy_first.world(RHO)
+    g9 = g9_speed_regularizer.conditions(ctx)
+    x1 = x1_cone_descent.conditions(ctx)
+    half = max(ctx.scale.steps // 2, 1)
+    switch = ctx.curriculum([ctx.stage(g7_objective_switch.B, half, name="objective B (G7)"),
+                             ctx.stage(world, ctx.scale.steps - half, name="base objective")])
+    return {NONE: ctx.spec(world),
+            f"spectral decoupling {SD:.3f}": ctx.spec(world, spectral_decoupling=SD),
+            f"L1 {l1_strength(MLPConfig(), world.input_dim):.1e}":
+                ctx.spec(world, l1=l1_strength(MLPConfig(), world.input_dim)),
+            g9_speed_regularizer.PENALTY: g9[g9_speed_regularizer.PENALTY],
+            "early exit, no penalty": g9[g9_speed_regularizer.NONE],
+            "objective switch (G7's B, then base)": switch,
+            f"cone alpha={CONE_ALPHA:g}": x1[x1_cone_descent.cone(CONE_ALPHA)],
+            "sgd lr 0.3": x1["sgd"]}
+
+
+def compute(spec: RunSpec) -> float:
+    """Forward FLOPs spent in training per model: per example × batch × steps, over every stage."""
+    per = spec.model.flops_per_example(spec.world.input_dim)
+    return float(sum(per * st.train.batch_size * st.train.steps for st in spec.plan))
+
+
+def overall(verdicts: dict[str, str], highs: dict[str, float], margin: float = MARGIN) -> str:
+    """The rule of the docstring over the remedies' rows (references left out)."""
+    if SUPPORTED in verdicts.values():
+        return SUPPORTED
+    return REFUTED if all(h < margin for h in highs.values()) else INCONCLUSIVE
+
+
+def run(ctx: Context) -> ClaimResult:
+    runs = ctx.run_all(ID, conditions(ctx))
+    none = runs[NONE]
+    rows, verdicts, highs = [], {}, {}
+    for cond, r in runs.items():
+        if cond == NONE:
+            continue
+        ci = bootstrap_ci(r.final("reliance", "target") - none.final("reliance", "target"), np.mean)
+        v = verdict_above(ci[1], ci[2], 0.0)
+        rows.append(Row(f"{cond} − none", "final target reliance: difference (supported = beats none)", *ci,
+                        v if cond not in REFERENCE else "measurement", [r.run_id, none.run_id]))
+        if cond not in REFERENCE:
+            verdicts[cond], highs[cond] = v, ci[2]
+    for cond, r in runs.items():
+        for inst, feat, name in (("reliance", "target", "final target reliance"),
+                                 ("reliance", "proxy0", "final proxy reliance"), ("train_loss", "", "final train loss")):
+            rows.append(Row(cond, name, *bootstrap_ci(r.final(inst, feat), np.mean), "measurement", [r.run_id]))
+        c = compute(r.spec)
+        rows.append(Row(cond, "training compute (forward FLOPs per model)", c, c, c, "measurement", [r.run_id]))
+        if ("exit_depth", "") in r.values:
+            rows.append(Row(cond, "final mean exit depth", *bootstrap_ci(r.final("exit_depth"), np.mean),
+                            "measurement", [r.run_id]))
+    panels = {name: {c: r.final("reliance", feat) for c, r in runs.items()}
+              for feat, name in (("target", "final target reliance"), ("proxy0", "final proxy reliance"))}
+    fig = strips_figure(ctx.figures_dir / "R_remedies.png", "Remedies at equal budget (default world, ρ = 0.9)",
+                        panels, "reliance at deployment, per seed")
+    return ClaimResult(ID, SUMMARY, overall(verdicts, highs), rows, [fig])
