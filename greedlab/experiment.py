@@ -58,9 +58,13 @@ class RunSpec:
     """A curriculum: trained in order, each continuing from the last. Empty: one stage of
     (world, train). ``world`` is always the world the instruments measure in."""
     attribute: bool = False
+    eval_samples: int = 4096
+    """Deployment samples every evaluation measures on (probe and train subsets: half as many each)."""
     """Record the first-order loss decrease per parameter group (``loss_decrease`` metrics)."""
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.eval_samples, int) and self.eval_samples >= 64):
+            raise ConfigError("eval_samples", "an integer ≥ 64", self.eval_samples)
         for k, st in enumerate(self.stages):
             if not isinstance(st, Stage):
                 raise ConfigError(f"stages[{k}]", "a Stage", st)
@@ -74,7 +78,7 @@ class RunSpec:
         cfg = dataclasses.asdict(self)
         if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
             cfg["model"] = {"family": self.model.family, **cfg["model"]}
-        for key, default in (("stages", ()), ("attribute", False)):  # likewise for plain runs
+        for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096)):  # likewise for plain runs
             if getattr(self, key) == default:
                 cfg.pop(key)
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
@@ -234,7 +238,9 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
         raise ConfigError("members", f"0 ≤ lo < hi ≤ {spec.n_models}", (lo, hi))
     n, total = hi - lo, spec.total_steps
     measured = make_world(spec.world)
-    ev = EvalSet.build(measured, device=device, train_set=measured.train_set())
+    half = spec.eval_samples // 2
+    ev = EvalSet.build(measured, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
+                       train_set=measured.train_set())
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None

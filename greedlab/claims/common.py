@@ -31,11 +31,13 @@ class Scale:
     steps: int
     max_evals: int | None = None
     """Cap on evaluations per stage (evaluation, not training, dominates tiny runs)."""
+    eval_samples: int = 4096
+    """Deployment samples per evaluation (reliance SE ≈ 0.5/√n)."""
 
 
 SCALES = {
     # seconds: checks the pipeline runs; its verdicts mean nothing
-    "smoke": Scale("smoke", seeds=4, steps=60, max_evals=6),
+    "smoke": Scale("smoke", seeds=4, steps=60, max_evals=6, eval_samples=1024),
     "quick": Scale("quick", seeds=16, steps=1500),  # minutes on a 2-core laptop
     "full": Scale("full", seeds=64, steps=4000),
 }

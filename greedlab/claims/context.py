@@ -31,7 +31,8 @@ class Context:
         train = replace(TrainConfig(), steps=steps or self.scale.steps, **train_overrides)
         train = self._cap(train)
         world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
-        return RunSpec(world=world, model=model, train=train, **seeds(n_seeds or self.scale.seeds, vary=vary))
+        return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
+                       **seeds(n_seeds or self.scale.seeds, vary=vary))
 
     def stage(self, world: HierarchyConfig, steps: int, trainable: str = "all", name: str = "",
               **train_overrides) -> Stage:
@@ -45,7 +46,8 @@ class Context:
         """A run through ``stages``, measured in the last stage's world."""
         _, model, _ = apply(self.overrides, stages[-1].world, model or MLPConfig(), TrainConfig())
         return RunSpec(world=stages[-1].world, model=model, train=stages[-1].train, stages=tuple(stages),
-                       attribute=attribute, **seeds(n_seeds or self.scale.seeds))
+                       attribute=attribute, eval_samples=self.scale.eval_samples,
+                       **seeds(n_seeds or self.scale.seeds))
 
     def _cap(self, train: TrainConfig) -> TrainConfig:
         cap = self.scale.max_evals
@@ -57,7 +59,8 @@ class Context:
         hierarchy world and its MLP)."""
         train = replace(TrainConfig(), steps=steps, **train_overrides)
         train = replace(train, **self.overrides.get("train", {}))
-        return RunSpec(world=world, model=model, train=train, **seeds(n_seeds, vary=vary))
+        return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
+                       **seeds(n_seeds, vary=vary))
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order, each without its diverged seeds."""
