@@ -115,7 +115,9 @@ class RayEngine:
 
     def map(self, tasks: Iterable[Task]) -> Iterator[ChunkResult]:
         ray = self.ray
-        pending = {self.remote.remote(t.spec, t.lo, t.hi, t.device): t for t in tasks}
+        # a task given a GPU by Ray sees it (alone) as cuda:0, whatever index the driver named
+        pending = {self.remote.remote(t.spec, t.lo, t.hi, "cuda" if t.device.startswith("cuda") else t.device): t
+                   for t in tasks}
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
