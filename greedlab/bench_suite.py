@@ -275,8 +275,8 @@ def figure(r: dict, path: str | Path) -> Path:
     ax.set_yscale("log")
     ax.set_xlabel("models in the ensemble")
     ax.set_ylabel("model-steps per second")
-    ax.set_title(f"greedlab throughput, {r['device']}, {r['threads']} threads, torch {r['torch_version']}",
-                 fontsize=9)
+    ax.set_title(f"greedlab throughput, {r['device']}, {r['threads']} threads, torch {r['torch_version']}, "
+                 f"1-min load {r['load_avg_1min']:.1f} at start", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
