@@ -25,13 +25,12 @@ MODELS: dict[str, Model] = {
     "digits": CNNConfig(ndim=2, channels=8, kernels=(3, 3), strides=(1, 2)),
 }
 LR = 1e-2
-# on MNIST-1D an evaluation (probes, counterfactuals, 9,000 rows per model) costs as much as ~25
-# training steps: at 20 evaluations they took half of a run's time
-N_EVALS = 16
-# (seeds, steps) per scale. 600 steps: the MNIST-1D CNN's target reliance at ρ = 0.9 passes 0.5
-# around step 500. With 8 seeds every real-data run of every claim plus the anchors took 150 s
-# (one thread on a shared 2-core machine)
-SCALES = {"smoke": (4, 60), "quick": (8, 600), "full": (32, 3000)}
+# (seeds, steps, evaluations) per scale. 600 steps: the MNIST-1D CNN's target reliance at ρ = 0.9
+# passes 0.5 around step 500. With 8 seeds every real-data run of every claim plus the anchors took
+# 150 s (one thread on a shared 2-core machine). On MNIST-1D an evaluation (probes,
+# counterfactuals: 9,000 rows per model) costs as much as ~25 training steps; at 20 evaluations
+# they took half of a run's time, hence 16 (and 8 in the smoke runs the tests repeat)
+SCALES = {"smoke": (4, 60, 8), "quick": (8, 600, 16), "full": (32, 3000, 16)}
 CONTROL_RHO = 0.5
 
 
@@ -41,9 +40,9 @@ def world(dataset: str, rho: float) -> RealConfig:
 
 def spec(ctx: Context, dataset: str, rho: float, vary: str = "both", model: Model | None = None) -> RunSpec:
     """A real-data run at this context's scale: its dataset's model, Adam at LR, the user's [train] overrides."""
-    n_seeds, steps = SCALES[ctx.scale.name]
+    n_seeds, steps, n_evals = SCALES[ctx.scale.name]
     return ctx.real_spec(world(dataset, rho), model or MODELS[dataset], steps=steps, n_seeds=n_seeds, vary=vary,
-                         lr=LR, n_evals=N_EVALS)
+                         lr=LR, n_evals=n_evals)
 
 
 def name(dataset: str, condition: str) -> str:
