@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
 from greedlab.models import CNNConfig, MLPConfig, Params, mlp_forward
+from greedlab.models.mlp import init_dense
 from greedlab.train import TrainConfig, _Orders, eval_steps, make_optimizer
 from greedlab.worlds.real import DATASETS, load_classes
 
@@ -79,20 +79,6 @@ class AnchorSpec:
         return train_multiclass(self, device, progress)
 
 
-def _linear_stack(dims: list[int], seeds: list[int]) -> Params:
-    """Stacked [W0, b0, W1, b1, …] with nn.Linear's default init, model n from seeds[n] alone."""
-    per_model = []
-    for s in seeds:
-        g = torch.Generator().manual_seed(int(s))
-        layers = []
-        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
-            bound = 1.0 / math.sqrt(fan_in)
-            layers.append((torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound)
-            layers.append((torch.rand(1, fan_out, generator=g) * 2 - 1) * bound)
-        per_model.append(layers)
-    return [torch.stack([m[k] for m in per_model]) for k in range(len(per_model[0]))]
-
-
 Forward = Callable[[Params, torch.Tensor], torch.Tensor]
 
 
@@ -103,7 +89,7 @@ def build(model: str, input_dim: int, seeds: list[int]) -> tuple[Params, Forward
         return cfg.init(input_dim, seeds), lambda p, x: cfg.forward(p, x)[0]
     dims = [input_dim] + ([MLP_WIDTH, MLP_WIDTH] if model == "mlp" else []) + [CLASSES]
     relu = MLPConfig()  # mlp_forward only reads the activation; with no hidden layer it is one matmul
-    return _linear_stack(dims, seeds), lambda p, x: mlp_forward(relu, p, x)[0]
+    return init_dense(dims, seeds), lambda p, x: mlp_forward(relu, p, x)[0]
 
 
 def _accuracy(logits: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

@@ -69,7 +69,12 @@ def init_mlp(cfg: MLPConfig, input_dim: int, seeds: list[int]) -> Params:
     Uses nn.Linear's default init (uniform ±1/√fan_in for weights and biases), drawn from a
     generator per model so that a model's start is independent of its ensemble companions.
     """
-    dims = [input_dim] + [cfg.width] * cfg.depth + [1]
+    return init_dense([input_dim] + [cfg.width] * cfg.depth + [1], seeds)
+
+
+def init_dense(dims: list[int], seeds: list[int]) -> Params:
+    """Stacked [W0, b0, W1, b1, …] for layers of widths ``dims``, with nn.Linear's default init;
+    model n is drawn from seeds[n] alone."""
     per_model = []
     for s in seeds:
         g = torch.Generator().manual_seed(int(s))
