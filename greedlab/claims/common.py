@@ -97,6 +97,22 @@ def combine(parts: list[str], controls_ok: bool) -> str:
     return SUPPORTED if all(p == SUPPORTED for p in parts) else INCONCLUSIVE
 
 
+def any_supports(parts: list[str]) -> str:
+    """An existence claim over several conditions (architectures, ρ values): supported if any part
+    is, refuted only if every part is."""
+    if SUPPORTED in parts:
+        return SUPPORTED
+    return REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE
+
+
+def all_agree(parts: list[str]) -> str:
+    """A claim that must hold in every condition: supported if every part is, refuted if every
+    part is, inconclusive when they differ."""
+    if all(p == SUPPORTED for p in parts):
+        return SUPPORTED
+    return REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE
+
+
 @dataclass
 class Row:
     """One line of a claim's verdict table (and of the store's ``verdicts`` table)."""

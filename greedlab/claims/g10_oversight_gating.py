@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, control_row,
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, ClaimResult, Row, any_supports, bootstrap_ci, control_row,
                                     verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
@@ -103,12 +103,7 @@ def run(ctx: Context) -> ClaimResult:
                                 pos[1] > GATE, [r["control trained to gate"].run_id]))
         rows.append(control_row(f"{arch}: control no cue", "gating index (must be < 0.5)", neg, neg[2] < GATE,
                                 [r["control no cue"].run_id]))
-    if SUPPORTED in arch_verdicts:
-        overall = SUPPORTED
-    elif all(v == REFUTED for v in arch_verdicts):
-        overall = REFUTED
-    else:
-        overall = INCONCLUSIVE
+    overall = any_supports(arch_verdicts)
     figs = [strips_figure(ctx.figures_dir / "G10_gating.png", "G10: gating index after oversight-only training",
                           panels, "gating index 1 − r_T(o=−1)/r_T(o=+1)", threshold=GATE),
             class_shares_figure(ctx.figures_dir / "G10_classes.png", "G10: model classes at the end", shares)]

@@ -29,7 +29,8 @@ import numpy as np
 from scipy.stats import kendalltau
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, censor,
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, all_agree, any_supports,
+                                    bootstrap_ci, censor,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.g1_proxy_first import best_decodability, world
@@ -122,10 +123,8 @@ def analyse(runs: dict[str, RunResult], rhos: tuple[float, ...],
     order = SUPPORTED if all(v == SUPPORTED for v in taus_ok) else (
         REFUTED if REFUTED in taus_ok else INCONCLUSIVE)
     # dispersed for a source if some ρ shows it; refuted only if no ρ could show it for either source
-    per_src = [SUPPORTED if SUPPORTED in v else (REFUTED if all(x == REFUTED for x in v) else INCONCLUSIVE)
-               for v in dispersed.values()]
-    disp = SUPPORTED if all(p == SUPPORTED for p in per_src) else (
-        REFUTED if all(p == REFUTED for p in per_src) else INCONCLUSIVE)
+    per_src = [any_supports(v) for v in dispersed.values()]
+    disp = all_agree(per_src)
     if REFUTED in (order, disp):
         verdict = REFUTED
     elif order == disp == SUPPORTED and ctrl_ok:

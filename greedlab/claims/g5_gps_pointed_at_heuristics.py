@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_above
+from greedlab.claims.common import INCONCLUSIVE, ClaimResult, Row, any_supports, bootstrap_ci, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.model_class import class_shares
@@ -80,14 +80,7 @@ def run(ctx: Context) -> ClaimResult:
             rows.append(Row(f"{a}: {name}", "held-out command accuracy after the command stage", *c,
                             "GPS learned" if learned else "GPS NOT learned", [r.run_id]))
     # any architecture showing it is evidence; refuted only if every one refutes
-    if not gps_ok:
-        verdict = INCONCLUSIVE
-    elif SUPPORTED in parts:
-        verdict = SUPPORTED
-    elif all(p == REFUTED for p in parts):
-        verdict = REFUTED
-    else:
-        verdict = INCONCLUSIVE
+    verdict = any_supports(parts) if gps_ok else INCONCLUSIVE
     shares = {name: class_shares(setups.final_classes(r)) for name, r in runs.items()}
     figs = [class_shares_figure(ctx.figures_dir / "G5_classes.png", "G5: model classes at the end", shares)]
     figs += [reliance_figure(ctx.figures_dir / f"G5_{a}.png", f"G5 ({a}): heuristics → commands → base objective",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_below
+from greedlab.claims.common import ClaimResult, Row, all_agree, bootstrap_ci, verdict_below
 from greedlab.claims.context import Context
 from greedlab.claims.g6_capability_over_objective import proxy_fit
 from greedlab.experiment import RunSpec
@@ -62,8 +62,7 @@ def run(ctx: Context) -> ClaimResult:
                             [r.run_id]))
         for g in ("head", "trunk"):
             curves[f"{a}: {g}"] = r.curve("loss_decrease", g)
-    verdict = (SUPPORTED if all(p == SUPPORTED for p in parts) else
-               REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE)
+    verdict = all_agree(parts)
     steps = next(iter(runs.values())).steps
     fig = curves_figure(ctx.figures_dir / "H2_returns.png", "H2: returns per step, by parameter group", steps,
                         curves, "first-order loss decrease per step", logy=True)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, censor,
-                                    verdict_above)
+from greedlab.claims.common import ClaimResult, Row, all_agree, bootstrap_ci, censor, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunSpec
 from greedlab.instruments import onset
@@ -74,8 +73,7 @@ def run(ctx: Context) -> ClaimResult:
                             [runs[f"{a}: {name}"].run_id]))
         c = bootstrap_ci(pointer.final("command_acc", "heldout"), np.mean)
         rows.append(Row(f"{a}: pointer", "final held-out command accuracy", *c, "measurement", [pointer.run_id]))
-    verdict = (SUPPORTED if all(p == SUPPORTED for p in parts) else
-               REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE)
+    verdict = all_agree(parts)
     shares = {name: class_shares(setups.final_classes(r)) for name, r in runs.items()}
     figs = [class_shares_figure(ctx.figures_dir / "H7_classes.png", "H7: model classes at the end", shares)]
     figs += [reliance_figure(ctx.figures_dir / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
