@@ -19,7 +19,7 @@ from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
-from greedlab.train import TRAINABLE, Attribution, TrainConfig, eval_steps, train
+from greedlab.train import TRAINABLE, Attribution, TrainConfig, train
 from greedlab.worlds import HierarchyConfig, RealConfig, make_world
 
 DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the two never coincide
@@ -239,16 +239,18 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     n, total = hi - lo, spec.total_steps
     measured = make_world(spec.world)
     half = spec.eval_samples // 2
+    measured_data = measured.train_set()
     ev = EvalSet.build(measured, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
-                       train_set=measured.train_set())
+                       train_set=measured_data)
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None
     start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
     for k, stage in enumerate(spec.plan):
-        world = measured if stage.world == spec.world else make_world(stage.world)
-        data = world.train_set()
+        same = stage.world == spec.world
+        world = measured if same else make_world(stage.world)
+        data = measured_data if same else world.train_set()  # the measured world's is already built
 
         def on_eval(step, p, k=k, offset=offset):
             if k > 0 and step == 0:

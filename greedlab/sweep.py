@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from greedlab import __version__
-from greedlab.chunks import ChunkResult, bounds, run_wide_metrics
+from greedlab.chunks import bounds, run_wide_metrics
 from greedlab.engines import LocalEngine, RayEngine, Task, make_engine
 from greedlab.experiment import RunSpec, load
 from greedlab.grid import Sweep

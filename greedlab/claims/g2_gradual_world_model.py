@@ -15,8 +15,6 @@ contain 0.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from scipy.stats import spearmanr
 

@@ -26,8 +26,6 @@ straddles or lies below 0 (then there is no benefit to explain).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from greedlab.claims.common import ClaimResult, Row, bootstrap_ci, combine, control_row, verdict_above

@@ -13,8 +13,10 @@ import itertools
 import random
 from dataclasses import replace
 
+import numpy as np
+
 from greedlab.claims.context import Context
-from greedlab.experiment import RunSpec
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig, MoEConfig, Model, TransformerConfig
 from greedlab.worlds import HierarchyConfig, Proxy
 
@@ -67,8 +69,6 @@ def attribution_specs(ctx: Context) -> dict[str, RunSpec]:
 def windows(r, lo, hi):
     """Per seed: total first-order loss decrease of each group over training steps (lo, hi] (arrays
     of step bounds per seed), from the per-window mean rates the store keeps."""
-    import numpy as np
-
     steps = r.steps
     widths = np.diff(steps, prepend=0)  # evaluation k covers (steps[k-1], steps[k]]
     totals = {}
@@ -79,7 +79,7 @@ def windows(r, lo, hi):
     return totals
 
 
-def final_classes(r) -> "np.ndarray":
+def final_classes(r: RunResult) -> np.ndarray:
     """Each seed's model class at the end of a run (``instruments.model_class`` rules and thresholds)."""
     from greedlab.instruments.model_class import classify
 
