@@ -14,8 +14,6 @@ train accuracy at every evaluation, stored and resumed like any run (``measure``
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
+from greedlab.experiment import config_key
 from greedlab.models import CNNConfig, MLPConfig, Params, mlp_forward
 from greedlab.models.mlp import init_dense
 from greedlab.train import TrainConfig, _Orders, eval_steps, make_optimizer
@@ -63,8 +62,7 @@ class AnchorSpec:
 
     @property
     def run_id(self) -> str:
-        blob = json.dumps(self.config(), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return config_key(self.config())
 
     @property
     def n_models(self) -> int:

@@ -26,6 +26,11 @@ DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the
 STAGE_SEED_OFFSET = 1_000_003  # stage k of a curriculum draws its data order from data seed + k·this
 
 
+def config_key(config: dict) -> str:
+    """A run's key in the store: the first 16 hex digits of the sha256 of its config as sorted JSON."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of a curriculum: its world (inputs, label objective, data filter such as
@@ -103,8 +108,7 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         """Hash of the full config (world, model, training, seeds): the run's key in the store."""
-        blob = json.dumps(self.config(), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return config_key(self.config())
 
     @property
     def n_models(self) -> int:
