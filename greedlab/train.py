@@ -21,7 +21,9 @@ import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
 from greedlab.models import EXIT_DEPTH, Model, Params
+from greedlab.models.mlp import init_dense
 from greedlab.optim import ConeDescent
+from greedlab.pragmascope_regularizer import FEATURES, SCHEDULES, invariance_penalty, resampler, strength
 from greedlab.worlds import Batch, World
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "cone")
@@ -53,6 +55,13 @@ class TrainConfig:
     """λ of the complexity penalty: adds λ·Σ|W| over each model's weight matrices (not biases)."""
     speed_penalty: float = 0.0
     """λ of the speed penalty: adds λ·mean expected exit depth to each model's loss (early-exit models only)."""
+    pragmascope: float = 0.0
+    """λ of the pragmascope regularizer: hidden activity must not depend on anything but the world's
+    natural latents (``greedlab.pragmascope_regularizer``; hierarchy worlds only)."""
+    pragmascope_features: str = "natural"
+    """natural (the pragmascope's latents) or random (a random subspace of the same size: the control)."""
+    pragmascope_schedule: str = "constant"
+    """constant, or relaxed: λ falls linearly to 0 over the stage."""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -71,7 +80,11 @@ class TrainConfig:
             raise ConfigError("train.n_evals", "an integer ≥ 2", self.n_evals)
         if not (0 <= self.cone_alpha < 90):
             raise ConfigError("train.cone_alpha", "degrees in [0, 90)", self.cone_alpha)
-        for name in ("spectral_decoupling", "l1", "speed_penalty"):
+        if self.pragmascope_features not in FEATURES:
+            raise ConfigError("train.pragmascope_features", ", ".join(FEATURES), self.pragmascope_features)
+        if self.pragmascope_schedule not in SCHEDULES:
+            raise ConfigError("train.pragmascope_schedule", ", ".join(SCHEDULES), self.pragmascope_schedule)
+        for name in ("spectral_decoupling", "l1", "speed_penalty", "pragmascope"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"train.{name}", "a finite number ≥ 0", value)
@@ -141,6 +154,16 @@ class _Orders:
 EvalHook = Callable[[int, Params], None]
 
 TRAINABLE = ("all", "trunk", "head")
+DECODER_SEED_OFFSET = 7_000_003  # an effects stage's decoder is drawn from init seed + this
+
+
+def _objective(world: World) -> str:
+    return getattr(getattr(world, "config", None), "objective", "target")
+
+
+def effects_loss(pred: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """Per model (N,): mean squared error of predicted effect pixels."""
+    return ((pred - e) ** 2).mean(dim=(1, 2))
 
 
 class Attribution:
@@ -205,6 +228,10 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     ``init_params`` continues from given parameters (a curriculum's later stage) instead of a fresh
     init; ``trainable`` ("all", "trunk", "head") freezes the other parameter groups;
     ``attribution`` records each step's first-order loss decrease per parameter group.
+
+    A world whose objective is ``effects`` trains self-supervised: a linear decoder on the last
+    hidden layer but one predicts the effect pixels (squared error); the decoder exists only for the stage
+    (it is not part of the model), so what the stage leaves behind is a world model in the trunk.
     """
     if trainable not in TRAINABLE:
         raise ConfigError("trainable", ", ".join(TRAINABLE), trainable)
@@ -213,6 +240,18 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     if len(init_seeds) != len(data_seeds) or not init_seeds:
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
+    ssl = _objective(world) == "effects"
+    if ssl and trainable == "head":
+        raise ConfigError("trainable", "all or trunk when the world's objective is effects", trainable)
+    if config.pragmascope > 0 and not hasattr(getattr(world, "config", None), "n_latents"):
+        raise ConfigError("train.pragmascope", "0 unless the world is a hierarchy world", config.pragmascope)
+    resamp = resampler(world.config, config.pragmascope_features) if config.pragmascope > 0 else None
+    layers = model.layer_names()
+    # the effects decoder reads the last hidden layer but one: the layers below it become the world
+    # model, and the top layer stays free to learn, later, which of its abstractions to point at (a
+    # linear head on the decoder's own layer could not select among them by a command)
+    tap = layers[-2] if len(layers) > 1 else layers[-1]
+    keep = ssl or resamp is not None
     dev = torch.device(device)
     data = (train_set if train_set is not None else world.train_set()).to(dev)
     n = len(init_seeds)
@@ -226,9 +265,16 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
                  else [p[lo:lo + size].detach().clone() for p in init_params])
         params = [p.to(dev).requires_grad_(t) for p, t in zip(start, train_mask)]
         orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
-        stacks.append((params, make_optimizer(config, [p for p, t in zip(params, train_mask) if t]), orders))
+        decoder: Params = []
+        if ssl:
+            with torch.no_grad():
+                width = model.forward(params, data.x[:2], keep=True)[1][tap].shape[-1]
+            seeds = [s + DECODER_SEED_OFFSET for s in init_seeds[lo:lo + size]]
+            decoder = [t.to(dev).requires_grad_() for t in init_dense([width, data.e.shape[1]], seeds)]
+        opt = make_optimizer(config, [p for p, t in zip(params, train_mask) if t] + decoder)
+        stacks.append((params, opt, orders, decoder))
 
-    def all_params() -> Params:
+    def all_params() -> Params:  # the model's parameters (an effects stage's decoder is not part of it)
         if len(stacks) == 1:
             return stacks[0][0]
         return [torch.cat([s[0][k] for s in stacks]) for k in range(len(stacks[0][0]))]
@@ -241,10 +287,22 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
         if step == config.steps:
             break
         measured = []
-        for params, opt, orders in stacks:
+        for params, opt, orders, decoder in stacks:
             idx = orders.next()
-            logits, acts = model.forward(params, data.x[idx])
-            loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum() + penalty(config, params, logits)
+            x = data.x[idx]
+            logits, acts = model.forward(params, x, keep=keep)
+            if ssl:
+                pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
+                loss = effects_loss(pred, data.e[idx]).sum()
+            else:
+                loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
+            loss = loss + penalty(config, params, logits)
+            if resamp is not None:
+                # one permutation per step, shared by every model and chunk: results stay chunk-independent
+                perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(step)).to(dev)
+                _, acts2 = model.forward(params, resamp.resample(x, perm), keep=True)
+                lam = strength(config.pragmascope, config.pragmascope_schedule, step, config.steps)
+                loss = loss + lam * invariance_penalty(acts, acts2, perm, layers).sum()
             if config.speed_penalty > 0:  # charged on the compute the model chose, per example
                 loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
             opt.zero_grad(set_to_none=True)

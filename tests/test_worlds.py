@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -130,3 +132,23 @@ def test_new_world_fields_are_checked():
                       (dict(hidden=(40,)), "world.hidden")]:
         with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
             HierarchyConfig(**kw)
+
+
+def test_effects_render_their_monomials_and_leave_every_input_unchanged():
+    base = HierarchyConfig(n_train=256)
+    c = HierarchyConfig(n_train=256, effects=((0, 1), (2, 5, 7)), effect_pixels=3, noise=0.0)
+    w0, w = HierarchyWorld(replace(base, noise=0.0)), HierarchyWorld(c)
+    for split in ("train", "deploy"):
+        b0, b = w0.sample(split, 100, 300), w.sample(split, 100, 300)
+        assert torch.equal(b.x, b0.x) and torch.equal(b.y, b0.y) and torch.equal(b.a, b0.a)
+        assert b0.e is None and b.e.shape == (300, 2 * 3) and c.effect_dim == 6
+        for k, S in enumerate(c.effects):  # noiseless effect pixels are ±V_S: their sign pattern is χ_S's
+            px = b.e[:, 3 * k:3 * (k + 1)]
+            torch.testing.assert_close(px, chi(b.a, S)[:, None] * w.V[k][None])
+    assert c.input_dim == base.input_dim  # effects are never inputs
+    assert HierarchyWorld(replace(c, objective="effects")).sample("train", 0, 64).e is not None
+    for kw, field in [(dict(objective="effects"), "world.effects"), (dict(effects=((0, 99),)), "world.effects[0]"),
+                      (dict(effects=((0,),), effect_pixels=0), "world.effect_pixels")]:
+        with pytest.raises(ConfigError) as e:
+            HierarchyConfig(**kw)
+        assert e.value.field == field

@@ -20,7 +20,7 @@ from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
 from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.train import logistic_loss
-from greedlab.worlds import Batch, World
+from greedlab.worlds import Batch, World, chi
 
 __all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "diverged", "probe_accuracy", "gradient_signal", "onset",
            "soft_decision", "feature_matrix", "counterfactual_effects", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
@@ -47,6 +47,10 @@ class EvalSet:
     """Deployment samples with commands (training and held-out in turn), for command following."""
     target_command: int = -1
     """Index of the command naming the target's set, or −1 if no command does."""
+    target_commanded: Batch | None = None
+    """The command-deployment rows, every one showing the target's command: what a model told to
+    pursue the target relies on (uniform latents in antithetic pairs, as on the deployment split)."""
+    chi_target_commanded: torch.Tensor | None = None
     counterfactuals: dict[str, Batch] = field(default_factory=dict)
     """The deploy rows re-rendered by intervention, for worlds that offer them (real data)."""
 
@@ -61,11 +65,16 @@ class EvalSet:
         cw = world.command_world() if hasattr(world, "command_world") else None
         cmds = cw.sample("deploy", 0, n_deploy).to(device) if cw is not None else None
         target_cmd = cw.command_index(feats["target"]) if cw is not None else -1
+        told = None
+        if target_cmd >= 0:
+            told = Batch(cmds.x.clone(), chi(cmds.a, feats["target"]), cmds.a)
+            told.x[:, cw.input_dim - cw.command_masks.shape[1]:] = cw.command_masks[target_cmd].to(told.x)
         cf = world.counterfactuals("deploy", n_deploy) if hasattr(world, "counterfactuals") else {}
         cf.pop("random", None)  # the deploy rows themselves: evaluate reads it off them, no extra forward pass
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
                    feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
                    n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd,
+                   target_commanded=told, chi_target_commanded=None if told is None else feature_matrix(told.a, feats),
                    counterfactuals={k: b.to(device) for k, b in cf.items()})
 
 
@@ -107,6 +116,11 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
                           (cmd == ev.target_command, "target")):
             if bool(mask.any()):
                 out["command_acc", tag] = ok[:, mask].mean(1)
+    if ev.target_commanded is not None:
+        f_t, _ = model.forward(params, ev.target_commanded.x)
+        rel_t, _ = reliance(f_t, ev.chi_target_commanded)
+        for j, name in enumerate(names):
+            out["reliance@target_command", name] = rel_t[:, j]
     if ev.counterfactuals:
         out.update(counterfactual_effects(model, params, ev.deploy, ev.counterfactuals, f_base=f_dep))
         out["counterfactual_acc", "random"] = out["deploy_acc", ""]

@@ -26,7 +26,7 @@ import torch
 from greedlab.errors import ConfigError
 
 SPLITS = ("train", "deploy", "probe")
-OBJECTIVES = ("target", "proxy", "gated", "command")
+OBJECTIVES = ("target", "proxy", "gated", "command", "effects")
 _BLOCK = 4096  # samples per generator block; any index is reachable without drawing earlier blocks
 
 
@@ -85,6 +85,12 @@ class HierarchyConfig:
     heldout_commands: tuple[tuple[int, ...], ...] = ()
     """Commands never trained on; deployment and probe samples cycle through training and held-out
     commands when the objective is ``command``, so following held-out ones can be measured."""
+    effects: tuple[tuple[int, ...], ...] = ()
+    """Consequences the world model must predict: monomials χ_S, each rendered redundantly into
+    ``effect_pixels`` noisy pixels (``Batch.e``). They are prediction targets, never inputs: a model that
+    predicts them from x must compute the abstractions χ_S (as predicting offspring requires genes)."""
+    effect_pixels: int = 4
+    """Pixels each effect is rendered into (``χ_S·V_S + σ·ε``, like a latent)."""
 
     def __post_init__(self) -> None:
         validate_hierarchy(self)
@@ -101,6 +107,11 @@ class HierarchyConfig:
     def all_commands(self) -> tuple[tuple[int, ...], ...]:
         """Training commands, then held-out ones: a sample's ``cmd`` indexes this tuple (−1: none)."""
         return tuple(self.commands) + tuple(self.heldout_commands)
+
+    @property
+    def effect_dim(self) -> int:
+        """Width of ``Batch.e``: effect pixels per sample (0 without effects)."""
+        return len(self.effects) * self.effect_pixels
 
 
 def _need(cond: bool, field_name: str, accepted: str, got: object) -> None:
@@ -161,6 +172,13 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
         for k, S in enumerate(cmds):
             _need(len(S) > 0 and len(set(S)) == len(S) and all(isinstance(i, int) and 0 <= i < K for i in S),
                   f"{name}[{k}]", "a non-empty set of " + in_range, S)
+    for k, S in enumerate(c.effects):
+        _need(len(S) > 0 and len(set(S)) == len(S) and all(isinstance(i, int) and 0 <= i < K for i in S),
+              f"world.effects[{k}]", "a non-empty set of " + in_range, S)
+    _need(isinstance(c.effect_pixels, int) and c.effect_pixels >= 1, "world.effect_pixels", "an integer ≥ 1",
+          c.effect_pixels)
+    _need(c.objective != "effects" or bool(c.effects), "world.effects",
+          "at least one effect when the objective is effects", c.effects)
     seen = {frozenset(S) for S in c.commands}
     _need(not any(frozenset(S) in seen for S in c.heldout_commands), "world.heldout_commands",
           "sets that are not also training commands", c.heldout_commands)
@@ -168,21 +186,23 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
 
 @dataclass
 class Batch:
-    """Samples of a world: inputs x (n, D), labels y ∈ {-1,+1} (n,), latents a ∈ {-1,+1} (n, K), and
-    for worlds with a command channel each sample's command ``cmd`` (n,) (index into
-    ``all_commands``, −1 for none)."""
+    """Samples of a world: inputs x (n, D), labels y ∈ {-1,+1} (n,), latents a ∈ {-1,+1} (n, K), for
+    worlds with a command channel each sample's command ``cmd`` (n,) (index into ``all_commands``, −1
+    for none), and for worlds with effects their pixels ``e`` (n, effect_dim)."""
 
     x: torch.Tensor
     y: torch.Tensor
     a: torch.Tensor
     cmd: torch.Tensor | None = None
+    e: torch.Tensor | None = None
 
     def to(self, device: str | torch.device) -> "Batch":
         return Batch(self.x.to(device), self.y.to(device), self.a.to(device),
-                     None if self.cmd is None else self.cmd.to(device))
+                     None if self.cmd is None else self.cmd.to(device), None if self.e is None else self.e.to(device))
 
     def __getitem__(self, idx) -> "Batch":
-        return Batch(self.x[idx], self.y[idx], self.a[idx], None if self.cmd is None else self.cmd[idx])
+        return Batch(self.x[idx], self.y[idx], self.a[idx], None if self.cmd is None else self.cmd[idx],
+                     None if self.e is None else self.e[idx])
 
     def __len__(self) -> int:
         return self.y.shape[0]
@@ -215,6 +235,10 @@ class HierarchyWorld:
         for k, S in enumerate(config.all_commands):
             masks[k, list(S)] = 1.0
         self.command_masks = masks
+        # effect directions from their own generator: adding effects leaves U (and every input) unchanged
+        ge = torch.Generator().manual_seed(_seed_of(config.seed, "effects"))
+        V = torch.randn(len(config.effects), config.effect_pixels, generator=ge, dtype=torch.float64)
+        self.V = (V / V.norm(dim=1, keepdim=True).clamp_min(1e-12) * math.sqrt(config.effect_pixels)).float()
 
     @property
     def cue(self) -> int | None:
@@ -255,6 +279,9 @@ class HierarchyWorld:
             feats[f"step{k + 1}"] = tuple(s.latents)
         for i in range(c.n_latents):
             feats.setdefault(f"a{i}", (i,))
+        for k, S in enumerate(c.effects):  # the abstractions a world model of these effects must hold
+            if tuple(S) not in feats.values():
+                feats[f"effect{k}"] = tuple(S)
         return feats
 
     def view_index(self) -> list[list[int]]:
@@ -273,10 +300,11 @@ class HierarchyWorld:
         blocks = [self._block(split, b) for b in range(first, last + 1)]
         off = start - first * _BLOCK
         cmd = None if blocks[0].cmd is None else torch.cat([b.cmd for b in blocks])[off:off + n]
+        e = None if blocks[0].e is None else torch.cat([b.e for b in blocks])[off:off + n]
         x = torch.cat([b.x for b in blocks])
         y = torch.cat([b.y for b in blocks])
         a = torch.cat([b.a for b in blocks])
-        return Batch(x[off:off + n], y[off:off + n], a[off:off + n], cmd)
+        return Batch(x[off:off + n], y[off:off + n], a[off:off + n], cmd, e)
 
     def train_set(self) -> Batch:
         return self.sample("train", 0, self.config.n_train)
@@ -309,11 +337,16 @@ class HierarchyWorld:
                     cmd = (torch.arange(_BLOCK) // 2 + block * (_BLOCK // 2)) % len(c.all_commands)
             shown = torch.where(cmd[:, None] >= 0, self.command_masks[cmd.clamp_min(0)], 0.0)
             x = torch.cat([x, shown], dim=1)
-        return Batch(x, self._label(a, cmd), a, cmd)
+        e = None
+        if c.effects:
+            values = torch.stack([chi(a, S) for S in c.effects], dim=1)  # (n, E)
+            noise = torch.randn(_BLOCK, len(c.effects), c.effect_pixels, generator=g)
+            e = (values[:, :, None] * self.V[None] + c.noise * noise).reshape(_BLOCK, -1)
+        return Batch(x, self._label(a, cmd), a, cmd, e)
 
     def _label(self, a: torch.Tensor, cmd: torch.Tensor | None) -> torch.Tensor:
         c = self.config
-        if c.objective == "target":
+        if c.objective in ("target", "effects"):  # effects: the label is not trained on; keep the target's
             return chi(a, c.target)
         if c.objective == "proxy":
             return chi(a, c.proxies[0].latents)
