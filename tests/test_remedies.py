@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 
-from greedlab.claims import g1_proxy_first, g7_objective_switch, g9_speed_regularizer, h4_speed_bias, remedies
+from greedlab.claims import g1_proxy_first, g3_gradient_starvation, g7_objective_switch, g9_speed_regularizer, h4_speed_bias, remedies
 from greedlab.claims import x1_cone_descent
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, get_scale
 from greedlab.claims.context import Context
@@ -27,17 +27,29 @@ def test_g9_rule_help_beyond_the_margin_refutes_and_none_supports():
 
 def test_remedies_reuse_the_runs_of_their_claims_at_one_budget():
     ctx = _ctx()
-    specs = remedies.conditions(ctx)
+    specs = remedies.conditions_at(ctx, 0.9)
     assert specs[remedies.NONE].run_id == g1_proxy_first.conditions(ctx)["rho=0.9"].run_id
     assert specs[remedies.NONE].run_id == x1_cone_descent.conditions(ctx)["adam"].run_id
     g9 = g9_speed_regularizer.conditions(ctx)
     assert specs[g9_speed_regularizer.PENALTY].run_id == g9[g9_speed_regularizer.PENALTY].run_id
+    assert specs["early exit, no penalty"].run_id == g9[g9_speed_regularizer.NONE].run_id
+    x1 = x1_cone_descent.conditions(ctx)
+    assert specs["cone alpha=30"].run_id == x1[x1_cone_descent.cone(30.0)].run_id
+    assert specs["sgd lr 0.3"].run_id == x1["sgd"].run_id
     assert {s.run_id for s in g9.values()} <= {s.run_id for s in h4_speed_bias.conditions(ctx).values()}
-    assert len({s.run_id for s in specs.values()}) == len(specs)
+    at97 = remedies.conditions_at(ctx, 0.97)
+    assert at97[remedies.NONE].run_id == g3_gradient_starvation.conditions(ctx)["rho=0.97"].run_id
+    every = remedies.conditions(ctx)
+    assert len(every) == 2 * len(specs) and len({s.run_id for s in every.values()}) == len(every)
     # same seeds and total steps everywhere: differences are paired per seed
-    assert {s.init_seeds for s in specs.values()} == {tuple(range(16))}
-    assert {s.total_steps for s in specs.values()} == {1500}
-    assert all(s.world == g1_proxy_first.world(0.9) for s in specs.values())
+    assert {s.init_seeds for s in every.values()} == {tuple(range(16))}
+    assert {s.total_steps for s in every.values()} == {1500}
+    for rho in remedies.RHOS:
+        assert all(s.world == g1_proxy_first.world(rho) for s in remedies.conditions_at(ctx, rho).values())
+    genie = specs["clean-genie pipeline (effects under pragmascope, then objective + relaxed reg + L1)"]
+    plain = remedies.compute(specs[remedies.NONE])
+    assert [st.world.objective for st in genie.plan] == ["effects", "target"]
+    assert 2 * plain < remedies.compute(genie) < 2.2 * plain  # the regularizer's second pass, and the decoder
 
 
 def test_remedy_strengths_follow_their_rules_and_the_overall_rule():
