@@ -6,7 +6,7 @@ import pytest
 from greedlab.claims import REGISTRY
 from greedlab.claims.g2_gradual_world_model import level_onset_correlation
 from greedlab.claims.g4_path_dependence import order_agreement
-from greedlab.claims.h1_regime_map import regime
+from greedlab.claims.h1_regime_map import class_dispersion, regime
 from greedlab.claims.h6_long_path import gain_decay, path
 from greedlab.experiment import RunResult, RunSpec
 
@@ -33,8 +33,10 @@ def test_level_onset_correlation_sees_an_ordering_and_ties_give_zero():
     np.testing.assert_allclose(level_onset_correlation([1, 2, 3, 4], np.array([[5, 5, 5, 5.0]])), 0.0)
 
 
-def test_regimes():
-    assert regime(0.0, 0.01) == "converge" and regime(0.06, 0.2) == "split" and regime(0.01, 0.1) == "unclear"
+def test_regimes_and_class_dispersion():
+    assert regime(0.0, 0.05) == "converge" and regime(0.15, 0.4) == "split" and regime(0.0, 0.3) == "unclear"
+    assert class_dispersion(np.array(["internal"] * 8)) == 0.0
+    assert class_dispersion(np.array(["internal"] * 5 + ["proxy"] * 2 + ["mixed"])) == 3 / 8
 
 
 def test_h6_path_and_gain_decay_on_a_saturating_curve():
