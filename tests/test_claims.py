@@ -125,11 +125,13 @@ def test_claims_carry_their_real_data_conditions_with_the_datasets_models():
 def test_real_data_runs_take_train_overrides_only():
     from greedlab.claims import real_data
 
-    ctx = _ctx(overrides={"world": {"noise": 0.8}, "model": {"width": 24}, "train": {"optimizer": "sgd"}})
+    ctx = _ctx(overrides={"world": {"noise": 0.8}, "model": {"width": 24},
+                          "train": {"optimizer": "sgd", "pragmascope": 1.0}})
     s = real_data.spec(ctx, "mnist1d", 0.9)
     assert s.train.optimizer == "sgd" and s.train.lr == real_data.LR and s.model == real_data.MODELS["mnist1d"]
+    assert s.train.pragmascope == 0.0  # defined on a hierarchy world's pixels only
     hier = ctx.spec(REGISTRY["G1"].world(0.9))
-    assert hier.world.noise == 0.8 and hier.model.width == 24
+    assert hier.world.noise == 0.8 and hier.model.width == 24 and hier.train.pragmascope == 1.0
     runs = {"rho=0.9": 1, "digits: rho=0.9": 2, "mnist1d: control rho=0.5": 3}
     h, real = real_data.split(runs)
     assert h == {"rho=0.9": 1} and real == {"mnist1d": {"control rho=0.5": 3}, "digits": {"rho=0.9": 2}}

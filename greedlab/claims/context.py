@@ -56,9 +56,12 @@ class Context:
     def real_spec(self, world: RealConfig, model: Model, steps: int, n_seeds: int, vary: str = "both",
                   **train_overrides) -> RunSpec:
         """A real-data run: only the user's [train] overrides apply ([world] and [model] describe the
-        hierarchy world and its MLP)."""
+        hierarchy world and its MLP), the pragmascope regularizer's excepted."""
         train = replace(TrainConfig(), steps=steps, **train_overrides)
-        train = replace(train, **self.overrides.get("train", {}))
+        # the pragmascope regularizer is defined on a hierarchy world's pixels (its natural latents are
+        # found there), so real-data runs take every [train] override but those
+        train = replace(train, **{k: v for k, v in self.overrides.get("train", {}).items()
+                                  if not k.startswith("pragmascope")})
         return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
                        **seeds(n_seeds, vary=vary))
 
