@@ -67,7 +67,7 @@ def _command(ids, scale, config, set_, claim_given) -> str:
 def _execute(claim, store, scale, device, report, config, set_, quiet, train: bool) -> None:
     """Shared by ``run`` (trains what is missing) and ``report`` (loads only)."""
     from greedlab import config as user_config
-    from greedlab.claims import REGISTRY
+    from greedlab.claims import REGISTRY, check_extras
     from greedlab.claims.common import get_scale
     from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import MissingRun, load
@@ -90,6 +90,9 @@ def _execute(claim, store, scale, device, report, config, set_, quiet, train: bo
 
     # build every run's config before touching the store: a bad value fails here, naming its field
     plan = {c: REGISTRY[c].conditions(context(None)) for c in ids}
+    if train:  # a report only reads the store; training a claim needs its optional packages
+        for c in ids:
+            check_extras(c)
     if not train and not store.exists():
         raise StoreError(f"store {store}: no such file; `greedlab run` makes it")
     results = []

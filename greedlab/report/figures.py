@@ -187,6 +187,24 @@ def strips_figure(path: Path, title: str, panels: dict[str, dict[str, np.ndarray
     return _save(fig, path)
 
 
+def scatter_figure(path: Path, title: str, groups: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str,
+                   ylabel: str, logx: bool = False) -> str:
+    """One panel: every seed as a point (x, y), one colour per group; non-finite points left out."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for k, (label, (x, y)) in enumerate(groups.items()):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        ok = np.isfinite(x) & np.isfinite(y) & ((x > 0) if logx else True)
+        ax.scatter(x[ok], y[ok], s=18, alpha=0.7, color=COLORS[k % len(COLORS)], label=label)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
 def class_shares_figure(path: Path, title: str, shares: dict[str, dict[str, float]]) -> str:
     """Stacked bars: the fraction of seeds in each model class, per condition."""
     from greedlab.instruments.model_class import CLASSES
