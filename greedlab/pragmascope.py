@@ -169,10 +169,10 @@ def _top_shared(blocks: list[np.ndarray]) -> float:
 
 
 def _mediation(hold: np.ndarray, blocks: list[slice], feats: np.ndarray, rng: np.random.Generator) -> float:
-    views = [hold[:, b] for b in blocks]
-    if feats.shape[1]:
+    if feats.shape[1]:  # one least-squares solve for every column at once: the same residuals
         f = np.column_stack([feats, np.ones(len(feats))])
-        views = [v - f @ np.linalg.lstsq(f, v, rcond=None)[0] for v in views]
+        hold = hold - f @ np.linalg.lstsq(f, hold, rcond=None)[0]
+    views = [hold[:, b] for b in blocks]
     shuffled = [v[rng.permutation(len(v))] for v in views]
     return max(0.0, _top_shared(views) - _top_shared(shuffled))
 

@@ -49,6 +49,14 @@ def get_scale(name: str) -> Scale:
     return SCALES[name]
 
 
+# The common statistics, evaluated on every resample at once (a row per resample).
+_ROWWISE: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
+    np.mean: lambda m: m.mean(axis=1),
+    np.median: lambda m: np.median(m, axis=1),
+    np.std: lambda m: m.std(axis=1),
+}
+
+
 def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],
                  level: float = 0.95) -> tuple[float, float, float]:
     """(point, low, high): percentile bootstrap over seeds.
@@ -61,10 +69,21 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
     if any(len(g) == 0 for g in groups):
         return float("nan"), float("nan"), float("nan")  # nothing measured: no interval, never a verdict
     point = float(stat(*groups))
-    rng = np.random.default_rng(BOOT_SEED)
-    boots = np.empty(N_BOOT)
-    for b in range(N_BOOT):
-        boots[b] = stat(*[g[rng.integers(0, len(g), len(g))] for g in groups])
+    # All resamples in one draw: a (N_BOOT, Σn) matrix of indices, each column bounded by its
+    # group's size. NumPy's bounded integers consume the stream element by element, so this is
+    # the same sequence as drawing each group's indices in turn, resample by resample (checked in
+    # the tests) -- the intervals are unchanged, only ~20x faster.
+    sizes = [len(g) for g in groups]
+    highs = np.repeat(sizes, sizes)
+    idx = np.random.default_rng(BOOT_SEED).integers(0, np.broadcast_to(highs, (N_BOOT, len(highs))))
+    cols = np.cumsum([0, *sizes])
+    resampled = [g[idx[:, a:b]] for g, a, b in zip(groups, cols[:-1], cols[1:])]
+    if len(groups) == 1 and groups[0].ndim == 1 and stat in _ROWWISE:
+        boots = _ROWWISE[stat](resampled[0])
+    else:
+        boots = np.array([stat(*[r[b] for r in resampled]) for b in range(N_BOOT)], dtype=float)
+    if np.isnan(boots).all():
+        return point, float("nan"), float("nan")  # the statistic is undefined on every resample
     alpha = (1 - level) / 2
     lo, hi = np.nanquantile(boots, [alpha, 1 - alpha])
     return point, float(lo), float(hi)
