@@ -2,6 +2,7 @@
 runs of the claims they come from."""
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -70,6 +71,10 @@ def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     assert all(s.world == B and s.plan[-1].world == B for s in specs.values())
     assert [st.world for st in specs[g7_objective_switch.SWITCH].plan] == [g7_objective_switch.A, B]
     assert len(specs[g7_objective_switch.SCRATCH].plan) == 1
+    # the probe's A differs from A in the proxy's agreement only
+    bound = specs[g7_objective_switch.SWITCH_BOUND].plan[0].world
+    assert replace(bound, proxies=g7_objective_switch.A.proxies) == g7_objective_switch.A
+    assert bound.proxies[0].rho == 0.97 > g7_objective_switch.A.proxies[0].rho
     unrelated = g7_objective_switch.A_UNRELATED
     used = set(unrelated.target) | {i for p in unrelated.proxies for i in p.latents}
     assert not used & (set(B.target) | {i for p in B.proxies for i in p.latents} | {4})
@@ -81,6 +86,17 @@ def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     assert abs(float((chi(data.a, (4,)) * data.y).mean())) < 0.05
     assert abs(float((chi(data.a, (0, 1, 2, 3)) * data.y).mean())) < 0.05
     assert float((chi(data.a, (5,)) * data.y).mean()) > 0.7
+
+
+def test_g7_reads_reliance_at_the_switch_from_the_last_evaluation_of_stage_a():
+    import numpy as np
+
+    from greedlab.experiment import RunResult
+    steps = np.array([0, 50, 100, 150, 200])
+    curve = np.arange(10.0).reshape(2, 5)
+    r = RunResult("x", None, steps, {("reliance", "a4"): curve})
+    assert list(g7_objective_switch.at_switch(r, "a4", 100)) == [2.0, 7.0]
+    assert list(g7_objective_switch.at_switch(r, "a4", 120)) == [2.0, 7.0]
 
 
 def test_h4_measures_each_objective_under_the_penalty():

@@ -14,6 +14,10 @@ uniform: agreement 0.5 imposes nothing) and every latent, so A's proxy is ``a4``
 
 Conditions, same seeds, same budget: "switch" (A for the scale's steps, then B for as many);
 "scratch" (B alone for the scale's steps); control "unrelated" (A' then B).
+Probe outside the rule (added after the first quick run, so it does not enter the verdict): at
+ρ = 0.9 A's models drop a_4 before the switch, leaving little to carry; "switch from a proxy-bound
+A" trains A at ρ = 0.97, where A ends relying on a_4, then B, and reports the same carry-over
+difference beside a_4's reliance at the moment of the switch.
 Statistics at the end, paired per seed, bootstrap 95% CI:
 - transfer: B-target reliance, switch − scratch;
 - carry-over: reliance on A's proxy a_4, switch − scratch.
@@ -42,9 +46,12 @@ QUOTE = ("Take a ML model optimized for an objective A. Re-train it to optimize 
          "expect the ML model's WM to feature the abstraction that B is defined over")
 RHO = 0.9
 A = HierarchyConfig(target=(0, 1, 2, 3), proxies=(Proxy((4,), RHO),))
+RHO_BOUND = 0.97  # G1's world at this ρ ends on its proxy (remedies table: target 0.40, proxy 0.60)
+A_BOUND = HierarchyConfig(target=(0, 1, 2, 3), proxies=(Proxy((4,), RHO_BOUND),))
 A_UNRELATED = HierarchyConfig(target=(9, 10, 11, 12), proxies=(Proxy((13,), RHO),))
 B = HierarchyConfig(target=(0, 1, 2, 3, 8), proxies=(Proxy((5,), RHO),), staircase=(StaircaseStep((0, 1, 2, 3), 0.5),))
 SWITCH, SCRATCH, UNRELATED = "switch A→B", "B from scratch", "control A'→B"
+SWITCH_BOUND = f"probe: switch A(ρ={RHO_BOUND})→B"
 
 
 def conditions(ctx: Context) -> dict[str, RunSpec]:
@@ -52,7 +59,13 @@ def conditions(ctx: Context) -> dict[str, RunSpec]:
     b = ctx.stage(B, n, name="objective B")
     return {SWITCH: ctx.curriculum([ctx.stage(A, n, name="objective A"), b]),
             SCRATCH: ctx.curriculum([b]),
-            UNRELATED: ctx.curriculum([ctx.stage(A_UNRELATED, n, name="unrelated objective A'"), b])}
+            UNRELATED: ctx.curriculum([ctx.stage(A_UNRELATED, n, name="unrelated objective A'"), b]),
+            SWITCH_BOUND: ctx.curriculum([ctx.stage(A_BOUND, n, name="objective A, proxy-bound"), b])}
+
+
+def at_switch(r, feature: str, n: int) -> np.ndarray:
+    """Per-seed reliance on ``feature`` at the last evaluation of stage A (step ≤ n)."""
+    return r.curve("reliance", feature)[:, int(np.searchsorted(r.steps, n, side="right")) - 1]
 
 
 def run(ctx: Context) -> ClaimResult:
@@ -69,6 +82,16 @@ def run(ctx: Context) -> ClaimResult:
     ctrl_ok = transfer.ci_low <= 0 or ctrl[2] < transfer.ci_low
     rows.append(control_row(f"{UNRELATED} − {SCRATCH}", "final B-target reliance: difference (below the switch's)",
                             ctrl, ctrl_ok, [un.run_id, sc.run_id]))
+    bound = runs[SWITCH_BOUND]
+    for cond, r in ((SWITCH, sw), (SWITCH_BOUND, bound), (UNRELATED, un)):
+        rows.append(Row(cond, "A-proxy (a_4) reliance at the switch (end of stage A)",
+                        *bootstrap_ci(at_switch(r, "a4", ctx.scale.steps), np.mean), "measurement", [r.run_id]))
+    rows.append(Row(f"{SWITCH_BOUND} − {SCRATCH}", "final A-proxy (a_4) reliance: difference (probe, not in the rule)",
+                    *bootstrap_ci(bound.final("reliance", "a4") - sc.final("reliance", "a4"), np.mean), "measurement",
+                    [bound.run_id, sc.run_id]))
+    rows.append(Row(f"{SWITCH_BOUND} − {SCRATCH}", "final B-target reliance: difference (probe, not in the rule)",
+                    *bootstrap_ci(bound.final("reliance", "target") - sc.final("reliance", "target"), np.mean),
+                    "measurement", [bound.run_id, sc.run_id]))
     for cond, r in runs.items():
         for feat, name in (("target", "final B-target reliance"), ("proxy0", "final B-proxy (a_5) reliance"),
                            ("step1", "final A-target (χ_0123) reliance"), ("a4", "final A-proxy (a_4) reliance"),
