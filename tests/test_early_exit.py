@@ -82,3 +82,23 @@ def test_speed_penalty_needs_an_early_exit_model_and_stays_out_of_run_ids_at_zer
     plain = RunSpec()
     assert "speed_penalty" not in plain.config()["train"]
     assert RunSpec(train=TrainConfig(speed_penalty=0.1)).run_id != plain.run_id
+
+
+def test_the_exit_table_reads_each_head_alone_and_where_examples_exit():
+    from greedlab.instruments.exits import exit_table
+
+    x = torch.randn(64, WORLD.input_dim)
+    p = SMALL.init(WORLD.input_dim, [0, 1])
+    z, log_p, _ = SMALL.exits(p, x)
+    y = torch.sign(z[0, :, 1])  # labels that head 2 of model 0 gets exactly right
+    t = exit_table(SMALL, p, x, y)
+    assert all(v.shape == (2, 3) for v in t.values())
+    assert float(t["accuracy"][0, 1]) == 1.0 and float(t["accuracy"][0, 0]) < 1.0
+    torch.testing.assert_close(t["loss"][0, 1], torch.nn.functional.softplus(-y * z[0, :, 1]).mean())
+    torch.testing.assert_close(t["share"].sum(-1), torch.ones(2))
+    assert float(t["share"][0, -1]) > 0.6  # halt bias −2: most examples run to the last exit
+    fast = dataclasses.replace(SMALL, halt_bias=30.0)  # every example exits at the first head
+    t_fast = exit_table(fast, fast.init(WORLD.input_dim, [0]), x, y)
+    assert float(t_fast["share"][0, 0]) > 0.999
+    with pytest.raises(TypeError, match="early-exit"):
+        exit_table(MLPConfig(width=8), MLPConfig(width=8).init(WORLD.input_dim, [0]), x, y)

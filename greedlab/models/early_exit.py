@@ -83,7 +83,10 @@ class EarlyExitConfig:
             per_model.append(layers)
         return [torch.stack([m[k] for m in per_model]) for k in range(len(per_model[0]))]
 
-    def forward(self, params: Params, x: torch.Tensor, keep: bool = False):
+    def exits(self, params: Params, x: torch.Tensor, keep: bool = False):
+        """Every exit's own quantities: (head logits z_l, log exit probabilities log p_l, activations),
+        the first two (N, B, L). For diagnostics (each head's standalone loss, how often it is
+        used) and for ``forward``, which mixes them."""
         act = ACTIVATIONS[self.activation]
         L = self.depth
         Wh, bh, Wq, bq = params[2 * L:]
@@ -102,9 +105,13 @@ class EarlyExitConfig:
         # log p_l = log λ_l + Σ_{j<l} log(1 − λ_j); the last layer takes the remainder (its λ is 1)
         before = torch.cumsum(log_go, -1) - log_go
         log_p = torch.cat([log_halt[..., :-1], torch.zeros_like(log_halt[..., -1:])], -1) + before
+        return z_all, log_p, acts
+
+    def forward(self, params: Params, x: torch.Tensor, keep: bool = False):
+        z_all, log_p, acts = self.exits(params, x, keep)
         # logit of Σ p_l σ(z_l) = log Σ p_l σ(z_l) − log Σ p_l σ(−z_l)
         logits = torch.logsumexp(log_p - F.softplus(-z_all), -1) - torch.logsumexp(log_p - F.softplus(z_all), -1)
-        depth = torch.arange(1, L + 1, dtype=z_all.dtype, device=z_all.device)
+        depth = torch.arange(1, self.depth + 1, dtype=z_all.dtype, device=z_all.device)
         acts[EXIT_DEPTH] = (log_p.exp() * depth).sum(-1)
         return logits, acts
 
