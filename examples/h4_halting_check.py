@@ -14,13 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from greedlab.claims import h4_speed_bias as h4
 from greedlab.claims.common import get_scale
 from greedlab.claims.context import Context
 from greedlab.instruments.exits import exit_table
-from greedlab.train import train
+from greedlab.train import logistic_loss, train
 from greedlab.worlds import make_world
 
 
@@ -44,7 +43,7 @@ def main() -> None:
     b = world.sample("deploy", 0, 4096)
     with torch.no_grad():
         logits, _ = one.forward(params, b.x)
-    print(f"one-layer model trained on a_4 alone: loss {F.softplus(-b.y * logits).mean().item():.4f}, accuracy "
+    print(f"one-layer model trained on a_4 alone: loss {logistic_loss(logits, b.y).mean().item():.4f}, accuracy "
           f"{((torch.sign(logits) == b.y).float().mean().item()):.4f}")
 
 

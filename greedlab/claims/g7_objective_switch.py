@@ -86,12 +86,10 @@ def run(ctx: Context) -> ClaimResult:
     for cond, r in ((SWITCH, sw), (SWITCH_BOUND, bound), (UNRELATED, un)):
         rows.append(Row(cond, "A-proxy (a_4) reliance at the switch (end of stage A)",
                         *bootstrap_ci(at_switch(r, "a4", ctx.scale.steps), np.mean), "measurement", [r.run_id]))
-    rows.append(Row(f"{SWITCH_BOUND} − {SCRATCH}", "final A-proxy (a_4) reliance: difference (probe, not in the rule)",
-                    *bootstrap_ci(bound.final("reliance", "a4") - sc.final("reliance", "a4"), np.mean), "measurement",
-                    [bound.run_id, sc.run_id]))
-    rows.append(Row(f"{SWITCH_BOUND} − {SCRATCH}", "final B-target reliance: difference (probe, not in the rule)",
-                    *bootstrap_ci(bound.final("reliance", "target") - sc.final("reliance", "target"), np.mean),
-                    "measurement", [bound.run_id, sc.run_id]))
+    for feat, name in (("a4", "A-proxy (a_4) reliance"), ("target", "B-target reliance")):
+        rows.append(Row(f"{SWITCH_BOUND} − {SCRATCH}", f"final {name}: difference (probe, not in the rule)",
+                        *bootstrap_ci(bound.final("reliance", feat) - sc.final("reliance", feat), np.mean),
+                        "measurement", [bound.run_id, sc.run_id]))
     for cond, r in runs.items():
         for feat, name in (("target", "final B-target reliance"), ("proxy0", "final B-proxy (a_5) reliance"),
                            ("step1", "final A-target (χ_0123) reliance"), ("a4", "final A-proxy (a_4) reliance"),

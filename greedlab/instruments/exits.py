@@ -10,9 +10,9 @@ low standalone loss that nobody exits at is a halting-dynamics artefact, not a c
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from greedlab.models import Params
+from greedlab.train import logistic_loss
 
 
 @torch.no_grad()
@@ -24,6 +24,6 @@ def exit_table(model, params: Params, x: torch.Tensor, y: torch.Tensor) -> dict[
         raise TypeError(f"exit_table needs an early-exit model, not {type(model).__name__}")
     z, log_p, _ = model.exits(params, x)  # (N, B, L)
     yy = y.to(z.dtype).view(1, -1, 1)
-    return {"loss": F.softplus(-yy * z).mean(1),
+    return {"loss": logistic_loss(z, yy).mean(1),
             "accuracy": (torch.sign(z) == yy).to(z.dtype).mean(1),
             "share": log_p.exp().mean(1)}
