@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from greedlab.controls import linear_on_latent, parity_mlp
+from dataclasses import replace
+
+from greedlab.controls import Oracle, linear_on_latent, parity_mlp
 from greedlab.instruments import EvalSet, evaluate, gradient_signal, onset, reliance
 from greedlab.models import MLPConfig, init_mlp
 from greedlab.worlds import HierarchyConfig, HierarchyWorld, chi
@@ -33,6 +35,39 @@ def test_reliance_of_a_proxy_model(world, ev):
     out = evaluate(*linear_on_latent(world, 4), ev)
     assert out["reliance", "proxy0"].item() > 0.8
     assert abs(out["reliance", "target"].item()) < 0.05
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_hard_reliance_of_an_exact_target_model_is_one_at_every_logit_scale(noise):
+    # Oracle("target", gain=s) outputs s·χ_T(â): soft reliance is tanh(s/2), hard reliance only
+    # counts its decisions; with pixel noise a few latents are misread (3 of 4096 rows here), the
+    # same rows at every scale
+    w = HierarchyWorld(replace(HierarchyConfig(), noise=noise))
+    ev = EvalSet.build(w, n_deploy=4096, n_probe=256, n_train=256)
+    hard, soft = [], []
+    for s in (1.0, 2.0, 3.0, 6.0):
+        oracle = Oracle(w, "target", gain=s)
+        out = evaluate(oracle, oracle.init(w.input_dim, [0]), ev)
+        hard.append(out["hard_reliance", "target"].item())
+        soft.append(out["reliance", "target"].item())
+        assert out["hard_reliance_se", "target"].item() < 1e-3
+        assert abs(out["hard_reliance", "proxy0"].item()) < 0.05
+    assert min(hard) > 0.998 and max(hard) - min(hard) < 1e-6
+    if noise == 0:
+        assert hard == [1.0] * 4
+    np.testing.assert_allclose(soft, np.tanh(np.array([1.0, 2.0, 3.0, 6.0]) / 2) * np.array(hard), atol=2e-3)
+    assert soft[0] < 0.5 and soft[2] < 0.95   # soft mixes confidence in: below 1 at small scales
+
+
+def test_hard_reliance_of_a_proxy_model_is_its_agreement(world, ev):
+    cfg, params = linear_on_latent(world, 4, gain=1.0)
+    out = evaluate(cfg, params, ev)
+    f, _ = cfg.forward(params, ev.deploy.x)
+    agree = (torch.sign(f[0]) == chi(ev.deploy.a, (4,))).float().mean().item()
+    assert out["hard_reliance", "proxy0"].item() == pytest.approx(2 * agree - 1, abs=1e-6)
+    assert out["hard_reliance", "proxy0"].item() > 0.99
+    assert out["reliance", "proxy0"].item() < 0.5    # timid logits: soft reads the confidence too
+    assert abs(out["hard_reliance", "target"].item()) < 0.05
 
 
 def test_reliance_squares_sum_to_at_most_one():

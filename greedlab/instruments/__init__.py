@@ -17,13 +17,14 @@ from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.divergence import diverged
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
-from greedlab.instruments.reliance import feature_matrix, reliance, soft_decision
+from greedlab.instruments.reliance import feature_matrix, hard_reliance, reliance, soft_decision
 from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World, chi
 
-__all__ = ["EvalSet", "evaluate", "reliance", "disagreement", "diverged", "probe_accuracy", "gradient_signal", "onset",
-           "soft_decision", "feature_matrix", "counterfactual_effects", "REPRESENTED", "RELIANCE_ONSET", "NEVER"]
+__all__ = ["EvalSet", "evaluate", "reliance", "hard_reliance", "disagreement", "diverged", "probe_accuracy",
+           "gradient_signal", "onset", "soft_decision", "feature_matrix", "counterfactual_effects", "REPRESENTED",
+           "RELIANCE_ONSET", "NEVER"]
 
 
 @dataclass
@@ -97,6 +98,11 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
     for j, name in enumerate(names):
         out["reliance", name] = rel[:, j]
         out["reliance_se", name] = se[:, j]
+    # the same coefficients of the decisions alone: use, without the model's confidence mixed in
+    hard, hard_se = hard_reliance(f_dep, ev.chi_deploy)
+    for j, name in enumerate(names):
+        out["hard_reliance", name] = hard[:, j]
+        out["hard_reliance_se", name] = hard_se[:, j]
     out["deploy_acc", ""] = (torch.sign(f_dep) == ev.deploy.y).float().mean(1)
     out["disagreement", ""] = disagreement(f_dep)
     out["deploy_loss", ""] = logistic_loss(f_dep, ev.deploy.y).mean(1)
