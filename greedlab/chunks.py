@@ -82,9 +82,11 @@ def signs(planes: np.ndarray, samples: int) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def run_wide_metrics(blobs: list[bytes]) -> dict[str, np.ndarray]:
+def run_wide_metrics(blobs: list[bytes], worlds: list[int] | None = None) -> dict[str, np.ndarray]:
     """Disagreement over all models of a run, from its chunks' predictions (in order of lo), as store
-    columns. Equal to what ``evaluate`` gives the whole ensemble at once: it sees the same signs."""
+    columns. Equal to what ``evaluate`` gives the whole ensemble at once: it sees the same signs.
+    With ``worlds`` (each model's world seed) models are compared within their own world only, as
+    ``experiment.measure`` does: models of different worlds are not shown the same inputs."""
     parts = [unpack_predictions(b) for b in blobs]
     steps, _, samples = parts[0]
     if any(not np.array_equal(p[0], steps) or p[2] != samples for p in parts):
@@ -97,5 +99,13 @@ def run_wide_metrics(blobs: list[bytes]) -> dict[str, np.ndarray]:
         cols["step"].append(np.full(n, step, dtype=np.int32))
         cols["instrument"].append(np.full(n, "disagreement", dtype=object))
         cols["feature"].append(np.full(n, "", dtype=object))
-        cols["value"].append(disagreement(signs(planes[:, t], samples)).double().numpy())
+        s = signs(planes[:, t], samples)
+        if worlds is None or len(set(worlds)) == 1:
+            cols["value"].append(disagreement(s).double().numpy())
+            continue
+        value = np.empty(n)
+        for w in dict.fromkeys(worlds):
+            mask = np.asarray(worlds) == w
+            value[mask] = disagreement(s[torch.from_numpy(mask)]).double().numpy()
+        cols["value"].append(value)
     return {k: np.concatenate(v) for k, v in cols.items()}

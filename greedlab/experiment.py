@@ -60,6 +60,11 @@ class RunSpec:
     train: TrainConfig = field(default_factory=TrainConfig)
     init_seeds: tuple[int, ...] = tuple(range(16))
     data_seeds: tuple[int, ...] = tuple(range(DATA_SEED_OFFSET, DATA_SEED_OFFSET + 16))
+    world_seeds: tuple[int, ...] = ()
+    """Per model: the seed of its own world draw (training set, rendering, proxy exceptions,
+    deployment and probe sets; for real data the marker injection). Empty: every model lives in
+    ``world`` itself (world.seed). Models of one world are clustered: the world, not the seed, is
+    the unit an interval resamples (``RunResult.worlds``)."""
     stages: tuple[Stage, ...] = ()
     """A curriculum: trained in order, each continuing from the last. Empty: one stage of
     (world, train). ``world`` is always the world the instruments measure in."""
@@ -69,6 +74,9 @@ class RunSpec:
     """Record the first-order loss decrease per parameter group (``loss_decrease`` metrics)."""
 
     def __post_init__(self) -> None:
+        if self.world_seeds and len(self.world_seeds) != len(self.init_seeds):
+            raise ConfigError("world_seeds", f"one per model ({len(self.init_seeds)}), or none",
+                              len(self.world_seeds))
         if not (isinstance(self.eval_samples, int) and self.eval_samples >= 64):
             raise ConfigError("eval_samples", "an integer ≥ 64", self.eval_samples)
         for k, st in enumerate(self.stages):
@@ -84,7 +92,7 @@ class RunSpec:
         cfg = dataclasses.asdict(self)
         if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
             cfg["model"] = {"family": self.model.family, **cfg["model"]}
-        for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096)):  # likewise for plain runs
+        for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096), ("world_seeds", ())):  # likewise for plain runs
             if getattr(self, key) == default:
                 cfg.pop(key)
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
@@ -115,26 +123,50 @@ class RunSpec:
     def n_models(self) -> int:
         return len(self.init_seeds)
 
+    @property
+    def member_worlds(self) -> tuple[int, ...]:
+        """Each model's world seed (``world.seed`` for all of them when ``world_seeds`` is empty)."""
+        return self.world_seeds or (self.world.seed,) * self.n_models
 
-VARY = ("both", "init", "order")
+    def world_of(self, config, seed: int):
+        """``config`` (the measured world or a curriculum stage's) as drawn for a model of world
+        ``seed``: shifted by that model's offset from ``world.seed``, so a stage whose world seed
+        differs on purpose keeps its difference, and a curriculum stays within one draw."""
+        shifted = config.seed + (seed - self.world.seed)
+        return config if shifted == config.seed else dataclasses.replace(config, seed=shifted)
 
 
-def seeds(n: int, base: int = 0, vary: str = "both") -> dict:
-    """Init and data-order seeds for n models, as RunSpec keyword arguments.
+VARY = ("both", "init", "order", "world")
 
-    ``vary``: "both" gives every model its own init and data order; "init" shares one data order
-    (only the initialization differs); "order" shares one initialization (only the data order
-    differs) — the two sources of path dependence, separated.
+
+def seeds(n: int, base: int = 0, vary: str = "both", worlds: int = 1, world_base: int = 0) -> dict:
+    """Init, data-order and world seeds for n models, as RunSpec keyword arguments.
+
+    ``vary``: "both" gives every model its own init and data order, the n models spread over
+    ``worlds`` world draws (n/worlds seeds nested in each; ``worlds`` = 1 keeps every model in the
+    config's own world, as runs did before worlds were resampled); "init" shares one world and one
+    data order (only the initialization differs); "order" shares one world and one initialization
+    (only the data order differs); "world" shares one initialization and data order over n worlds
+    (only the data draw differs) — the three sources of path dependence, separated.
     """
+    if vary not in VARY:
+        raise ConfigError("vary", ", ".join(VARY), vary)
+    if not (isinstance(worlds, int) and 1 <= worlds and n % worlds == 0):
+        raise ConfigError("worlds", f"a divisor of the number of models ({n})", worlds)
     inits = tuple(range(base, base + n))
     orders = tuple(range(DATA_SEED_OFFSET + base, DATA_SEED_OFFSET + base + n))
+    out: dict = {}
     if vary == "init":
         orders = (orders[0],) * n
     elif vary == "order":
         inits = (inits[0],) * n
-    elif vary != "both":
-        raise ConfigError("vary", ", ".join(VARY), vary)
-    return {"init_seeds": inits, "data_seeds": orders}
+    elif vary == "world":
+        inits, orders = (inits[0],) * n, (orders[0],) * n
+        out["world_seeds"] = tuple(range(world_base, world_base + n))
+    elif worlds > 1:
+        per = n // worlds  # contiguous: models [k·per, (k+1)·per) share world k
+        out["world_seeds"] = tuple(world_base + m // per for m in range(n))
+    return {"init_seeds": inits, "data_seeds": orders, **out}
 
 
 @dataclass
@@ -145,6 +177,17 @@ class RunResult:
     spec: RunSpec
     steps: np.ndarray
     values: dict[tuple[str, str], np.ndarray]
+    kept: np.ndarray | None = None
+    """The spec's model indices these curves' rows are (None: all, in order)."""
+
+    @property
+    def worlds(self) -> np.ndarray:
+        """(N,) each model's world seed: the cluster an interval resamples (``clusters=`` of
+        ``claims.common.bootstrap_ci``)."""
+        return np.asarray(self.spec.member_worlds)[self._kept()]
+
+    def _kept(self) -> np.ndarray:
+        return self.kept if self.kept is not None else np.arange(self.spec.n_models)
 
     def curve(self, instrument: str, feature: str = "") -> np.ndarray:
         return self.values[instrument, feature]
@@ -165,8 +208,9 @@ class RunResult:
 
     def without(self, seeds: list[int]) -> "RunResult":
         """The same run with ``seeds`` left out of every curve (rows renumbered in order)."""
-        keep = np.setdiff1d(np.arange(self.spec.n_models), seeds)
-        return RunResult(self.run_id, self.spec, self.steps, {k: v[keep] for k, v in self.values.items()})
+        keep = np.setdiff1d(np.arange(len(self._kept())), seeds)
+        return RunResult(self.run_id, self.spec, self.steps, {k: v[keep] for k, v in self.values.items()},
+                         self._kept()[keep])
 
 
 def _to_columns(records: list[tuple[int, dict]], first_seed: int = 0) -> dict[str, np.ndarray]:
@@ -242,26 +286,54 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     if not 0 <= lo < hi <= spec.n_models:
         raise ConfigError("members", f"0 ≤ lo < hi ≤ {spec.n_models}", (lo, hi))
     n, total = hi - lo, spec.total_steps
-    measured = make_world(spec.world)
+    # the worlds these models live in, in order of first appearance; models of one world are
+    # evaluated together on that world's samples (disagreement compares models on the same inputs)
+    mine = list(spec.member_worlds[lo:hi])
+    seeds_w = list(dict.fromkeys(mine))
+    which = [seeds_w.index(w) for w in mine]
+    groups = [torch.tensor([m for m, i in enumerate(which) if i == g]) for g in range(len(seeds_w))]
+    measured = [make_world(spec.world_of(spec.world, w)) for w in seeds_w]
     half = spec.eval_samples // 2
-    measured_data = measured.train_set()
-    ev = EvalSet.build(measured, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
-                       train_set=measured_data)
+    measured_data = [w.train_set() for w in measured]
+    evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d)
+           for w, d in zip(measured, measured_data)]
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None
     start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
+
+    def evaluate_all(p, logits):
+        if len(groups) == 1:
+            return evaluate(spec.model, p, evs[0], deploy_logits=logits)
+        parts = []
+        for g, ev in zip(groups, evs):
+            sub_logits: list | None = [] if logits is not None else None
+            parts.append((g, evaluate(spec.model, [t[g] for t in p], ev, deploy_logits=sub_logits), sub_logits))
+        vals = {}
+        for key in parts[0][1]:
+            out = torch.full((n,), float("nan"), device=parts[0][1][key].device)
+            for g, v, _ in parts:
+                out[g.to(out.device)] = v[key].to(out)
+            vals[key] = out
+        if logits is not None:
+            first = parts[0][2][0]
+            f = torch.empty((n, first.shape[1]), dtype=first.dtype, device=first.device)
+            for g, _, lg in parts:
+                f[g.to(f.device)] = lg[0]
+            logits.append(f)
+        return vals
+
     for k, stage in enumerate(spec.plan):
         same = stage.world == spec.world
-        world = measured if same else make_world(stage.world)
-        data = measured_data if same else world.train_set()  # the measured world's is already built
+        worlds = measured if same else [make_world(spec.world_of(stage.world, w)) for w in seeds_w]
+        data = measured_data if same else [w.train_set() for w in worlds]  # the measured world's are built
 
         def on_eval(step, p, k=k, offset=offset):
             if k > 0 and step == 0:
                 return  # the previous stage's last evaluation already measured these parameters
             logits: list | None = [] if deploy_logits is not None else None
-            vals = evaluate(spec.model, p, ev, deploy_logits=logits)
+            vals = evaluate_all(p, logits)
             vals["diverged", ""] = diverged(p, vals["train_loss", ""])
             if logits:
                 deploy_logits.append((offset + step, logits[0]))
@@ -281,8 +353,10 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
                 progress(offset + step, total)
 
         seeds_k = [d + k * STAGE_SEED_OFFSET for d in spec.data_seeds[lo:hi]]
-        params = train(world, spec.model, stage.train, list(spec.init_seeds[lo:hi]), seeds_k, on_eval=on_eval,
-                       on_step=on_step, device=device, train_set=data, init_params=params,
-                       trainable=stage.trainable, attribution=attribution)
+        one = len(worlds) == 1  # a single world keeps the plain call: bit-for-bit what runs always gave
+        params = train(worlds[0] if one else worlds, spec.model, stage.train, list(spec.init_seeds[lo:hi]), seeds_k,
+                       on_eval=on_eval, on_step=on_step, device=device, train_set=data[0] if one else data,
+                       init_params=params, trainable=stage.trainable, attribution=attribution,
+                       member_world=None if one else which)
         offset += stage.train.steps
     return _to_columns(records, first_seed=lo)

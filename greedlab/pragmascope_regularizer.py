@@ -49,7 +49,7 @@ class Resampler:
 
     @property
     def n_world(self) -> int:
-        return self.proj.shape[0]
+        return self.proj.shape[-1]  # proj may be stacked per model: (N, D_w, D_w)
 
     def resample(self, x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
         """x (…, B, D) → x′: each row's latent part with the non-latent part of row ``perm[i]``."""

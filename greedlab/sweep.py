@@ -58,7 +58,7 @@ def run_sweep(sweep: Sweep, store: str | Path | Store, engine: str | LocalEngine
                                                                          device)
         summary, tasks = _plan(sweep, runs, st, device, log)
         if tasks:
-            remaining = {}
+            remaining, specs = {}, {t.spec.run_id: t.spec for t in tasks}
             for t in tasks:
                 remaining[t.spec.run_id] = remaining.get(t.spec.run_id, 0) + 1
             for res in eng.map(tasks):
@@ -68,7 +68,7 @@ def run_sweep(sweep: Sweep, store: str | Path | Store, engine: str | LocalEngine
                 if log is not None:
                     log(f"stored chunk: run {res.run_id} models [{res.lo}, {res.hi})")
                 if remaining[res.run_id] == 0:
-                    _finish(st, res.run_id, log)
+                    _finish(st, res.run_id, log, specs[res.run_id])
         summary.rows = [_row(point, spec, st) for point, spec in runs]
         return summary
     finally:
@@ -94,15 +94,15 @@ def _plan(sweep: Sweep, runs: list[tuple[dict, RunSpec]], st: Store, device: str
         summary.skipped += len(done)
         todo = [Task(spec, lo, hi, device) for lo, hi in chunks if lo not in done]
         if not todo:
-            _finish(st, spec.run_id, log)
+            _finish(st, spec.run_id, log, spec)
         tasks += todo
     if log is not None:
         log(f"{len(runs)} runs: {summary.skipped} chunks already stored, {len(tasks)} to train")
     return summary, tasks
 
 
-def _finish(st: Store, run_id: str, log: Log | None) -> None:
-    st.finish_chunked_run(run_id, run_wide_metrics(st.chunk_predictions(run_id)))
+def _finish(st: Store, run_id: str, log: Log | None, spec: RunSpec) -> None:
+    st.finish_chunked_run(run_id, run_wide_metrics(st.chunk_predictions(run_id), list(spec.member_worlds)))
     if log is not None:
         log(f"run done: {run_id}")
 

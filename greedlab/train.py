@@ -206,6 +206,38 @@ class Attribution:
         return out
 
 
+class _Gathered:
+    """Per-model training sets of a chunk whose models live in different worlds: ``x[idx]`` with
+    idx (c, B) gathers row idx[m, b] of model m's own world, as ``Batch.x[idx]`` does for one world."""
+
+    class _Field:
+        def __init__(self, stacked: torch.Tensor, which: torch.Tensor):
+            self.stacked, self.which = stacked, which
+
+        def __getitem__(self, idx: torch.Tensor) -> torch.Tensor:
+            return self.stacked[self.which[:, None], idx]
+
+    def __init__(self, sets: list[Batch], which: torch.Tensor):
+        self.x = self._Field(torch.stack([d.x for d in sets]), which)
+        self.y = self._Field(torch.stack([d.y for d in sets]), which)
+        self.e = None if sets[0].e is None else self._Field(torch.stack([d.e for d in sets]), which)
+
+
+def _member_data(sets: list[Batch], which: list[int], resamps, dev):
+    """The training data (and pragmascope resampler) of one chunk. A chunk within one world uses
+    that world's Batch itself, so single-world training is bit-for-bit what it always was."""
+    if len(set(which)) == 1:
+        return sets[which[0]], resamps[which[0]] if resamps else None
+    used = sorted(set(which))
+    pos = torch.tensor([used.index(w) for w in which], device=dev)
+    data = _Gathered([sets[w] for w in used], pos)
+    resamp = None
+    if resamps:  # each model's own world's projection: (c, D, D) and (c, 1, D) broadcast over its batch
+        resamp = type(resamps[0])(torch.stack([resamps[w].proj for w in which]),
+                                  torch.stack([resamps[w].shift for w in which])[:, None, :], resamps[which[0]].k)
+    return data, resamp
+
+
 def default_chunk(device: str) -> int | None:
     """Models per batched matmul. On CPU, stacks of ~16 keep each layer's weights in cache:
     measured on 2 cores, 16 models reach 61% of the matmul peak, 64 reach 52%, 256 only 34%.
@@ -213,11 +245,11 @@ def default_chunk(device: str) -> int | None:
     return 16 if torch.device(device).type == "cpu" else None
 
 
-def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int], data_seeds: list[int],
-          on_eval: EvalHook | None = None, on_step: Callable[[int], None] | None = None,
-          device: str = "cpu", train_set: Batch | None = None, chunk: int | None = -1,
+def train(world: World | list[World], model: Model, config: TrainConfig, init_seeds: list[int],
+          data_seeds: list[int], on_eval: EvalHook | None = None, on_step: Callable[[int], None] | None = None,
+          device: str = "cpu", train_set: Batch | list[Batch] | None = None, chunk: int | None = -1,
           init_params: Params | None = None, trainable: str = "all",
-          attribution: Attribution | None = None) -> Params:
+          attribution: Attribution | None = None, member_world: list[int] | None = None) -> Params:
     """Train len(init_seeds) models; returns their stacked final parameters.
 
     ``on_eval(step, params)`` runs (under no_grad) at every step of ``eval_steps`` with all models'
@@ -228,6 +260,11 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     ``init_params`` continues from given parameters (a curriculum's later stage) instead of a fresh
     init; ``trainable`` ("all", "trunk", "head") freezes the other parameter groups;
     ``attribution`` records each step's first-order loss decrease per parameter group.
+
+    ``world`` may be a list of worlds (draws of one config under different seeds) with
+    ``member_world[n]`` the index of model n's world (and ``train_set`` then a list, one per world):
+    each model trains on its own world's data, still in one stack per chunk: a batch is gathered
+    per model from the stacked training sets, so worlds × seeds cost what seeds alone cost.
 
     A world whose objective is ``effects`` trains self-supervised: a linear decoder on the last
     hidden layer but one predicts the effect pixels (squared error); the decoder exists only for the stage
@@ -240,12 +277,19 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     if len(init_seeds) != len(data_seeds) or not init_seeds:
         raise ConfigError("seeds", "equally many (≥ 1) init seeds and data seeds",
                           (len(init_seeds), len(data_seeds)))
+    worlds = world if isinstance(world, list) else [world]
+    which = list(member_world) if member_world is not None else [0] * len(init_seeds)
+    if len(which) != len(init_seeds) or not all(0 <= w < len(worlds) for w in which):
+        raise ConfigError("member_world", f"one index in [0, {len(worlds)}) per model", member_world)
+    world = worlds[0]
     ssl = _objective(world) == "effects"
     if ssl and trainable == "head":
         raise ConfigError("trainable", "all or trunk when the world's objective is effects", trainable)
     if config.pragmascope > 0 and not hasattr(getattr(world, "config", None), "n_latents"):
         raise ConfigError("train.pragmascope", "0 unless the world is a hierarchy world", config.pragmascope)
-    resamp = resampler(world.config, config.pragmascope_features) if config.pragmascope > 0 else None
+    resamps = ([resampler(w.config, config.pragmascope_features) for w in worlds] if config.pragmascope > 0
+               else None)
+    resamp = resamps[0] if resamps else None
     layers = model.layer_names()
     # the effects decoder reads the last hidden layer but one: the layers below it become the world
     # model, and the top layer stays free to learn, later, which of its abstractions to point at (a
@@ -253,7 +297,11 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
     tap = layers[-2] if len(layers) > 1 else layers[-1]
     keep = ssl or resamp is not None
     dev = torch.device(device)
-    data = (train_set if train_set is not None else world.train_set()).to(dev)
+    sets = train_set if isinstance(train_set, list) else [train_set] if train_set is not None else [None] * len(worlds)
+    sets = [(d if d is not None else w.train_set()).to(dev) for d, w in zip(sets, worlds)]
+    if len({len(d) for d in sets}) > 1:
+        raise ConfigError("train_set", "training sets of one size in every world", [len(d) for d in sets])
+    data = sets[0]
     n = len(init_seeds)
     size = default_chunk(device) if chunk == -1 else chunk
     size = n if size is None else size
@@ -265,6 +313,7 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
                  else [p[lo:lo + size].detach().clone() for p in init_params])
         params = [p.to(dev).requires_grad_(t) for p, t in zip(start, train_mask)]
         orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
+        chunk_data, chunk_resamp = _member_data(sets, which[lo:lo + size], resamps, dev)
         decoder: Params = []
         if ssl:
             with torch.no_grad():
@@ -272,7 +321,7 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
             seeds = [s + DECODER_SEED_OFFSET for s in init_seeds[lo:lo + size]]
             decoder = [t.to(dev).requires_grad_() for t in init_dense([width, data.e.shape[1]], seeds)]
         opt = make_optimizer(config, [p for p, t in zip(params, train_mask) if t] + decoder)
-        stacks.append((params, opt, orders, decoder))
+        stacks.append((params, opt, orders, decoder, chunk_data, chunk_resamp))
 
     def all_params() -> Params:  # the model's parameters (an effects stage's decoder is not part of it)
         if len(stacks) == 1:
@@ -287,7 +336,7 @@ def train(world: World, model: Model, config: TrainConfig, init_seeds: list[int]
         if step == config.steps:
             break
         measured = []
-        for params, opt, orders, decoder in stacks:
+        for params, opt, orders, decoder, data, resamp in stacks:
             idx = orders.next()
             x = data.x[idx]
             logits, acts = model.forward(params, x, keep=keep)
