@@ -111,15 +111,10 @@ class Sweep:
 
     def spec(self, values: dict) -> RunSpec:
         overrides: user_config.Overrides = {}
-        rho = None
-        for dotted, value in values.items():
-            if dotted == "world.rho":
-                rho = value
-            else:
-                user_config.add(overrides, dotted, value)
+        for dotted, value in values.items():  # parsed once, by _check, when the grid was read
+            section, _, key = dotted.partition(".")
+            user_config.put(overrides, section, key, value)
         world, model, train = user_config.apply(overrides, HierarchyConfig(), MLPConfig(), TrainConfig())
-        if rho is not None:
-            world = dataclasses.replace(world, proxies=tuple(dataclasses.replace(p, rho=rho) for p in world.proxies))
         lo, hi = self.seed_range
         return RunSpec(world=world, model=model, train=train, **seeds(hi - lo, base=lo, vary=self.vary))
 
@@ -139,9 +134,11 @@ def load_grid(path: str | Path, sets: list[str] | None = None) -> Sweep:
     add fixed values on top, as ``greedlab run --set`` does."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError("grid file", "a readable TOML or YAML file", f"{path} ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError("grid file", "a UTF-8 TOML or YAML file", f"{path} (not UTF-8 text)") from None
     if path.suffix in (".yaml", ".yml"):
         try:
             import yaml
@@ -158,7 +155,12 @@ def load_grid(path: str | Path, sets: list[str] | None = None) -> Sweep:
             raise ConfigError("grid file", "valid TOML", f"{path} ({e})") from None
     else:
         raise ConfigError("grid file", "a .toml, .yaml or .yml file", str(path))
-    data = dict(data or {})
+    if not data:  # an empty file would otherwise train the default 16-seed run: surely not what was meant
+        raise ConfigError("grid file", "at least one section ([sweep], [grid], [world], [model], [train])",
+                          f"{path} (empty)")
+    if not isinstance(data, dict):
+        raise ConfigError("grid file", "a table of sections ([sweep], [grid], ...)", f"{path} ({type(data).__name__})")
+    data = dict(data)
     for item in sets or []:
         dotted, eq, value = item.partition("=")
         section, _, key = dotted.strip().partition(".")
@@ -184,21 +186,14 @@ def _flatten(table: dict, prefix: str):
 
 
 def _check(dotted: str, value):
-    """The value coerced to its field's type; unknown keys and ill-typed values fail naming the key."""
-    if dotted == "world.rho":
-        try:
-            rho = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError("world.rho", "a number in [0, 1]", value) from None
-        if not 0.0 <= rho <= 1.0:
-            raise ConfigError("world.rho", "a number in [0, 1]", value)
-        return rho
-    section, _, key = dotted.partition(".")
-    if section not in user_config.SECTIONS or key not in user_config.SECTIONS[section]:
-        raise ConfigError("grid key", user_config._accepted() + ", world.rho", dotted)
-    probe: user_config.Overrides = {}
-    user_config.add(probe, dotted, value)
-    return probe[section][key]
+    """The value coerced to its field's type by the one parser (``config.parse``); unknown keys and
+    ill-typed values fail naming the key."""
+    try:
+        return user_config.parse(dotted, value)[2]
+    except ConfigError as e:
+        if e.field == "config key":
+            raise ConfigError("grid key", user_config._accepted(), dotted) from None
+        raise
 
 
 def _seed_range(value) -> tuple[int, int]:

@@ -33,13 +33,23 @@ class Scale:
     """Cap on evaluations per stage (evaluation, not training, dominates tiny runs)."""
     eval_samples: int = 4096
     """Deployment samples per evaluation (reliance SE ≈ 0.5/√n)."""
+    worlds: int = 1
+    """Independent world draws the seeds of a condition are spread over (seeds/worlds per world):
+    the unit an interval resamples. A condition with fewer seeds uses as many worlds as divide them."""
+
+    def worlds_for(self, n: int) -> int:
+        """The number of worlds for a condition of ``n`` models: at most ``worlds``, dividing n."""
+        w = max(1, min(self.worlds, n))
+        while n % w:
+            w -= 1
+        return w
 
 
 SCALES = {
     # seconds: checks the pipeline runs; its verdicts mean nothing
-    "smoke": Scale("smoke", seeds=4, steps=60, max_evals=6, eval_samples=1024),
-    "quick": Scale("quick", seeds=16, steps=1500),  # minutes on a 2-core laptop
-    "full": Scale("full", seeds=64, steps=4000),
+    "smoke": Scale("smoke", seeds=4, steps=60, max_evals=6, eval_samples=1024, worlds=2),
+    "quick": Scale("quick", seeds=16, steps=1500, worlds=8),  # 8 worlds × 2 seeds
+    "full": Scale("full", seeds=64, steps=4000, worlds=16),  # 16 worlds × 4 seeds
 }
 
 

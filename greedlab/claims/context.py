@@ -32,7 +32,12 @@ class Context:
         train = self._cap(train)
         world, model, train = apply(self.overrides, world, model or MLPConfig(), train)
         return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
-                       **seeds(n_seeds or self.scale.seeds, vary=vary))
+                       **self._seeds(n_seeds or self.scale.seeds, vary, world))
+
+    def _seeds(self, n: int, vary: str, world) -> dict:
+        """Seeds nested in this scale's worlds (``vary`` = both), from the world's own seed up."""
+        return seeds(n, vary=vary, worlds=self.scale.worlds_for(n) if vary == "both" else 1,
+                     world_base=world.seed)
 
     def stage(self, world: HierarchyConfig, steps: int, trainable: str = "all", name: str = "",
               **train_overrides) -> Stage:
@@ -47,7 +52,7 @@ class Context:
         _, model, _ = apply(self.overrides, stages[-1].world, model or MLPConfig(), TrainConfig())
         return RunSpec(world=stages[-1].world, model=model, train=stages[-1].train, stages=tuple(stages),
                        attribute=attribute, eval_samples=self.scale.eval_samples,
-                       **seeds(n_seeds or self.scale.seeds))
+                       **self._seeds(n_seeds or self.scale.seeds, "both", stages[-1].world))
 
     def _cap(self, train: TrainConfig) -> TrainConfig:
         cap = self.scale.max_evals
@@ -55,15 +60,16 @@ class Context:
 
     def real_spec(self, world: RealConfig, model: Model, steps: int, n_seeds: int, vary: str = "both",
                   **train_overrides) -> RunSpec:
-        """A real-data run: only the user's [train] overrides apply ([world] and [model] describe the
-        hierarchy world and its MLP), the pragmascope regularizer's excepted."""
+        """A real-data run with the user's overrides: [train] (the pragmascope regularizer's excepted),
+        [model] when the model is an MLP, and ``world.rho`` (the marker's agreement)."""
         train = replace(TrainConfig(), steps=steps, **train_overrides)
         # the pragmascope regularizer is defined on a hierarchy world's pixels (its natural latents are
-        # found there), so real-data runs take every [train] override but those
-        train = replace(train, **{k: v for k, v in self.overrides.get("train", {}).items()
-                                  if not k.startswith("pragmascope")})
+        # found there), so real-data runs take every override but those; of [world], ρ alone applies
+        overrides = {**self.overrides, "train": {k: v for k, v in self.overrides.get("train", {}).items()
+                                                 if not k.startswith("pragmascope")}}
+        world, model, train = apply(overrides, world, model, train)
         return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
-                       **seeds(n_seeds, vary=vary))
+                       **self._seeds(n_seeds, vary, world))
 
     def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
         """Run (or load) every condition of a claim, in order, each without its diverged seeds."""
