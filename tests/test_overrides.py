@@ -44,7 +44,7 @@ def test_steps_belong_to_the_scale_not_to_set():
 
 def test_rho_is_one_key_for_hierarchy_and_real_worlds():
     from greedlab.config import apply
-    from greedlab.claims.g1_proxy_first import world
+    from greedlab.claims.presets import world
     from greedlab.models import MLPConfig
     from greedlab.train import TrainConfig
     from greedlab.worlds import RealConfig

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from greedlab.claims import g1_proxy_first, g3_gradient_starvation, g7_objective_switch, g9_speed_regularizer, h4_speed_bias, remedies
+from greedlab.claims import presets, g1_proxy_first, g3_gradient_starvation, g7_objective_switch, g9_speed_regularizer, h4_speed_bias, remedies
 from greedlab.claims import x1_cone_descent
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, get_scale
 from greedlab.claims.context import Context
@@ -46,7 +46,7 @@ def test_remedies_reuse_the_runs_of_their_claims_at_one_budget():
     assert {s.init_seeds for s in every.values()} == {tuple(range(16))}
     assert {s.total_steps for s in every.values()} == {1500}
     for rho in remedies.RHOS:
-        assert all(s.world == g1_proxy_first.world(rho) for s in remedies.conditions_at(ctx, rho).values())
+        assert all(s.world == presets.world(rho) for s in remedies.conditions_at(ctx, rho).values())
     genie = specs["clean-genie pipeline (effects under pragmascope, then objective + relaxed reg + L1)"]
     plain = remedies.compute(specs[remedies.NONE])
     assert [st.world.objective for st in genie.plan] == ["effects", "target"]

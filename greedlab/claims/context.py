@@ -71,16 +71,16 @@ class Context:
         return RunSpec(world=world, model=model, train=train, eval_samples=self.scale.eval_samples,
                        **self._seeds(n_seeds, vary, world))
 
-    def run_all(self, claim: str, specs: dict[str, RunSpec]) -> dict[str, RunResult]:
+    def run_all(self, claim: str, specs: dict) -> dict:
         """Run (or load) every condition of a claim, in order, each without its diverged seeds."""
         out = {}
         for name, spec in specs.items():
-            res = self.run(spec, f"{claim} {name}")
+            res = self.run(spec, f"{claim} {label(name)}")
             bad = res.diverged_seeds()
             if bad:
                 # a seed whose training blew up (NaN/inf) measures nothing about greed: it is left out of
                 # every statistic, and the claim's table says which seeds and how many
-                self.excluded[name] = (res.run_id, bad, spec.n_models)
+                self.excluded[label(name)] = (res.run_id, bad, spec.n_models)
                 res = res.without(bad)
             out[name] = res
         return out
@@ -92,8 +92,25 @@ class Context:
                     nan, nan, FLAGGED, [run_id]) for name, (run_id, bad, n) in self.excluded.items()]
 
 
+def label(key) -> str:
+    """How a condition's key reads in progress lines and tables: a typed key may define ``label()``."""
+    return key.label() if hasattr(key, "label") else str(key)
+
+
 def run_claim(module, ctx: Context) -> ClaimResult:
-    """``module.run(ctx)`` with a row for every condition whose diverged seeds were left out."""
-    res = module.run(ctx)
+    """Run one claim; with a row for every condition whose diverged seeds were left out.
+
+    The claim contract: a module gives ``conditions(ctx) -> {key: spec}`` (keys typed, e.g. a
+    NamedTuple per claim, never strings parsed back), a pure ``analyse(runs) -> (rows, verdict)`` over
+    the results keyed alike (it trains nothing and draws nothing, so a test can feed it synthetic
+    results), and ``figures(runs, folder) -> [paths]``. This function does the rest for every claim.
+    A module not yet in that form still offers ``run(ctx)``."""
+    if hasattr(module, "figures"):
+        runs = ctx.run_all(module.ID, module.conditions(ctx))
+        rows, verdict = module.analyse(runs)
+        figs = module.figures(runs, ctx.figures_dir)
+        res = ClaimResult(module.ID, module.SUMMARY, verdict, rows, [str(f) for f in figs])
+    else:
+        res = module.run(ctx)
     res.rows += ctx.flagged_rows()
     return res

@@ -16,18 +16,17 @@ is the class group and the proxy a marker agreeing with it at ρ = 0.9; control 
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import numpy as np
 
 from greedlab.claims import real_data
+from greedlab.claims.presets import best_decodability, world
 from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, combine, control_row, log_lead,
                                     verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import REPRESENTED, RELIANCE_ONSET, onset
 from greedlab.report.figures import reliance_figure
-from greedlab.worlds import HierarchyConfig, Proxy
 
 ID = "G1"
 SUMMARY = "SGD attaches heuristics to proxies of the target before the target is represented."
@@ -35,15 +34,6 @@ SOURCE = "greed-is-the-root-of-this-evil.txt, §1 “What does that mean mechani
 QUOTE = ("If the world-model doesn't yet represent the target abstraction, the SGD will attach heuristics to "
          "upstream correlates/proxies of that abstraction.")
 RHO, CONTROL_RHO = 0.9, 0.5
-
-
-def world(rho: float) -> HierarchyConfig:
-    return replace(HierarchyConfig(), proxies=(Proxy((4,), rho),))
-
-
-def best_decodability(r: RunResult, feature: str) -> np.ndarray:
-    """(N, T): the best hidden layer's probe accuracy for ``feature`` at each evaluation."""
-    return np.max([r.curve(f"decodability:{layer}", feature) for layer in r.layers()], axis=0)
 
 
 def onsets(r: RunResult) -> dict[str, np.ndarray]:

@@ -20,7 +20,7 @@ from scipy.stats import spearmanr
 
 from greedlab.claims.common import ClaimResult, Row, bootstrap_ci, censor, combine, control_row, verdict_above
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import best_decodability
+from greedlab.claims.presets import best_decodability
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import REPRESENTED, onset
 from greedlab.report.figures import curves_figure, onset_by_level_figure

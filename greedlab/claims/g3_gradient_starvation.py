@@ -30,7 +30,7 @@ from greedlab.claims import real_data
 from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, censor, combine, control_row, verdict_above,
                                     verdict_below)
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import world
+from greedlab.claims.presets import world
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, onset
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure

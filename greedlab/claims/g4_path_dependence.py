@@ -33,7 +33,7 @@ from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResul
                                     bootstrap_ci, censor,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import best_decodability, world
+from greedlab.claims.presets import best_decodability, world
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import REPRESENTED, RELIANCE_ONSET, onset
 from greedlab.report.figures import histograms_figure

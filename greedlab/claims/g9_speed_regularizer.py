@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from greedlab.claims import g1_proxy_first
+from greedlab.claims import presets
 from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, combine,
                                     control_row)
 from greedlab.claims.context import Context
@@ -49,7 +49,7 @@ MEASURES = (("reliance", "proxy0", "final proxy reliance"), ("reliance", "target
 
 
 def conditions(ctx: Context) -> dict[str, RunSpec]:
-    world = g1_proxy_first.world(RHO)
+    world = presets.world(RHO)
     return {NONE: ctx.spec(world, model=MODEL), PENALTY: ctx.spec(world, model=MODEL, speed_penalty=SPEED)}
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import world
+from greedlab.claims.presets import world
 from greedlab.claims.setups import final_classes
 from greedlab.experiment import RunSpec
 from greedlab.models import MLPConfig

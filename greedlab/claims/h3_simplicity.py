@@ -45,7 +45,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from greedlab.claims import g1_proxy_first
+from greedlab.claims import presets
 from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, control_row,
                                     verdict_above)
 from greedlab.claims.context import Context
@@ -79,15 +79,15 @@ def llc_config(ctx: Context) -> LLCConfig:
 
 def conditions(ctx: Context) -> dict:
     cfg = llc_config(ctx)
-    sgd = ctx.spec(g1_proxy_first.world(1.0))
+    sgd = ctx.spec(presets.world(1.0))
     measured = sgd.world  # the ρ = 1 world with the user's rendering overrides: one training set for all
     # the check keeps the default chains at every scale: it is cheap (0.3 s an estimate), and chains
     # change an estimate's variance only, not the bias the check bounds
     return {CHECK: LLCCheckSpec(replace(cfg, chains=LLCConfig().chains)),
             SGD: LLCRunSpec(sgd, measured, cfg),
-            PROXY: LLCRunSpec(ctx.spec(replace(g1_proxy_first.world(0.5), objective="proxy")), measured, cfg,
+            PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg,
                               early=True),
-            TARGET: LLCRunSpec(ctx.spec(g1_proxy_first.world(0.5)), measured, cfg, early=True)}
+            TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, early=True)}
 
 
 def _mean(v: np.ndarray) -> float:

@@ -21,7 +21,7 @@ from scipy.stats import spearmanr
 from greedlab.claims import real_data
 from greedlab.claims.common import INCONCLUSIVE, ClaimResult, Row, bootstrap_ci, verdict_above
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import world
+from greedlab.claims.presets import world
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
 from greedlab.report.figures import final_vs_condition_figure

@@ -17,7 +17,7 @@ import numpy as np
 
 from greedlab.claims.common import ClaimResult, Row, bootstrap_ci, censor, combine, verdict_above, verdict_below
 from greedlab.claims.context import Context
-from greedlab.claims.g1_proxy_first import world
+from greedlab.claims.presets import world
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import onset
 from greedlab.report.figures import reliance_figure

@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 
-from greedlab.claims import g1_proxy_first, g7_objective_switch, g8_clean_genie, g9_speed_regularizer, x1_cone_descent
+from greedlab.claims import presets, g7_objective_switch, g8_clean_genie, g9_speed_regularizer, x1_cone_descent
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunSpec
@@ -69,7 +69,7 @@ def l1_strength(model: MLPConfig, input_dim: int) -> float:
 
 def conditions_at(ctx: Context, rho: float) -> dict[str, RunSpec]:
     """Every condition on G1's world at ``rho``; at ρ = 0.9 each is the very run its own claim trains."""
-    world = g1_proxy_first.world(rho)
+    world = presets.world(rho)
     half = max(ctx.scale.steps // 2, 1)
     switch = ctx.curriculum([ctx.stage(g7_objective_switch.B, half, name="objective B (G7)"),
                              ctx.stage(world, ctx.scale.steps - half, name="base objective")])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from greedlab.claims import g1_proxy_first
+from greedlab.claims import presets
 from greedlab.claims.common import (INCONCLUSIVE, SUPPORTED, ClaimResult, Row, bootstrap_ci, combine, control_row,
                                     verdict_below)
 from greedlab.claims.context import Context
@@ -49,7 +49,7 @@ def cone(alpha: float) -> str:
 
 
 def conditions(ctx: Context) -> dict[str, RunSpec]:
-    world = g1_proxy_first.world(RHO)
+    world = presets.world(RHO)
     out = {"sgd": ctx.spec(world, optimizer="sgd", lr=SGD_LR), "adam": ctx.spec(world, optimizer="adam")}
     for a in ALPHAS:
         out[cone(a)] = ctx.spec(world, optimizer="cone", lr=SGD_LR, cone_alpha=a)
