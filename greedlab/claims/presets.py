@@ -3,12 +3,15 @@ several claims take of a run. (Claims import this, never one another.)"""
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import replace
 
 import numpy as np
 
-from greedlab.experiment import RunResult
-from greedlab.worlds import HierarchyConfig, Proxy
+from greedlab.experiment import RunResult, Stage
+from greedlab.models import EarlyExitConfig, MLPConfig
+from greedlab.worlds import HierarchyConfig, Proxy, StaircaseStep
 
 PROXY_LATENT = 4
 """The default proxy: latent a_4, a level-1 feature outside the level-4 target χ_{0123}."""
@@ -22,3 +25,60 @@ def world(rho: float) -> HierarchyConfig:
 def best_decodability(r: RunResult, feature: str) -> np.ndarray:
     """(N, T): the best hidden layer's probe accuracy for ``feature`` at each evaluation."""
     return np.max([r.curve(f"decodability:{layer}", feature) for layer in r.layers()], axis=0)
+
+
+# -- the remedies several claims train (G7, G8, G9, H4, X1 and the remedies table R share them) --------
+
+SGD_LR = 0.3
+"""Plain SGD's learning rate on the default world (X1, R): measured at the quick scale it fits the
+training set (train accuracy 1.00 on 16 of 16 seeds), where lr 0.1 left train loss 0.012."""
+
+EXIT_MODEL = EarlyExitConfig()
+"""The early-exit MLP G9, H4 and R charge for depth."""
+
+SPEED = 0.1 * math.log(2) / (EXIT_MODEL.depth - 1)
+"""The speed penalty's λ by rule, not tuned: skipping all L − 1 optional layers is worth 10% of the
+loss at chance (≈ 0.035) — too small to matter before the data are fit, decisive among solutions
+that fit them."""
+
+SWITCH_B = HierarchyConfig(target=(0, 1, 2, 3, 8), proxies=(Proxy((5,), 0.9),),
+                           staircase=(StaircaseStep((0, 1, 2, 3), 0.5),))
+"""G7's objective B, χ_{0,1,2,3,8} with its own proxy a_5 at ρ = 0.9: the default target's abstraction
+times one raw latent. Its world tracks χ_{0123} as ``step1`` (ρ = 0.5 there imposes nothing on the
+data). R's objective switch pretrains on it."""
+
+PRAGMASCOPE_LAMBDA = 1.0
+"""The pragmascope regularizer's λ by rule: the penalty is the share of a layer's variation that is
+not the latents' (0..~2), so λ = 1 prices a layer made of noise like an unlearned task (log 2)."""
+
+COMMAND_POOL = 8
+"""Effects and commands name sets of latents 0..7 (``setups.COMMAND_POOL``)."""
+
+
+def l1_strength(model: MLPConfig, input_dim: int) -> float:
+    """λ such that λ·E[Σ|W|] at nn.Linear's initialization is 5% of log 2 (E|W| = b/2 for U(−b, b),
+    b = 1/√fan_in)."""
+    dims = [input_dim] + [model.width] * model.depth + [1]
+    expected = sum(a * b * 0.5 / math.sqrt(a) for a, b in zip(dims[:-1], dims[1:]))
+    return 0.05 * math.log(2) / expected
+
+
+def effects(exclude: tuple[tuple[int, ...], ...] = ()) -> tuple[tuple[int, ...], ...]:
+    """The consequences a clean world model predicts: every level-2 monomial of latents 0..7, but
+    those in ``exclude`` (sets whose parity must not be handed to the model by pretraining)."""
+    drop = {tuple(sorted(S)) for S in exclude}
+    return tuple(S for S in itertools.combinations(range(COMMAND_POOL), 2) if S not in drop)
+
+
+def genie_pipeline(ctx, objective_world: HierarchyConfig, steps: int, features: str = "natural",
+                   lam: float = PRAGMASCOPE_LAMBDA, n_evals: int = 12,
+                   exclude: tuple[tuple[int, ...], ...] = ()) -> list[Stage]:
+    """The clean-genie pipeline's two stages (G8, R): predicting the world's ``effects(exclude)`` under
+    the pragmascope regularizer (λ = ``lam``; none at 0), then ``objective_world``'s objective with the
+    regularizer relaxed plus L1 by ``l1_strength``'s rule. ``ctx`` is the claim's Context."""
+    effect_world = replace(objective_world, objective="effects", effects=effects(exclude))
+    reg = dict(pragmascope=lam, pragmascope_features=features) if lam > 0 else {}
+    l1 = l1_strength(MLPConfig(), objective_world.input_dim)
+    return [ctx.stage(effect_world, steps, n_evals=n_evals, name="effects (world model)", **reg),
+            ctx.stage(objective_world, steps, n_evals=n_evals, name="objective",
+                      **(dict(reg, pragmascope_schedule="relaxed") if reg else {}), l1=l1)]
