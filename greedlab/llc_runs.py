@@ -19,7 +19,7 @@ import torch
 from greedlab.errors import ConfigError
 from greedlab.experiment import RunSpec, config_key
 from greedlab.instruments import EvalSet, diverged, evaluate
-from greedlab.instruments.llc import LLCConfig, ensemble_llc, regression_check, require_devinterp
+from greedlab.instruments.llc import LLCConfig, ensemble_llc, regression_check
 from greedlab.train import eval_steps, logistic_loss, train
 from greedlab.worlds import HierarchyConfig, make_world
 
@@ -69,6 +69,11 @@ class LLCRunSpec:
         return self.run.data_seeds
 
     @property
+    def member_worlds(self) -> tuple[int, ...]:
+        """Each member's world seed (``RunResult.worlds``): its run's."""
+        return self.run.member_worlds
+
+    @property
     def checkpoints(self) -> list[int]:
         steps = self.run.train.steps
         end = [steps]
@@ -83,13 +88,19 @@ class LLCRunSpec:
         return self.run.train.steps + self.n_models * len(self.checkpoints)
 
     def measure(self, device: str = "cpu", progress: Progress | None = None) -> list[tuple[int, dict]]:
-        require_devinterp()  # before training: a missing extra fails in seconds, not after the run
         spec, steps = self.run, self.run.train.steps
-        measured = make_world(self.measured)
-        data = measured.train_set().to(device)
+        # members live in their own world draws (``spec.world_seeds``): each trains on its world's data
+        # and is measured on ``measured`` drawn under the same seed (the same rendering of the latents),
+        # as ``experiment.measure`` does; a single world keeps the plain calls of runs stored before
+        mine = list(spec.member_worlds)
+        seeds_w = list(dict.fromkeys(mine))
+        which = [seeds_w.index(w) for w in mine]
+        groups = [torch.tensor([m for m, i in enumerate(which) if i == g]) for g in range(len(seeds_w))]
+        measured = [make_world(spec.world_of(self.measured, w)) for w in seeds_w]
+        datas = [w.train_set().to(device) for w in measured]
         half = spec.eval_samples // 2
-        ev = EvalSet.build(measured, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
-                           train_set=data)
+        evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d)
+               for w, d in zip(measured, datas)]
         kept: dict[int, list[torch.Tensor]] = {}
         wanted = set(self.checkpoints)
 
@@ -102,35 +113,45 @@ class LLCRunSpec:
                 progress(step, self.total_steps)
 
         # the evaluation steps are train's own (eval_steps); the early checkpoint is one of them
-        params = train(make_world(spec.world), spec.model, spec.train, list(spec.init_seeds), list(spec.data_seeds),
-                       on_eval=on_eval, on_step=on_step, device=device)
+        one = len(seeds_w) == 1
+        trained = [make_world(spec.world_of(spec.world, w)) for w in seeds_w]
+        params = train(trained[0] if one else trained, spec.model, spec.train, list(spec.init_seeds),
+                       list(spec.data_seeds), on_eval=on_eval, on_step=on_step, device=device,
+                       member_world=None if one else which)
         kept[steps] = params
         done = steps
         records = []
         for step in self.checkpoints:
-            p = kept[step]
-            with torch.no_grad():
-                vals = evaluate(spec.model, p, ev)
-                f, _ = spec.model.forward(p, data.x)
-                # the fit on the whole set λ̂ is measured on (evaluate's train_acc reads a prefix of it)
-                vals["train_acc", ""] = (torch.sign(f) == data.y).float().mean(1)
-                vals["train_loss", ""] = logistic_loss(f, data.y).mean(1)
-                vals["diverged", ""] = diverged(p, vals["train_loss", ""])
+            vals: dict = {}
+            for g, (ev, data) in enumerate(zip(evs, datas)):
+                idx = groups[g]
+                p = [q[idx.to(q.device)] for q in kept[step]]
+                with torch.no_grad():
+                    part = evaluate(spec.model, p, ev)
+                    f, _ = spec.model.forward(p, data.x)
+                    # the fit on the whole set λ̂ is measured on (evaluate's train_acc reads a prefix of it)
+                    part["train_acc", ""] = (torch.sign(f) == data.y).float().mean(1)
+                    part["train_loss", ""] = logistic_loss(f, data.y).mean(1)
+                    part["diverged", ""] = diverged(p, part["train_loss", ""])
 
-            def tick(k, done=done):
-                if progress is not None:
-                    progress(done + k, self.total_steps)
+                def tick(k, done=done):
+                    if progress is not None:
+                        progress(done + k, self.total_steps)
 
-            # a diverged member has no basin to sample: its λ̂ stays NaN
-            good = [i for i, bad in enumerate(vals["diverged", ""].tolist()) if not bad]
-            llc, sd, init = (torch.full((self.n_models,), float("nan")) for _ in range(3))
-            if good:
-                ests = ensemble_llc(spec.model, [q[good] for q in p], data.x, data.y,
-                                    [spec.init_seeds[i] for i in good], self.llc, tick)
-                for i, e in zip(good, ests):
-                    llc[i], sd[i], init[i] = e.llc, float(e.per_chain.std()), e.init_loss
-            vals["llc", ""], vals["llc_chain_sd", ""], vals["llc_init_loss", ""] = llc, sd, init
-            done += self.n_models
+                # a diverged member has no basin to sample: its λ̂ stays NaN
+                good = [i for i, bad in enumerate(part["diverged", ""].tolist()) if not bad]
+                llc, sd, init = (torch.full((len(idx),), float("nan")) for _ in range(3))
+                if good:
+                    ests = ensemble_llc(spec.model, [q[good] for q in p], data.x, data.y,
+                                        [spec.init_seeds[int(idx[i])] for i in good], self.llc, tick)
+                    for i, e in zip(good, ests):
+                        llc[i], sd[i], init[i] = e.llc, float(e.per_chain.std()), e.init_loss
+                part["llc", ""], part["llc_chain_sd", ""], part["llc_init_loss", ""] = llc, sd, init
+                done += len(idx)
+                for key, v in part.items():
+                    if key not in vals:  # every member is in one group: each entry is written once
+                        vals[key] = torch.empty((self.n_models,), dtype=v.dtype, device=v.device)
+                    vals[key][idx.to(v.device)] = v
             records.append((step, vals))
         return records
 
@@ -173,11 +194,15 @@ class LLCCheckSpec:
         return self.seeds
 
     @property
+    def member_worlds(self) -> tuple[int, ...]:
+        """Every regression data set is drawn on its own: each is its own world."""
+        return self.seeds
+
+    @property
     def total_steps(self) -> int:
         return len(CHECK_CASES) * len(self.seeds)
 
     def measure(self, device: str = "cpu", progress: Progress | None = None) -> list[tuple[int, dict]]:
-        require_devinterp()
         vals: dict[tuple[str, str], torch.Tensor] = {}
         done = 0
         for kind, d in CHECK_CASES:
