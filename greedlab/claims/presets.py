@@ -22,6 +22,17 @@ def world(rho: float) -> HierarchyConfig:
     return replace(HierarchyConfig(), proxies=(Proxy((PROXY_LATENT,), rho),))
 
 
+EASY_TARGET = (0,)
+"""The easy target: latent a_0, a level-1 feature, as easy as the proxy a_4."""
+
+
+def easy_target_world(rho: float) -> HierarchyConfig:
+    """The default world with its target made as easy as the proxy (χ_{0}, level 1; the proxy a_4 at ρ):
+    every model can represent the target from the start, so nothing has to be fit first and starved.
+    Where an effect is claimed to come from a hard target, it must vanish here (H5, H6)."""
+    return replace(world(rho), target=EASY_TARGET)
+
+
 def best_decodability(r: RunResult, feature: str) -> np.ndarray:
     """(N, T): the best hidden layer's probe accuracy for ``feature`` at each evaluation."""
     return np.max([r.curve(f"decodability:{layer}", feature) for layer in r.layers()], axis=0)
