@@ -71,6 +71,8 @@ class RunSpec:
     attribute: bool = False
     eval_samples: int = 4096
     """Deployment samples every evaluation measures on (probe and train subsets: half as many each)."""
+    starvation: bool = False
+    """Also read the starvation measure at every evaluation (``instruments.starvation``)."""
     """Record the first-order loss decrease per parameter group (``loss_decrease`` metrics)."""
 
     def __post_init__(self) -> None:
@@ -92,7 +94,8 @@ class RunSpec:
         cfg = dataclasses.asdict(self)
         if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
             cfg["model"] = {"family": self.model.family, **cfg["model"]}
-        for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096), ("world_seeds", ())):  # likewise for plain runs
+        for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096), ("world_seeds", ()),
+                             ("starvation", False)):  # likewise for plain runs
             if getattr(self, key) == default:
                 cfg.pop(key)
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
@@ -295,8 +298,8 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     measured = [make_world(spec.world_of(spec.world, w)) for w in seeds_w]
     half = spec.eval_samples // 2
     measured_data = [w.train_set() for w in measured]
-    evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d)
-           for w, d in zip(measured, measured_data)]
+    evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d,
+                         starvation=spec.starvation) for w, d in zip(measured, measured_data)]
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None

@@ -18,6 +18,7 @@ from greedlab.instruments.divergence import diverged
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, hard_reliance, reliance, soft_decision
+from greedlab.instruments.starvation import pull, reference_set
 from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World, chi
@@ -54,12 +55,24 @@ class EvalSet:
     chi_target_commanded: torch.Tensor | None = None
     counterfactuals: dict[str, Batch] = field(default_factory=dict)
     """The deploy rows re-rendered by intervention, for worlds that offer them (real data)."""
+    exceptions: dict[str, Batch] = field(default_factory=dict)
+    """Per proxy: training examples on which it disagrees with the label (at most ``MAX_EXCEPTIONS``
+    of the whole training set): the examples a proxy-bound model can only fit by memorizing."""
+    starvation: bool = False
+    """Also read the starvation measure (instruments.starvation: two backward passes per feature)."""
+    chi_reference: torch.Tensor | None = None
+    """χ of the starvation measure's reference feature on the deploy rows (hierarchy worlds)."""
 
     @classmethod
     def build(cls, world: World, n_deploy: int = 4096, n_probe: int = 2048, n_train: int = 2048,
-              device: str = "cpu", train_set: Batch | None = None) -> "EvalSet":
+              device: str = "cpu", train_set: Batch | None = None, starvation: bool = False) -> "EvalSet":
         feats = world.tracked_features()
         tr = train_set if train_set is not None else world.train_set()
+        exceptions = {}
+        for name, S in feats.items():
+            if name.startswith("proxy"):
+                off = torch.nonzero(chi(tr.a, S) != tr.y).flatten()[:MAX_EXCEPTIONS]
+                exceptions[name] = Batch(tr.x[off], tr.y[off], tr.a[off]).to(device)
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
         pro = world.sample("probe", 0, n_probe).to(device)
@@ -76,7 +89,21 @@ class EvalSet:
                    feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
                    n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd,
                    target_commanded=told, chi_target_commanded=None if told is None else feature_matrix(told.a, feats),
-                   counterfactuals={k: b.to(device) for k, b in cf.items()})
+                   counterfactuals={k: b.to(device) for k, b in cf.items()}, exceptions=exceptions,
+                   starvation=starvation, chi_reference=_reference(world, feats, dep) if starvation else None)
+
+
+MAX_EXCEPTIONS = 512  # ±2% accuracy SE per model; all of them at ρ ≥ 0.94 with 8,192 examples
+
+
+def _reference(world: World, feats: dict, dep: Batch) -> torch.Tensor | None:
+    """χ on the deploy rows of the starvation measure's reference: a monomial of the target's level
+    over latents no tracked feature uses (hierarchy worlds only)."""
+    n_latents = getattr(getattr(world, "config", None), "n_latents", None)
+    if n_latents is None or "target" not in feats:
+        return None
+    used = {i for S in feats.values() for i in S}
+    return chi(dep.a, reference_set(len(feats["target"]), n_latents, used))
 
 
 def evaluate(model: Model, params: Params, ev: EvalSet,
@@ -137,6 +164,20 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
     for j, name in enumerate(names):
         out["gradient_signal", name] = sig[:, j]
     out["train_acc", ""] = (torch.sign(f_tr) == ev.train.y).float().mean(1)
+    # memorization: a proxy-bound model fits the examples where its proxy disagrees with the label
+    # only by memorizing them (Sagawa et al. 2020); read apart from the rest
+    for name, exc in ev.exceptions.items():
+        if len(exc):
+            f_ex, _ = model.forward(params, exc.x)
+            out["exception_acc", name] = (torch.sign(f_ex) == exc.y).float().mean(1)
+    if ev.starvation:
+        chis = [ev.chi_deploy]
+        if ev.chi_reference is not None:
+            chis.append(ev.chi_reference[:, None])
+        p, a = pull(model, params, ev.train.x, ev.train.y, ev.deploy.x, torch.cat(chis, 1), logistic_loss)
+        for j, name in enumerate(names + (["reference"] if ev.chi_reference is not None else [])):
+            out["pull", name] = p[:, j]
+            out["alignment", name] = a[:, j]
     out["train_loss", ""] = logistic_loss(f_tr, ev.train.y).mean(1)
 
     _, h_pro = model.forward(params, ev.probe.x, keep=True)
