@@ -18,7 +18,7 @@ def _latent_readout(world: HierarchyWorld, i: int) -> torch.Tensor:
     """Weights (D,) with U_i·x_i / R ≈ a_i: the matched filter of latent i's pixels."""
     c = world.config
     w = torch.zeros(world.input_dim)
-    R = c.pixels_per_latent
+    R = c.pixels
     w[i * R:(i + 1) * R] = world.U[i] / R
     return w
 
@@ -105,7 +105,7 @@ class Oracle:
 
     def forward(self, params: Params, x: torch.Tensor, keep: bool = False):
         c = self.world.config
-        K, R = c.n_latents, c.pixels_per_latent
+        K, R = c.n_latents, c.pixels
         a = torch.sign((x[..., :K * R].reshape(*x.shape[:-1], K, R) * self.world.U).sum(-1))
         t, p = chi(a, c.target), chi(a, c.proxies[0].latents) if c.proxies else 0 * a[..., 0]
         if self.behaviour == "target":

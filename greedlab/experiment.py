@@ -46,7 +46,8 @@ class Stage:
 # world fields added after the first release: left out of a run's key while at their defaults, so
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
-                       "heldout_commands": (), "effects": (), "effect_pixels": 4}
+                       "heldout_commands": (), "effects": (), "effect_pixels": 4,
+                       "rendering": "pixels", "online": False}
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
                        "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant"}  # likewise for training
 

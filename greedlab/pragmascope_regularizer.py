@@ -76,7 +76,7 @@ def resampler(world_config, features: str = "natural") -> Resampler:
         raise ConfigError("train.pragmascope_features", ", ".join(FEATURES), features)
     world = HierarchyWorld(world_config)
     c = world_config
-    n = c.n_latents * c.pixels_per_latent
+    n = c.n_latents * c.pixels
     x = world.train_set().x[:, :n].double().numpy()
     views = world.view_index() if c.n_views > 1 else None
     found = pragmascope.find(x, views)

@@ -62,6 +62,10 @@ class TrainConfig:
     """natural (the pragmascope's latents) or random (a random subspace of the same size: the control)."""
     pragmascope_schedule: str = "constant"
     """constant, or relaxed: λ falls linearly to 0 over the stage."""
+    loss: str = "logistic"
+    """The per-example training loss for labels y ∈ {−1, +1}: logistic log(1 + e^{−yf}), hinge
+    max(0, 1 − yf) or square (f − y)²/2. (Instruments always report the logistic loss, so runs
+    trained on different losses stay comparable.)"""
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -82,6 +86,8 @@ class TrainConfig:
             raise ConfigError("train.cone_alpha", "degrees in [0, 90)", self.cone_alpha)
         if self.pragmascope_features not in FEATURES:
             raise ConfigError("train.pragmascope_features", ", ".join(FEATURES), self.pragmascope_features)
+        if self.loss not in LOSSES:
+            raise ConfigError("train.loss", ", ".join(LOSSES), self.loss)
         if self.pragmascope_schedule not in SCHEDULES:
             raise ConfigError("train.pragmascope_schedule", ", ".join(SCHEDULES), self.pragmascope_schedule)
         for name in ("spectral_decoupling", "l1", "speed_penalty", "pragmascope"):
@@ -114,6 +120,13 @@ def make_optimizer(cfg: TrainConfig, params: Params) -> torch.optim.Optimizer:
 def logistic_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-example logistic loss log(1 + e^{−y f}) for labels y ∈ {−1, +1}."""
     return F.softplus(-y * logits)
+
+
+LOSSES = {
+    "logistic": logistic_loss,
+    "hinge": lambda f, y: F.relu(1 - y * f),
+    "square": lambda f, y: (f - y) ** 2 / 2,
+}
 
 
 def is_weight(p: torch.Tensor) -> bool:
@@ -149,6 +162,36 @@ class _Orders:
         idx = self.perm[:, self.pos:self.pos + self.batch]
         self.pos += self.batch
         return idx
+
+
+class _Online:
+    """Fresh training examples every step (an online world): model m's t-th batch is examples
+    [o_m + tB, o_m + (t+1)B) of the endless train split of its own world, o_m set by its data seed,
+    so a model's data depend only on its own seeds. Used as both the batch order and the data: the
+    ``x``/``y``/``e`` "columns" read the batch that ``next()`` drew (idx is ignored)."""
+
+    STRIDE = 1 << 40  # examples between two data seeds' streams: no two models' streams overlap
+
+    def __init__(self, worlds: list, data_seeds: list[int], batch: int, device: torch.device):
+        self.worlds, self.batch, self.device = worlds, batch, device
+        self.pos = [int(s) % (1 << 20) * self.STRIDE for s in data_seeds]
+        self.current: Batch | None = None
+        self.x, self.y, self.e = self._Col("x", self), self._Col("y", self), self._Col("e", self)
+
+    class _Col:
+        def __init__(self, name, owner):
+            self.name, self.owner = name, owner
+
+        def __getitem__(self, idx):
+            return getattr(self.owner.current, self.name)
+
+    def next(self) -> torch.Tensor:
+        parts = [w.sample("train", p, self.batch) for w, p in zip(self.worlds, self.pos)]
+        self.pos = [p + self.batch for p in self.pos]
+        e = None if parts[0].e is None else torch.stack([b.e for b in parts]).to(self.device)
+        self.current = Batch(torch.stack([b.x for b in parts]).to(self.device),
+                             torch.stack([b.y for b in parts]).to(self.device), torch.empty(0), None, e)
+        return torch.empty(0)
 
 
 EvalHook = Callable[[int, Params], None]
@@ -312,8 +355,12 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
         start = (model.init(world.input_dim, init_seeds[lo:lo + size]) if init_params is None
                  else [p[lo:lo + size].detach().clone() for p in init_params])
         params = [p.to(dev).requires_grad_(t) for p, t in zip(start, train_mask)]
-        orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
-        chunk_data, chunk_resamp = _member_data(sets, which[lo:lo + size], resamps, dev)
+        if getattr(getattr(world, "config", None), "online", False):
+            orders = _Online([worlds[w] for w in which[lo:lo + size]], data_seeds[lo:lo + size], config.batch_size, dev)
+            chunk_data, chunk_resamp = orders, _member_data(sets, which[lo:lo + size], resamps, dev)[1]
+        else:
+            orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
+            chunk_data, chunk_resamp = _member_data(sets, which[lo:lo + size], resamps, dev)
         decoder: Params = []
         if ssl:
             with torch.no_grad():
@@ -344,7 +391,7 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
                 pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
                 loss = effects_loss(pred, data.e[idx]).sum()
             else:
-                loss = logistic_loss(logits, data.y[idx]).mean(dim=1).sum()
+                loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
             loss = loss + penalty(config, params, logits)
             if resamp is not None:
                 # one permutation per step, shared by every model and chunk: results stay chunk-independent

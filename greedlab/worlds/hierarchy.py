@@ -91,13 +91,25 @@ class HierarchyConfig:
     predicts them from x must compute the abstractions χ_S (as predicting offspring requires genes)."""
     effect_pixels: int = 4
     """Pixels each effect is rendered into (``χ_S·V_S + σ·ε``, like a latent)."""
+    rendering: str = "pixels"
+    """``pixels``: each latent in R noisy pixels along a random direction; ``identity``: the input is
+    the latent bits themselves, one input per latent (plus σ·ε if noise > 0), as in the
+    sparse-parity literature (``pixels_per_latent`` is then ignored)."""
+    online: bool = False
+    """Fresh training examples at every step (the train split is endless; nothing can be memorized).
+    ``n_train`` then only sets how many training examples the instruments measure on."""
 
     def __post_init__(self) -> None:
         validate_hierarchy(self)
 
     @property
+    def pixels(self) -> int:
+        """Input pixels per latent: R, or 1 for the identity rendering."""
+        return 1 if self.rendering == "identity" else self.pixels_per_latent
+
+    @property
     def input_dim(self) -> int:
-        return self.n_latents * self.pixels_per_latent + (self.n_latents if self.has_command_channel else 0)
+        return self.n_latents * self.pixels + (self.n_latents if self.has_command_channel else 0)
 
     @property
     def has_command_channel(self) -> bool:
@@ -119,6 +131,9 @@ def _need(cond: bool, field_name: str, accepted: str, got: object) -> None:
         raise ConfigError(field_name, accepted, got)
 
 
+RENDERINGS = ("pixels", "identity")
+
+
 def validate_hierarchy(c: HierarchyConfig) -> None:
     """One place that checks a world config; raises ConfigError naming the field."""
     _need(isinstance(c.n_latents, int) and c.n_latents >= 1, "world.n_latents", "an integer ≥ 1", c.n_latents)
@@ -128,6 +143,9 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
     _need(isinstance(c.n_views, int) and c.n_views >= 1 and c.pixels_per_latent % c.n_views == 0,
           "world.n_views", f"an integer ≥ 1 dividing pixels_per_latent={c.pixels_per_latent}", c.n_views)
     _need(isinstance(c.n_train, int) and c.n_train >= 1, "world.n_train", "an integer ≥ 1", c.n_train)
+    _need(c.rendering in RENDERINGS, "world.rendering", ", ".join(RENDERINGS), c.rendering)
+    _need(c.rendering == "pixels" or c.n_views == 1, "world.n_views", "1 with the identity rendering", c.n_views)
+    _need(isinstance(c.online, bool), "world.online", "true or false", c.online)
     K = c.n_latents
     in_range = f"distinct latent indices in [0, {K - 1}]"
     T = c.target
@@ -229,6 +247,8 @@ class HierarchyWorld:
         U = torch.randn(config.n_latents, config.pixels_per_latent, generator=g, dtype=torch.float64)
         # unit directions scaled so each pixel has unit signal power on average
         U = U / U.norm(dim=1, keepdim=True) * math.sqrt(config.pixels_per_latent)
+        if config.rendering == "identity":  # one input per latent: the bit itself
+            U = torch.ones(config.n_latents, 1, dtype=torch.float64)
         U[list(config.hidden)] = 0.0  # hidden latents: their pixels carry noise only
         self.U = U.float()
         masks = torch.zeros(len(config.all_commands), config.n_latents)
@@ -287,8 +307,8 @@ class HierarchyWorld:
     def view_index(self) -> list[list[int]]:
         """Pixel columns of each of the V views (each view holds R/V pixels of every latent)."""
         c = self.config
-        per = c.pixels_per_latent // c.n_views
-        return [[i * c.pixels_per_latent + v * per + r for i in range(c.n_latents) for r in range(per)]
+        per = c.pixels // c.n_views
+        return [[i * c.pixels + v * per + r for i in range(c.n_latents) for r in range(per)]
                 for v in range(c.n_views)]
 
     # -- sampling ---------------------------------------------------------------------------
@@ -310,6 +330,19 @@ class HierarchyWorld:
         return self.sample("train", 0, self.config.n_train)
 
     def _block(self, split: str, block: int) -> Batch:
+        if not self.config.online or split != "train":
+            return self._draw(split, block)
+        # an online world's models each read their own stream a batch at a time: keep recent blocks
+        # (each serves 4096/batch steps of one stream) instead of drawing a block per batch
+        cache = self.__dict__.setdefault("_recent", {})
+        key = (split, block)
+        if key not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = self._draw(split, block)
+        return cache[key]
+
+    def _draw(self, split: str, block: int) -> Batch:
         c = self.config
         # probe and deploy are both uniform but must be disjoint samples: distinct seeds per split
         g = torch.Generator().manual_seed(_seed_of(c.seed, split, block))
@@ -323,7 +356,7 @@ class HierarchyWorld:
             a = self._correlate(a, g)
             if c.overseen_only:
                 a[:, c.cue] = 1.0  # every training sample is overseen; the cue's other latents stay uniform
-        eps = torch.randn(_BLOCK, c.n_latents, c.pixels_per_latent, generator=g)
+        eps = torch.randn(_BLOCK, c.n_latents, c.pixels, generator=g)
         x = (a[:, :, None] * self.U[None] + c.noise * eps).reshape(_BLOCK, -1)
         # everything below draws from g only after the samples above, so worlds without these
         # options give exactly the samples they always gave
