@@ -1,33 +1,45 @@
-"""One module per claim of CLAIMS.md; each reads like its row: conditions, statistic, verdict rule, figure.
+"""One module per claim of docs/CLAIMS.md; each reads like its row: conditions, statistic, verdict rule, figure.
 
-``REGISTRY`` maps claim ids to modules exposing ``ID``, ``SUMMARY``, ``conditions(ctx) -> {name: RunSpec}``
+``REGISTRY`` maps claim ids to modules exposing ``ID``, ``SUMMARY``, ``conditions(ctx) -> {key: RunSpec}``
 (every run the claim needs, built without training anything: the CLI validates and counts them
-up front) and ``run(ctx) -> ClaimResult``. A claim that trains with an optional package names it in
+up front), a pure ``analyse(runs) -> (rows, verdict)`` and ``figures(runs, folder)`` (the claim
+contract, run by ``context.run_claim``). A claim that trains with an optional package names it in
 ``EXTRAS`` ({package: extra}); ``check_extras`` is the CLI's check before anything trains. A1 is no
 claim of the essays but the published real-data results the instruments must reproduce first; it is
 reported like one.
+
+The registry is built on first use, not when this package is imported: a claim module importing a
+shared module of this package (``claims.common``, ``presets``) then never re-enters a half-imported
+package, so the import graph has no cycle (tests/test_layout.py).
 """
 
+import importlib
 import importlib.util
 
-from greedlab.claims import (a1_anchors, g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation,
-                             g4_path_dependence, g5_gps_pointed_at_heuristics, g6_capability_over_objective,
-                             g7_objective_switch, g8_clean_genie, g9_speed_regularizer, g10_oversight_gating,
-                             h1_regime_map, h2_diminishing_returns, h3_simplicity, h4_speed_bias, h5_small_models, h6_long_path,
-                             h7_pointer_sooner, remedies, x1_cone_descent, x2_easy_feature_wins)
 from greedlab.errors import ConfigError
 
-REGISTRY = {m.ID: m for m in (g1_proxy_first, g2_gradual_world_model, g3_gradient_starvation, g4_path_dependence,
-                              g5_gps_pointed_at_heuristics, g6_capability_over_objective, g7_objective_switch,
-                              g8_clean_genie, g9_speed_regularizer, g10_oversight_gating, h1_regime_map,
-                              h2_diminishing_returns,
-                              h3_simplicity, h4_speed_bias, h5_small_models, h6_long_path, h7_pointer_sooner,
-                              x1_cone_descent, x2_easy_feature_wins, remedies, a1_anchors)}
+MODULES = {"G1": "g1_proxy_first", "G2": "g2_gradual_world_model", "G3": "g3_gradient_starvation",
+           "G4": "g4_path_dependence", "G5": "g5_gps_pointed_at_heuristics", "G6": "g6_capability_over_objective",
+           "G7": "g7_objective_switch", "G8": "g8_clean_genie", "G9": "g9_speed_regularizer",
+           "G10": "g10_oversight_gating", "H1": "h1_regime_map", "H2": "h2_diminishing_returns",
+           "H3": "h3_simplicity", "H4": "h4_speed_bias", "H5": "h5_small_models", "H6": "h6_long_path",
+           "H7": "h7_pointer_sooner", "X1": "x1_cone_descent", "X2": "x2_easy_feature_wins", "R": "remedies",
+           "A1": "a1_anchors"}
+"""Claim id → its module in this package, in report order."""
+
+
+def __getattr__(name: str):
+    if name == "REGISTRY":
+        registry = {cid: importlib.import_module(f"{__name__}.{mod}") for cid, mod in MODULES.items()}
+        globals()["REGISTRY"] = registry
+        return registry
+    raise AttributeError(name)
 
 
 def check_extras(claim: str) -> None:
     """One clear error if a package the claim trains with (its ``EXTRAS``) is not installed."""
-    for package, extra in getattr(REGISTRY[claim], "EXTRAS", {}).items():
+    module = importlib.import_module(f"{__name__}.{MODULES[claim]}")
+    for package, extra in getattr(module, "EXTRAS", {}).items():
         if importlib.util.find_spec(package) is None:
             raise ConfigError("claim", f"{claim} after `pip install 'greedlab[{extra}]'` ({package} is not installed); "
                               "the other claims run without it (--claim)", claim)
