@@ -6,8 +6,6 @@ import pytest
 from greedlab.claims import REGISTRY
 from greedlab.claims.g2_gradual_world_model import level_onset_correlation
 from greedlab.claims.g4_path_dependence import order_agreement
-from greedlab.claims.h1_regime_map import class_dispersion, regime
-from greedlab.claims.h6_long_path import gain_decay, path
 from greedlab.experiment import RunResult, RunSpec
 
 
@@ -31,24 +29,6 @@ def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
 def test_level_onset_correlation_sees_an_ordering_and_ties_give_zero():
     np.testing.assert_allclose(level_onset_correlation([1, 2, 3, 4], np.array([[0, 10, 100, 200.0]])), 1.0)
     np.testing.assert_allclose(level_onset_correlation([1, 2, 3, 4], np.array([[5, 5, 5, 5.0]])), 0.0)
-
-
-def test_regimes_and_class_dispersion():
-    assert regime(0.0, 0.05) == "converge" and regime(0.15, 0.4) == "split" and regime(0.0, 0.3) == "unclear"
-    assert class_dispersion(np.array(["internal"] * 8)) == 0.0
-    assert class_dispersion(np.array(["internal"] * 5 + ["proxy"] * 2 + ["mixed"])) == 3 / 8
-
-
-def test_h6_path_and_gain_decay_on_a_saturating_curve():
-    steps = np.array([0, 10, 20, 40, 80, 160])
-    r = _run(steps, train_acc=[[0.5, 0.9, 0.95, 1, 1, 1]], deploy_acc=[[0.5, 0.5, 0.8, 0.95, 0.99, 1.0]])
-    seeds, start, done = path(r, 0.9)
-    assert start.tolist() == [10] and done.tolist() == [80]
-    assert gain_decay(r, seeds, start, done)[0] < 1    # fast early gains, slow late ones
-    mixed = _run(steps, train_acc=[[0.5] * 6, [0.5, 0.9, 0.95, 1, 1, 1]],
-                 deploy_acc=[[0.5] * 6, [0.5, 0.5, 0.8, 0.95, 0.99, 1.0]])
-    seeds, start, done = path(mixed, 0.9)               # the first seed never fits even the proxy
-    assert seeds.tolist() == [1] and gain_decay(mixed, seeds, start, done)[0] < 1
 
 
 def _run2(steps, curves):
@@ -109,14 +89,13 @@ def test_claims_carry_their_real_data_conditions_with_the_datasets_models():
     from greedlab.claims import real_data
     from greedlab.worlds import RealConfig
 
-    for cid in ("G1", "G3", "G4", "H5", "A1"):
+    for cid in ("G1", "G3", "G4", "A1"):  # H5's: tests/test_claims_h.py
         specs = REGISTRY[cid].conditions(_ctx())
         real = {k: s for k, s in specs.items() if isinstance(getattr(s, "world", None), RealConfig)}
         assert real, cid
         for name, s in real.items():
             assert name.startswith(f"{s.world.dataset}: "), name
-            if cid != "H5":
-                assert s.model == real_data.MODELS[s.world.dataset]
+            assert s.model == real_data.MODELS[s.world.dataset]
     g1 = REGISTRY["G1"].conditions(_ctx())
     for ds in real_data.DATASETS:       # every real condition has its own control at chance level
         assert g1[f"{ds}: control rho=0.5"].world.rho == 0.5 and g1[f"{ds}: rho=0.9"].world.rho == 0.9

@@ -1,0 +1,336 @@
+"""Claims H1, H5, H6 and X2 on synthetic results: each claim's pure ``analyse`` fed results chosen by
+hand. Every control is shown to fail when its condition is made to show the effect (negative) or to
+lack it (positive), turning the verdict inconclusive; clean inputs give the rule's verdict and number.
+Nothing trains here but the end-to-end test, which reads the shared smoke store."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greedlab.claims import h1_regime_map as h1, h5_small_models as h5, h6_long_path as h6, x2_easy_feature_wins as x2
+from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
+from greedlab.claims.context import Context
+from greedlab.experiment import RunResult, RunSpec
+from fakes import fake_run
+
+QUICK = Context(SCALES["quick"], Path("."), None)
+OK, FAILED = "control ok", "control FAILED"
+
+
+def finals(spec: RunSpec, values: dict) -> RunResult:
+    """A run whose every curve is flat at the given per-seed values (only the end matters)."""
+    return fake_run(spec, [0, spec.total_steps], {k: np.tile(np.asarray(v, float)[:, None], (1, 2))
+                                                  for k, v in values.items()})
+
+
+def spread(n: int, centre: float, sd: float, seed: int) -> np.ndarray:
+    return centre + sd * np.random.default_rng(seed).standard_normal(n)
+
+
+def controls(rows) -> list[str]:
+    """The control rows' verdicts, in order."""
+    return [r.verdict for r in rows if r.kind == "control"]
+
+
+def headline(rows):
+    return next(r for r in rows if r.kind == "verdict")
+
+
+# -- H1: the regime map ------------------------------------------------------------------------------
+
+def h1_runs(final_target, negative=None) -> dict:
+    """Every cell ending at ``final_target(cell, n) -> (n,)`` target reliance (the negative control's
+    cell by ``negative`` if given); proxy reliance as its complement, so classes follow."""
+    runs = {}
+    for i, (c, spec) in enumerate(h1.conditions(QUICK).items()):
+        f = negative if (c == h1.NEGATIVE and negative is not None) else final_target
+        t = np.clip(f(c, spec.n_models, i), 0, 1)
+        runs[c] = finals(spec, {("reliance", "target"): t, ("reliance", "proxy0"): np.clip(0.97 - t, 0, 1)})
+    return runs
+
+
+def settled(c, n, seed):
+    """Every seed of a cell ends alike: internal below ρ = 0.99, proxy-class at 0.99."""
+    return spread(n, 0.96 if c.rho < 0.99 else 0.01, 0.004, seed)
+
+
+def starved(c, n, seed):
+    """ρ = 0.97 cells split: half the seeds (one per world) learn the target, half stay on the proxy."""
+    if c.rho == 0.97:
+        return np.where(np.arange(n) % 2 == 0, 0.9, 0.2) + spread(n, 0, 0.01, seed)
+    return settled(c, n, seed)
+
+
+def test_h1_clean_map_with_both_regimes_is_supported_by_seven_splitting_cells():
+    rows, verdict = h1.analyse(h1_runs(starved))
+    assert verdict == SUPPORTED
+    assert headline(rows).value == 7  # the ρ = 0.97 cells: 3 per grid, the default cell shared by all three
+    assert controls(rows) == [OK, OK]
+    split = [r for r in rows if r.kind == "verdict" and r.verdict == h1.SPLIT]
+    assert all(r.condition.startswith("rho=0.97") and r.ci_low > h1.SPREAD for r in split)
+
+
+def test_h1_map_that_only_converges_is_refuted():
+    rows, verdict = h1.analyse(h1_runs(settled))
+    assert verdict == REFUTED and headline(rows).value == 0
+    assert controls(rows) == [OK, OK]
+
+
+def test_h1_negative_control_fails_when_runs_without_a_proxy_spread():
+    rows, verdict = h1.analyse(h1_runs(starved, negative=lambda c, n, s: np.where(np.arange(n) % 2, 0.95, 0.4)))
+    neg = [r for r in rows if r.kind == "control" and r.condition.startswith("control: rho=0.5")]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(0.275)
+    assert verdict == INCONCLUSIVE
+
+
+def test_h1_positive_control_fails_when_the_mixed_cells_end_alike_and_no_refutation_follows():
+    same = lambda c, n, s: spread(n, 0.96, 0.004, s)  # noqa: E731 -- ρ = 0.99 ends where 0.9 does
+    rows, verdict = h1.analyse(h1_runs(same))
+    pos = [r for r in rows if r.kind == "control" and "mixed" in r.condition]
+    assert [r.verdict for r in pos] == [FAILED] and pos[0].ci_high < h1.SPREAD
+    assert headline(rows).value == 0 and verdict == INCONCLUSIVE  # every cell converges, yet no refutation
+
+
+def test_h1_cells_are_held_to_holms_levels():
+    # every cell alike, each splitting at 95% on its own: among 21 none does at Holm's first level, so
+    # none is rejected and every cell stays unclear (with one cell left undecided among decided ones,
+    # step-down would test it at 95%)
+    from greedlab.stats import sd_ci
+
+    x = 0.5 + 0.15 * np.random.default_rng(3).standard_normal(16)
+    w = np.repeat(np.arange(8), 2)
+    assert sd_ci(x, clusters=w)[1] > h1.SPREAD
+    rows, verdict = h1.analyse(h1_runs(lambda c, n, s: x if c != h1.NEGATIVE else spread(n, 0.96, 0.004, s)))
+    cells = [r for r in rows if r.kind == "verdict" and r.condition != "all cells"]
+    assert len(cells) == 21 and {r.verdict for r in cells} == {h1.UNCLEAR}
+    assert all(r.ci_low < h1.SPREAD for r in cells) and verdict == INCONCLUSIVE
+
+
+def test_h1_conditions_are_typed_and_share_the_default_cells():
+    specs = h1.conditions(QUICK)
+    assert len(h1.CELLS) == 21 and h1.NEGATIVE in specs and all(isinstance(c, h1.Cell) for c in specs)
+    assert specs[h1.Cell(0.9)] == QUICK.spec(h1.world(0.9))             # the run G1 and H6 train too
+    assert specs[h1.Cell(0.9, lr=3e-3)].train.lr == 3e-3 and specs[h1.Cell(0.9, lr=3e-3)].train.n_evals == 2
+    assert specs[h1.Cell(0.99, width=64)].model.width == 64 and h1.Cell(0.99, width=64).label() == "rho=0.99, width=64"
+    assert all(s.n_models == 16 and len(set(s.member_worlds)) == 8 for s in specs.values())
+
+
+# -- H5: the smallest models that fit ------------------------------------------------------------------
+
+def h5_runs(deploy: dict, train: dict | None = None) -> dict:
+    """Every condition with final deployment accuracy ``deploy[(world, width)]`` (a number, jittered
+    per seed) and training accuracy ``train`` (default: every seed fits)."""
+    runs = {}
+    for i, (c, spec) in enumerate(h5.conditions(QUICK).items()):
+        n = spec.n_models
+        acc = deploy.get((c.world, c.width), 0.97)
+        fit = (train or {}).get((c.world, c.width), 1.0)
+        runs[c] = finals(spec, {("deploy_acc", ""): np.clip(spread(n, acc, 0.01, i), 0, 1),
+                                ("train_acc", ""): np.full(n, fit)})
+    return runs
+
+
+# narrow models fit but generalize badly; width 4 does not fit; the easy world is flat; ρ = 1 at chance
+CLEAN = {("default", 8): 0.70, ("default", 16): 0.80, ("default", 32): 0.90, ("default", 64): 0.95,
+         ("decisive", 256): 0.5, ("easy", 4): 0.985, ("easy", 256): 0.99, ("digits", 8): 0.8}
+NO_FIT = {("default", 4): 0.9, ("digits", 4): 0.9}
+
+
+def test_h5_clean_gap_between_widest_and_narrowest_fitting_is_supported():
+    rows, verdict = h5.analyse(h5_runs(CLEAN, NO_FIT))
+    head = headline(rows)
+    assert verdict == SUPPORTED and head.condition == "width=256 vs width=8"
+    assert head.value == pytest.approx(0.27, abs=0.02) and head.ci_low > h5.MARGIN
+    assert controls(rows) == [OK, OK]
+    fit4 = next(r for r in rows if r.condition == "width=4" and "fitting train" in r.statistic)
+    assert fit4.value == 0 and "0/16" in fit4.statistic and fit4.ci_high > 0  # 0/16 is no certainty of 0
+    dig = next(r for r in rows if r.condition == "digits: all parts")
+    assert dig.verdict == INCONCLUSIVE  # supported by the rule, but digits has no control of its own
+
+
+def test_h5_no_gap_is_refuted():
+    flat = {k: v for k, v in CLEAN.items() if k[0] != "default"}
+    rows, verdict = h5.analyse(h5_runs(flat, NO_FIT))
+    assert verdict == REFUTED and abs(headline(rows).value) < 0.01 and headline(rows).ci_high < h5.MARGIN
+
+
+def test_h5_negative_control_fails_when_the_easy_world_shows_a_gap():
+    rows, verdict = h5.analyse(h5_runs({**CLEAN, ("easy", 4): 0.85}, NO_FIT))
+    neg = [r for r in rows if r.kind == "control" and r.condition.startswith("easy target")]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(0.14, abs=0.02)
+    assert verdict == INCONCLUSIVE
+
+
+def test_h5_positive_control_fails_when_the_decisive_proxy_generalizes_and_no_refutation_follows():
+    flat = {k: v for k, v in CLEAN.items() if k[0] not in ("default", "decisive")}
+    rows, verdict = h5.analyse(h5_runs(flat, NO_FIT))
+    pos = [r for r in rows if r.kind == "control" and "decisive" in r.condition]
+    assert [r.verdict for r in pos] == [FAILED] and abs(pos[0].value) < 0.02
+    assert verdict == INCONCLUSIVE  # the rule alone would refute: no gap in the main widths
+
+
+def test_h5_narrowest_fitting_width_needs_half_its_seeds_to_fit():
+    runs = h5_runs(CLEAN, NO_FIT)
+    spec = runs[h5.Cond(8)].spec
+    few = np.where(np.arange(16) < 7, 1.0, 0.9)  # 7 of 16 fit: width 8 does not count, 16 is narrowest
+    runs[h5.Cond(8)] = finals(spec, {("deploy_acc", ""): np.full(16, 0.7), ("train_acc", ""): few})
+    assert headline(h5.analyse(runs)[0]).condition == "width=256 vs width=16"
+
+
+def test_h5_conditions_are_typed_with_real_data_and_controls():
+    specs = h5.conditions(QUICK)
+    real = {c: s for c, s in specs.items() if c.world == "digits"}
+    assert sorted(c.width for c in real) == list(h5.REAL_WIDTHS)
+    assert all(s.world.dataset == "digits" and s.model.width == c.width for c, s in real.items())
+    assert h5.Cond(8, "digits").label() == "digits: width=8" and h5.Cond(4, "easy").label() == "easy target, width=4"
+    assert specs[h5.DECISIVE].world.proxies[0].rho == 1.0 and specs[h5.Cond(4, "easy")].world.target == (0,)
+    assert specs[h5.Cond(256)] == QUICK.spec(h5.world(0.9))  # G1's run
+
+
+# -- H6: the long path ---------------------------------------------------------------------------------
+
+DENSE = np.arange(0, 1501, 10)
+
+
+def h6_curves(spec: RunSpec, start: float, done: float, kink: float | None, seed: int, steps=DENSE) -> RunResult:
+    """Train accuracy crossing 0.85 at ``start``; deployment accuracy from 0.5 there to 0.95 at ``kink``
+    then 0.99 at ``done`` (a long, slow tail: decaying gains), or straight to 0.99 at ``done`` (kink
+    None: even gains); each seed's times jittered by 5%."""
+    n = spec.n_models
+    j = 1 + 0.05 * np.random.default_rng(seed).standard_normal((n, 1))
+    s = np.broadcast_to(steps, (n, len(steps))).astype(float)
+    st, dn = start * j, done * j
+    train = np.where(s >= st, 0.95, 0.5)
+    if kink is None:
+        deploy = np.where(s < st, 0.5, np.clip(0.85 + 0.14 * (s - st) / (dn - st), 0.5, 0.99))
+    else:
+        k = kink * j
+        deploy = np.where(s < k, 0.5 + 0.45 * np.clip((s - st) / (k - st), 0, 1),
+                          0.95 + 0.04 * np.clip((s - k) / (dn - k), 0, 1))
+    return fake_run(spec, steps, {("train_acc", ""): train, ("deploy_acc", ""): deploy})
+
+
+def h6_runs(main=(10, 1000, 100), base=(100, 160, None), easy=(40, 100, None), planted=(10, 1900, 900)) -> dict:
+    specs = h6.conditions(QUICK)
+    plan = {h6.MAIN: main, h6.BASE: base, h6.EASY: easy, h6.EASY_BASE: (40, 100, None), h6.PLANTED: planted}
+    return {c: h6_curves(specs[c], *plan[c], seed=i, steps=np.arange(0, specs[c].total_steps + 1, 10))
+            for i, c in enumerate(plan)}
+
+
+def test_h6_clean_long_decaying_path_is_supported():
+    rows, verdict = h6.analyse(h6_runs())
+    a, b = [r for r in rows if r.kind == "verdict"]
+    assert verdict == SUPPORTED and controls(rows) == [OK, OK, OK]
+    # log10((1000 − 10 + 1)/(160 − 100 + 1)) = 1.21: the path is 16× the baseline's from the same accuracy
+    assert a.value == pytest.approx(np.log10(991 / 61), abs=0.05) and a.ci_low > h6.MARGIN_LOG
+    assert b.value < -1 and b.verdict == SUPPORTED
+
+
+def test_h6_short_path_is_refuted_and_absent_decay_is_not():
+    rows, verdict = h6.analyse(h6_runs(main=(100, 160, None)))
+    a, b = [r for r in rows if r.kind == "verdict"]
+    assert a.verdict == REFUTED and abs(a.value) < 0.05
+    assert b.verdict == INCONCLUSIVE  # no planted decay: its absence refutes nothing
+    assert verdict == REFUTED
+
+
+def test_h6_negative_control_fails_when_an_easy_target_also_takes_the_long_path():
+    rows, verdict = h6.analyse(h6_runs(easy=(10, 1000, 100)))
+    neg = [r for r in rows if r.kind == "control" and r.condition.startswith("easy target")]
+    assert [r.verdict for r in neg] == [FAILED, FAILED] and neg[0].value > 1
+    assert verdict == INCONCLUSIVE
+
+
+def test_h6_positive_control_fails_when_the_planted_delay_is_not_seen_and_no_refutation_follows():
+    rows, verdict = h6.analyse(h6_runs(main=(100, 160, None), planted=(100, 160, None)))
+    pos = [r for r in rows if r.kind == "control" and r.condition.startswith("planted")]
+    assert [r.verdict for r in pos] == [FAILED] and abs(pos[0].value) < 0.1
+    assert verdict == INCONCLUSIVE  # (a) alone would refute
+
+
+def test_h6_paths_start_at_the_same_training_accuracy_in_every_condition():
+    steps = np.array([0, 10, 20, 40, 80, 160])
+    spec = RunSpec(init_seeds=(0, 1), data_seeds=(0, 1))
+    r = fake_run(spec, steps, {("train_acc", ""): [[0.5, 0.86, 0.95, 1, 1, 1], [0.5] * 6],
+                               ("deploy_acc", ""): [[0.5, 0.5, 0.8, 0.95, 0.99, 1.0], [0.5] * 6]})
+    seeds, start, done = h6.path(r)
+    assert seeds.tolist() == [0] and start.tolist() == [10] and done.tolist() == [80]  # seed 1 never gets there
+    assert h6.gain_decay(r, seeds, start, done)[0] < 1
+
+
+def test_h6_conditions_pair_main_and_baseline_and_plant_a_delay():
+    specs = h6.conditions(QUICK)
+    assert specs[h6.MAIN].member_worlds == specs[h6.BASE].member_worlds
+    assert specs[h6.EASY].world.target == (0,) and specs[h6.EASY].n_models == 8
+    plan = specs[h6.PLANTED].plan
+    assert [st.world.proxies[0].rho for st in plan] == [1.0, 0.9] and plan[0].train.steps == 750
+
+
+# -- X2: the easy feature wins ---------------------------------------------------------------------------
+
+def x2_runs(gaps: dict) -> dict:
+    """Every condition's final reliance: the easy feature at 0.5 + gap/2, the hard at 0.5 − gap/2."""
+    runs = {}
+    for i, (c, spec) in enumerate(x2.conditions(QUICK).items()):
+        g = spread(spec.n_models, gaps[c], 0.05, i)
+        runs[c] = finals(spec, {("reliance", c.easy): 0.5 + g / 2, ("reliance", c.hard): 0.5 - g / 2})
+    return runs
+
+
+CLEAN_X2 = {x2.INTENDED_EASY: 0.95, x2.INTENDED_HARD: 0.9, x2.NEGATIVE: -0.9, x2.POSITIVE: 0.95}
+
+
+def test_x2_clean_is_supported_in_both_conditions():
+    rows, verdict = x2.analyse(x2_runs(CLEAN_X2))
+    parts = [r for r in rows if r.kind == "verdict"]
+    assert verdict == SUPPORTED and [r.verdict for r in parts] == [SUPPORTED, SUPPORTED]
+    assert parts[1].value == pytest.approx(0.9, abs=0.05) and controls(rows) == [OK, OK]
+
+
+def test_x2_hard_feature_winning_is_refuted():
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: -0.9}))
+    assert verdict == REFUTED and [r for r in rows if r.kind == "verdict"][1].ci_high < 0
+
+
+def test_x2_negative_control_fails_when_the_uninformative_easy_feature_still_wins():
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.NEGATIVE: 0.0}))  # the hard feature never learned
+    neg = [r for r in rows if r.kind == "control" and r.condition == x2.NEGATIVE.label()]
+    assert [r.verdict for r in neg] == [FAILED] and abs(neg[0].value) < 0.05
+    assert verdict == INCONCLUSIVE
+
+
+def test_x2_positive_control_fails_when_a_planted_gap_is_not_read_and_no_refutation_follows():
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: 0.0, x2.POSITIVE: 0.0}))
+    pos = [r for r in rows if r.kind == "control" and r.condition == x2.POSITIVE.label()]
+    assert [r.verdict for r in pos] == [FAILED]
+    assert [r for r in rows if r.kind == "verdict"][1].verdict == REFUTED and verdict == INCONCLUSIVE
+
+
+def test_x2_conditions_share_runs_and_plant_the_easy_label():
+    specs = x2.conditions(QUICK)
+    assert specs[x2.NEGATIVE] == QUICK.spec(h6.world(0.5))          # G1's control, H6's baseline
+    assert specs[x2.INTENDED_HARD] == QUICK.spec(h6.world(1.0))     # G3's ρ = 1
+    assert specs[x2.POSITIVE].world.objective == "proxy" and specs[x2.POSITIVE].n_models == 8
+
+
+# -- end to end ------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", [h1, h5, h6, x2])
+def test_claims_run_end_to_end_from_the_smoke_store(smoke_store, tmp_path, module):
+    """The smoke suite trained every claim and stored it; analysed again from the store: nothing
+    retrained, the stored verdict rows exactly, a figure, and every control row of its kind."""
+    from greedlab.claims.context import run_claim
+    from greedlab.experiment import run
+    from greedlab.store import Store
+
+    with Store(smoke_store[0] / "g.duckdb") as st:
+        n_runs = st.con.execute("select count(*) from runs").fetchone()[0]
+        stored = st.con.execute("select condition, statistic, value from verdicts where claim = ? "
+                                "and value is not null", [module.ID]).fetchall()
+        res = run_claim(module, Context(SCALES["smoke"], tmp_path / "figures", lambda spec, label: run(spec, st)))
+        assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs
+    assert res.claim == module.ID and all(Path(f).exists() for f in res.figures) and res.figures
+    assert {r.kind for r in res.rows if r.verdict.startswith("control")} == {"control"}
+    assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
