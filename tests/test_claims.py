@@ -9,10 +9,6 @@ from greedlab.claims.g4_path_dependence import order_agreement
 from greedlab.experiment import RunResult, RunSpec
 
 
-def _run(steps, **curves):
-    return RunResult("synthetic", RunSpec(), np.asarray(steps), {(k, ""): np.asarray(v, float) for k, v in curves.items()})
-
-
 def test_every_claim_reads_like_its_row():
     for cid, mod in REGISTRY.items():
         assert mod.ID == cid and mod.SUMMARY and mod.QUOTE and mod.SOURCE and mod.__doc__
