@@ -3,7 +3,9 @@
 Tables (users export these columns): ``runs``, ``metrics`` (long format: one row per model, step,
 instrument and feature), ``verdicts``; ``chunks``, the bookkeeping of runs trained in pieces by a sweep
 (which models are stored, and their deployment predictions until the run is complete); and
-``greedlab_meta``, whose ``('schema', N)`` row marks a file as a greedlab store. A store of an older
+``greedlab_meta``, whose ``('schema', N)`` row marks a file as a greedlab store. A claim's verdicts
+are kept per *verdict set*: its scale and the full set of user overrides (stored as JSON, keyed by
+their hash), so a smoke run never replaces a quick run's verdicts, nor a ``--set`` run the defaults'. A store of an older
 schema is upgraded in place, in one transaction, the first time it is opened for writing; opened
 read-only it is read as it is.
 
@@ -18,6 +20,7 @@ Two promises, because a results file can hold days of compute:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -29,8 +32,9 @@ import numpy as np
 
 from greedlab.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = "2"
-READABLE_SCHEMAS = ("1", "2")  # schema 1 lacks ``chunks``: _MIGRATIONS["1"] adds it
+SCHEMA_VERSION = "3"
+# schema 1 lacks ``chunks``, schema 2 the verdicts' scale and overrides: _MIGRATIONS adds them
+READABLE_SCHEMAS = ("1", "2", "3")
 METRIC_COLUMNS = ("seed", "step", "instrument", "feature", "value")
 TABLES = ("runs", "metrics", "verdicts")
 _SCHEMA = """
@@ -40,17 +44,58 @@ CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, config_json VARCHAR, init_seeds V
 CREATE TABLE metrics (run_id VARCHAR, seed INTEGER, step INTEGER, instrument VARCHAR, feature VARCHAR,
                       value DOUBLE);
 CREATE TABLE verdicts (claim VARCHAR, condition VARCHAR, statistic VARCHAR, value DOUBLE, ci_low DOUBLE,
-                       ci_high DOUBLE, verdict VARCHAR, run_ids VARCHAR, version VARCHAR, created_at TIMESTAMP);
+                       ci_high DOUBLE, verdict VARCHAR, run_ids VARCHAR, version VARCHAR, created_at TIMESTAMP,
+                       scale VARCHAR, overrides_hash VARCHAR, overrides VARCHAR);
 """
 _CHUNKS = """
 CREATE TABLE chunks (run_id VARCHAR, lo INTEGER, hi INTEGER, status VARCHAR, finished_at TIMESTAMP,
                      predictions BLOB, PRIMARY KEY (run_id, lo));
 """
-_MIGRATIONS = {"1": _CHUNKS}  # the statements that take schema N to N + 1
+UNKNOWN_SCALE = "unknown"  # verdicts stored before the store recorded their scale
+
+
+def overrides_key(overrides: dict | None) -> str:
+    """A verdict set's key: the first 16 hex digits of the sha256 of its overrides as sorted JSON."""
+    return hashlib.sha256(_overrides_json(overrides).encode()).hexdigest()[:16]
+
+
+def _overrides_json(overrides: dict | None) -> str:
+    return json.dumps(overrides or {}, sort_keys=True, default=str)
+
+
+# verdicts of schema 2 were made under some scale and overrides nobody recorded: they are kept,
+# marked unknown, with the empty override set
+_VERDICT_SETS = f"""
+ALTER TABLE verdicts ADD COLUMN scale VARCHAR;
+ALTER TABLE verdicts ADD COLUMN overrides_hash VARCHAR;
+ALTER TABLE verdicts ADD COLUMN overrides VARCHAR;
+UPDATE verdicts SET scale = '{UNKNOWN_SCALE}', overrides_hash = '{overrides_key({})}', overrides = '{{}}';
+"""
+_MIGRATIONS = {"1": _CHUNKS, "2": _VERDICT_SETS}  # the statements that take schema N to N + 1
+VERDICT_COLUMNS = ("claim", "scale", "overrides_hash", "overrides", "condition", "statistic", "value", "ci_low",
+                   "ci_high", "verdict", "run_ids", "version", "created_at")
 # export order: deterministic files, so two exports of the same store diff cleanly
 _EXPORT_ORDER = {"runs": "run_id", "metrics": "run_id, instrument, feature, seed, step",
-                 "verdicts": "claim, rowid"}
+                 "verdicts": "claim, scale, overrides_hash, rowid"}
 NOT_OURS = "not a greedlab results store (corrupt or foreign file); it was left untouched"
+
+
+def check_path(p: Path, read_only: bool) -> None:
+    """Refuse paths DuckDB would fail on with a vaguer message (or, for writes, only later). Cheap:
+    the CLI calls it before anything slow, and the store again when it opens."""
+    if p.is_dir():
+        raise StoreError(f"store {p}: is a directory; give a file path")
+    if not p.exists():
+        if read_only:
+            raise StoreError(f"store {p}: no such file")
+        if not p.parent.is_dir():
+            raise StoreError(f"store {p}: folder {p.parent} does not exist")
+    if not read_only:
+        # the folder must be writable even for an existing file: DuckDB writes its .wal beside it
+        if not os.access(p.parent, os.W_OK | os.X_OK):
+            raise StoreError(f"store {p}: folder {p.parent} is not writable")
+        if p.exists() and not os.access(p, os.R_OK | os.W_OK):
+            raise StoreError(f"store {p}: file is not writable")
 
 
 def _now() -> datetime:
@@ -94,21 +139,7 @@ class Store:
 
     # -- opening -------------------------------------------------------------------------------
     def _check_path(self) -> None:
-        """Refuse paths DuckDB would fail on with a vaguer message (or, for writes, only later)."""
-        p = self.path
-        if p.is_dir():
-            raise StoreError(f"store {p}: is a directory; give a file path")
-        if not p.exists():
-            if self.read_only:
-                raise StoreError(f"store {p}: no such file")
-            if not p.parent.is_dir():
-                raise StoreError(f"store {p}: folder {p.parent} does not exist")
-        if not self.read_only:
-            # the folder must be writable even for an existing file: DuckDB writes its .wal beside it
-            if not os.access(p.parent, os.W_OK | os.X_OK):
-                raise StoreError(f"store {p}: folder {p.parent} is not writable")
-            if p.exists() and not os.access(p, os.R_OK | os.W_OK):
-                raise StoreError(f"store {p}: file is not writable")
+        check_path(self.path, self.read_only)
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
@@ -360,37 +391,67 @@ class Store:
         return out
 
     # -- verdicts ------------------------------------------------------------------------------
-    def replace_verdicts(self, claim: str, rows: list[dict]) -> None:
-        """Replace one claim's verdict rows (a re-run supersedes the last one), in one transaction.
-        NaN statistics are stored as NULL: "no value", as in a claim's overall-verdict row."""
-        now = _now()
+    def replace_verdicts(self, claim: str, rows: list[dict], scale: str = UNKNOWN_SCALE,
+                         overrides: dict | None = None) -> None:
+        """Replace one claim's verdict rows *of one verdict set* (its scale and overrides: a re-run
+        supersedes the last one made the same way, and leaves every other scale's and override set's),
+        in one transaction. NaN statistics are stored as NULL: "no value", as in a claim's
+        overall-verdict row."""
+        now, key, text = _now(), overrides_key(overrides), _overrides_json(overrides)
         values = [[claim, r["condition"], r["statistic"], _num(r["value"]), _num(r["ci_low"]), _num(r["ci_high"]),
-                   r["verdict"], json.dumps(list(r["run_ids"])), r["version"], now] for r in rows]
+                   r["verdict"], json.dumps(list(r["run_ids"])), r["version"], now, scale, key, text] for r in rows]
 
         def fn():
-            self.con.execute("DELETE FROM verdicts WHERE claim = ?", [claim])
+            self.con.execute("DELETE FROM verdicts WHERE claim = ? AND scale = ? AND overrides_hash = ?",
+                             [claim, scale, key])
             for v in values:  # a claim has a handful of rows; metrics are the bulk path
-                self.con.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", v)
+                self.con.execute("INSERT INTO verdicts (claim, condition, statistic, value, ci_low, ci_high, verdict, "
+                                 "run_ids, version, created_at, scale, overrides_hash, overrides) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", v)
         self._write(fn)
 
-    def verdicts(self, claim: str | None = None) -> list[dict]:
-        """Verdict rows (all claims, or one), in insertion order within each claim; run_ids parsed
-        back to a list, NULL statistics as None."""
-        where = "" if claim is None else " WHERE claim = ?"
-        rel = self.con.execute(f"SELECT * FROM verdicts{where} ORDER BY claim, rowid", [] if claim is None else [claim])
-        names = [d[0] for d in rel.description]
-        out = [dict(zip(names, row)) for row in rel.fetchall()]
+    def _verdicts_table(self) -> str:
+        """The verdicts table as SQL, with its set columns even in a store of an older schema opened
+        read-only (which is read as it is, never upgraded)."""
+        if self.schema in ("1", "2"):
+            return (f"(SELECT *, rowid, '{UNKNOWN_SCALE}' AS scale, '{overrides_key({})}' AS overrides_hash, "
+                    "'{}' AS overrides FROM verdicts)")
+        return "verdicts"
+
+    def verdicts(self, claim: str | None = None, scale: str | None = None,
+                 overrides_hash: str | None = None) -> list[dict]:
+        """Verdict rows (all, or those of one claim, scale or override set), in insertion order within
+        each claim and set; run_ids and overrides parsed back, NULL statistics as None."""
+        where = {k: v for k, v in (("claim", claim), ("scale", scale), ("overrides_hash", overrides_hash))
+                 if v is not None}
+        cond = (" WHERE " + " AND ".join(f"{k} = ?" for k in where)) if where else ""
+        rel = self.con.execute(f"SELECT {', '.join(VERDICT_COLUMNS)} FROM {self._verdicts_table()}{cond} "
+                               f"ORDER BY {_EXPORT_ORDER['verdicts']}", list(where.values()))
+        out = [dict(zip(VERDICT_COLUMNS, row)) for row in rel.fetchall()]
         for r in out:
             r["run_ids"] = json.loads(r["run_ids"])
+            r["overrides"] = json.loads(r["overrides"])
         return out
 
+    def verdict_sets(self) -> list[dict]:
+        """Every verdict set the store holds, newest first: dicts of scale, overrides_hash, overrides
+        (parsed), claims (sorted ids) and created_at (its newest row's)."""
+        rows = self.con.execute(
+            f"SELECT scale, overrides_hash, any_value(overrides), list(DISTINCT claim ORDER BY claim), "
+            f"max(created_at) FROM {self._verdicts_table()} GROUP BY scale, overrides_hash "
+            "ORDER BY max(created_at) DESC, scale, overrides_hash").fetchall()
+        return [dict(scale=s, overrides_hash=h, overrides=json.loads(o), claims=list(c), created_at=t)
+                for s, h, o, c, t in rows]
+
     # -- export --------------------------------------------------------------------------------
-    def export(self, out_dir: str | os.PathLike, fmt: str = "csv") -> list[Path]:
+    def export(self, out_dir: str | os.PathLike, fmt: str = "csv", force: bool = False) -> list[Path]:
         """Write runs, metrics and verdicts as ``out_dir/<table>.<fmt>`` with DuckDB's own CSV and
-        Parquet writers (no pandas or pyarrow). Existing files of those names are replaced."""
+        Parquet writers (no pandas or pyarrow). Files of those names already there are the user's:
+        refused, all checked before any is written, unless ``force``."""
         if fmt not in ("csv", "parquet"):
             raise ConfigError("format", "csv, parquet", fmt)
         out = Path(out_dir)
+        check_export(out, fmt, force)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -400,12 +461,32 @@ class Store:
         for table in TABLES:
             p = out / f"{table}.{fmt}"
             try:
-                self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {_EXPORT_ORDER[table]}) "
-                                 f"TO '{_sql_str(p)}' {opts}")
+                source = f"SELECT * FROM {table}" if table != "verdicts" else \
+                    f"SELECT {', '.join(VERDICT_COLUMNS)} FROM {self._verdicts_table()}"
+                self.con.execute(f"COPY ({source} ORDER BY {_EXPORT_ORDER[table]}) TO '{_sql_str(p)}' {opts}")
             except duckdb.Error as e:
                 raise StoreError(f"export {p}: {str(e).splitlines()[0]}") from None
             paths.append(p)
         return paths
+
+
+def export_paths(out: Path, fmt: str) -> list[Path]:
+    return [out / f"{table}.{fmt}" for table in TABLES]
+
+
+def check_export(out: Path, fmt: str, force: bool = False) -> None:
+    """Refuse an export folder that cannot take the files, or that holds files of their names
+    (unless ``force``): before anything is written, so a refused export changes nothing."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", "a folder (new or existing)", f"{out} (a file)")
+    if not force:
+        there = [p.name for p in export_paths(out, fmt) if p.exists()]
+        if there:
+            raise ConfigError("--out", "a folder without runs/metrics/verdicts files, or --force to replace them",
+                              f"{out} (holds {', '.join(there)})")
+    parent = out if out.exists() else next((a for a in out.parents if a.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError("--out", "a folder this user can write to", f"{out} ({parent} is not writable)")
 
 
 def _metric_batch(run_id: str, metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 import time
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from greedlab.errors import ConfigError, StoreError
-from greedlab.store import Store
+from greedlab.store import SCHEMA_VERSION, Store, overrides_key
 
 COLS = ["seed", "step", "instrument", "feature", "value"]
 
@@ -280,16 +281,18 @@ def test_export_tables(tmp_path, fmt):
         st.finish_run("r1", _metrics())
         st.begin_run("r2", {}, [0], [1], "v")
         st.replace_verdicts("G1", [_verdict(), _verdict()])
-        st.export(tmp_path / "out", fmt)  # twice: the second replaces the first's files
-        paths = st.export(tmp_path / "out", fmt)
+        st.export(tmp_path / "out", fmt)
+        with pytest.raises(ConfigError, match="--force"):  # the first export's files are the user's now
+            st.export(tmp_path / "out", fmt)
+        paths = st.export(tmp_path / "out", fmt, force=True)
     assert [p.name for p in paths] == [f"runs.{fmt}", f"metrics.{fmt}", f"verdicts.{fmt}"]
     reader = "read_parquet" if fmt == "parquet" else "read_csv"
     con = duckdb.connect()
     want = {"runs": (["run_id", "config_json", "init_seeds", "data_seeds", "status", "started_at", "finished_at",
                       "version"], 2),
             "metrics": (["run_id", "seed", "step", "instrument", "feature", "value"], 6),
-            "verdicts": (["claim", "condition", "statistic", "value", "ci_low", "ci_high", "verdict", "run_ids",
-                          "version", "created_at"], 2)}
+            "verdicts": (["claim", "scale", "overrides_hash", "overrides", "condition", "statistic", "value",
+                          "ci_low", "ci_high", "verdict", "run_ids", "version", "created_at"], 2)}
     for p in paths:
         rel = con.execute(f"select * from {reader}('{p}')")
         assert [d[0] for d in rel.description] == want[p.stem][0]
@@ -305,5 +308,71 @@ def test_export_errors(tmp_path):
         assert e.value.field == "format" and e.value.got == "xlsx"
         assert not (tmp_path / "out").exists()
         (tmp_path / "file").write_text("x")
-        with pytest.raises(StoreError, match="file"):
+        with pytest.raises(ConfigError, match="file"):
             st.export(tmp_path / "file", "csv")
+        (tmp_path / "mine").mkdir()
+        (tmp_path / "mine" / "metrics.csv").write_text("a user's own file")
+        with pytest.raises(ConfigError, match="metrics.csv"):
+            st.export(tmp_path / "mine", "csv")
+        # checked before anything is written: not even the runs table, which comes first
+        assert _files(tmp_path / "mine") == {"metrics.csv": b"a user's own file"}
+
+
+def test_verdict_sets_are_kept_apart(tmp_path):
+    """A smoke run's verdicts never replace a quick run's, nor a --set run's the defaults'."""
+    with Store(tmp_path / "s.duckdb") as st:
+        st.replace_verdicts("G1", [_verdict(verdict="refuted")], scale="quick")
+        st.replace_verdicts("G1", [_verdict(), _verdict(condition="d")], scale="smoke")
+        wide = {"model": {"width": 128}}
+        st.replace_verdicts("G1", [_verdict(verdict="inconclusive")], scale="quick", overrides=wide)
+        st.replace_verdicts("G1", [_verdict(condition="again")], scale="smoke")  # same set: replaced
+        assert [r["verdict"] for r in st.verdicts("G1", scale="quick")] == ["refuted", "inconclusive"]
+        assert [r["condition"] for r in st.verdicts("G1", scale="smoke")] == ["again"]
+        (w,) = st.verdicts(overrides_hash=overrides_key(wide))
+        assert w["overrides"] == wide and w["scale"] == "quick" and w["verdict"] == "inconclusive"
+        sets = st.verdict_sets()
+        assert [(s["scale"], s["overrides"]) for s in sets] == [("smoke", {}), ("quick", wide), ("quick", {})]
+        assert sets[0]["claims"] == ["G1"] and sets[0]["created_at"] >= sets[1]["created_at"]
+    assert overrides_key({"a": 1, "b": 2}) == overrides_key({"b": 2, "a": 1}) != overrides_key({})
+
+
+def _schema_2_store(path):
+    """A store as greedlab wrote it before verdicts had a scale (schema 2), with one verdict."""
+    con = duckdb.connect(str(path))
+    con.execute("""
+        CREATE TABLE greedlab_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+        CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, config_json VARCHAR, init_seeds VARCHAR, data_seeds VARCHAR,
+                           status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, version VARCHAR);
+        CREATE TABLE metrics (run_id VARCHAR, seed INTEGER, step INTEGER, instrument VARCHAR, feature VARCHAR,
+                              value DOUBLE);
+        CREATE TABLE verdicts (claim VARCHAR, condition VARCHAR, statistic VARCHAR, value DOUBLE, ci_low DOUBLE,
+                               ci_high DOUBLE, verdict VARCHAR, run_ids VARCHAR, version VARCHAR, created_at TIMESTAMP);
+        CREATE TABLE chunks (run_id VARCHAR, lo INTEGER, hi INTEGER, status VARCHAR, finished_at TIMESTAMP,
+                             predictions BLOB, PRIMARY KEY (run_id, lo));
+        INSERT INTO greedlab_meta VALUES ('schema', '2');
+        INSERT INTO verdicts VALUES ('G1', 'overall', 'verdict', NULL, NULL, NULL, 'supported', '["r1"]', '0.1.0',
+                                     TIMESTAMP '2024-01-01 00:00:00');
+    """)
+    con.close()
+
+
+def test_old_verdicts_survive_the_upgrade_as_scale_unknown(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _schema_2_store(path)
+    before = _files(tmp_path)
+    with Store(path, read_only=True) as st:  # read as it is: the file is not upgraded
+        (v,) = st.verdicts()
+        assert v["scale"] == "unknown" and v["overrides"] == {} and v["verdict"] == "supported"
+        assert [s["scale"] for s in st.verdict_sets()] == ["unknown"]
+        st.export(tmp_path / "x", "csv")
+        assert "scale,overrides_hash,overrides" in (tmp_path / "x" / "verdicts.csv").read_text()
+    shutil.rmtree(tmp_path / "x")
+    assert _files(tmp_path) == before
+    with Store(path) as st:  # opened for writing: upgraded in place, the old row kept
+        assert st.schema == SCHEMA_VERSION
+        st.replace_verdicts("G1", [_verdict()], scale="quick")
+        assert [(r["scale"], r["overrides_hash"], r["verdict"]) for r in st.verdicts("G1")] == [
+            ("quick", overrides_key({}), "supported"), ("unknown", overrides_key({}), "supported")]
+    with Store(path, read_only=True) as st:
+        assert st.con.execute("select value from greedlab_meta where key = 'schema'").fetchone() == (SCHEMA_VERSION,)
+        assert len(st.verdicts(scale="unknown")) == 1
