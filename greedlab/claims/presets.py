@@ -93,3 +93,17 @@ def genie_pipeline(ctx, objective_world: HierarchyConfig, steps: int, features: 
     return [ctx.stage(effect_world, steps, n_evals=n_evals, name="effects (world model)", **reg),
             ctx.stage(objective_world, steps, n_evals=n_evals, name="objective",
                       **(dict(reg, pragmascope_schedule="relaxed") if reg else {}), l1=l1)]
+
+
+def paired(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
+    """``a`` and ``b`` restricted to the members both hold, row for row, for a per-member comparison of
+    two conditions built with the same seeds (same worlds, inits and data orders): a member left out
+    of either run (a diverged seed) is left out of both. Refuses runs whose members were not drawn alike."""
+    sa, sb = a.spec, b.spec
+    if (sa.init_seeds, sa.data_seeds, sa.member_worlds) != (sb.init_seeds, sb.data_seeds, sb.member_worlds):
+        raise ValueError(f"runs {a.run_id} and {b.run_id} do not share their members' seeds: not paired")
+    ka = a.kept if a.kept is not None else np.arange(sa.n_models)
+    kb = b.kept if b.kept is not None else np.arange(sb.n_models)
+    both = np.intersect1d(ka, kb)
+    return (a.without(np.flatnonzero(~np.isin(ka, both)).tolist()),
+            b.without(np.flatnonzero(~np.isin(kb, both)).tolist()))
