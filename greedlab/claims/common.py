@@ -1,10 +1,14 @@
-"""What every claim shares: scales, bootstrap confidence intervals and verdict rules.
+"""What every claim shares: scales, confidence intervals and verdict rules.
 
 A verdict is computed from an interval by a rule fixed here, before any run:
-- ``supported``: the 95% CI lies entirely on the claimed side of the threshold;
-- ``refuted``: it lies entirely on the other side;
-- ``inconclusive``: it straddles the threshold, or a control in which the effect must vanish
-  did not come out clean (then the instrument, not the claim, is in doubt).
+- ``supported``: the 95% CI lies entirely on the claimed side of the threshold (beyond it by the
+  claim's margin, when it states one);
+- ``refuted``: it lies entirely on the other side — and the claim's positive control showed the
+  instrument sees the effect where it is known to be there (``combine``);
+- ``inconclusive``: it straddles, or a control failed (then the instrument, not the claim, is in
+  doubt), or the method gives no interval at this sample size (``greedlab.stats``);
+- ``inconclusive (underpowered)``: it straddles while wider than twice the margin: more worlds
+  would decide it (``greedlab.stats.needed_n`` says how many).
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Callable
 
 import numpy as np
 
+from greedlab import stats
 from greedlab.errors import ConfigError
+from greedlab.stats import BOOT_SEED, N_BOOT, Interval  # noqa: F401  (the claims' and tests' names)
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+UNDERPOWERED = "inconclusive (underpowered)"  # straddles, and too wide for the margin to be told apart
 FLAGGED = "flagged"  # a row that is no verdict: seeds set aside (diverged), listed by name
-N_BOOT = 2000
-BOOT_SEED = 20240601  # fixed: the same measurements always give the same interval
+CONTROL_OK, CONTROL_FAILED = "control ok", "control FAILED"
 
 
 @dataclass(frozen=True)
@@ -59,76 +65,106 @@ def get_scale(name: str) -> Scale:
     return SCALES[name]
 
 
-# The common statistics, evaluated on every resample at once (a row per resample).
-_ROWWISE: dict[Callable, Callable[[np.ndarray], np.ndarray]] = {
-    np.mean: lambda m: m.mean(axis=1),
-    np.median: lambda m: np.median(m, axis=1),
-    np.std: lambda m: m.std(axis=1),
-}
+def _is_binary(x: np.ndarray) -> bool:
+    return x.dtype == bool or (x.size > 0 and bool(np.isin(x, (0.0, 1.0)).all()))
 
 
 def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],
-                 level: float = 0.95) -> tuple[float, float, float]:
-    """(point, low, high): percentile bootstrap over seeds.
+                 level: float = 0.95, clusters=None) -> Interval:
+    """(point, low, high) for ``stat`` of per-member values, by the method of ``greedlab.stats``
+    that fits it; an :class:`~greedlab.stats.Interval`, so ``.reason`` says why when the bounds
+    are NaN (too few worlds for the method to be trusted, undefined values).
 
-    ``samples`` is one per-seed array, or a list of them (one per condition, each resampled
-    on its own, as the seeds of different conditions are independent).
-    """
-    groups = [np.asarray(samples, dtype=float)] if not isinstance(samples, list) else [
-        np.asarray(s, dtype=float) for s in samples]
-    if any(len(g) == 0 for g in groups):
-        return float("nan"), float("nan"), float("nan")  # nothing measured: no interval, never a verdict
-    point = float(stat(*groups))
-    # All resamples in one draw: a (N_BOOT, Σn) matrix of indices, each column bounded by its
-    # group's size. NumPy's bounded integers consume the stream element by element, so this is
-    # the same sequence as drawing each group's indices in turn, resample by resample (checked in
-    # the tests) -- the intervals are unchanged, only ~20x faster.
-    sizes = [len(g) for g in groups]
-    highs = np.repeat(sizes, sizes)
-    idx = np.random.default_rng(BOOT_SEED).integers(0, np.broadcast_to(highs, (N_BOOT, len(highs))))
-    cols = np.cumsum([0, *sizes])
-    resampled = [g[idx[:, a:b]] for g, a, b in zip(groups, cols[:-1], cols[1:])]
-    if len(groups) == 1 and groups[0].ndim == 1 and stat in _ROWWISE:
-        boots = _ROWWISE[stat](resampled[0])
-    else:
-        boots = np.array([stat(*[r[b] for r in resampled]) for b in range(N_BOOT)], dtype=float)
-    if np.isnan(boots).all():
-        return point, float("nan"), float("nan")  # the statistic is undefined on every resample
-    alpha = (1 - level) / 2
-    lo, hi = np.nanquantile(boots, [alpha, 1 - alpha])
-    return point, float(lo), float(hi)
+    ``samples`` is one per-member array, or a list of them (one per condition, passed to ``stat``
+    in order). ``clusters`` gives each member's world id (a list of such arrays for a list of
+    groups); members of one world are resampled together. Without it every member is its own
+    world.
+
+    Dispatch, on one per-member array: ``np.mean`` of 0/1 values (or booleans) is a share —
+    Clopper–Pearson, never [0, 0]; any other ``np.mean`` is the mean's bootstrap-t; ``np.std``
+    the dispersion interval. Everything else (medians, lambdas over groups) goes to the generic
+    world bootstrap. A per-member quantity that happens to be exactly 0 or 1 everywhere (a train
+    accuracy of 1.0 on every seed) is then read as a share, whose interval is valid for the mean
+    of any quantity in [0, 1] but wide; call ``stats.mean_ci`` where that matters. Deterministic:
+    every resampling method draws from the fixed ``BOOT_SEED``."""
+    if not isinstance(samples, list) or len(samples) == 1:
+        x = np.asarray(samples[0] if isinstance(samples, list) else samples)
+        cl = clusters[0] if isinstance(samples, list) and clusters is not None else clusters
+        if x.ndim == 1 and stat is np.mean:
+            return stats.proportion_ci(x, cl, level) if _is_binary(x) else stats.mean_ci(x, cl, level)
+        if x.ndim == 1 and stat is np.std:
+            return stats.sd_ci(x, cl, level)
+    return stats.cluster_bootstrap_ci(samples, stat, clusters, level)
 
 
-def verdict_above(lo: float, hi: float, threshold: float) -> str:
-    """Claim: the statistic exceeds ``threshold``."""
-    if lo > threshold:
-        return SUPPORTED
-    if hi < threshold:
-        return REFUTED
-    return INCONCLUSIVE
+def verdict_above(lo: float, hi: float, threshold: float, margin: float = 0.0) -> str:
+    """Claim: the statistic exceeds ``threshold`` — by more than ``margin``, the smallest effect
+    the claim counts as one.
 
-
-def verdict_below(lo: float, hi: float, threshold: float) -> str:
-    """Claim: the statistic is below ``threshold``."""
-    if hi < threshold:
-        return SUPPORTED
-    if lo > threshold:
-        return REFUTED
-    return INCONCLUSIVE
-
-
-def combine(parts: list[str], controls_ok: bool) -> str:
-    """A claim with several parts holds only if all hold; any refuted part refutes it."""
-    if REFUTED in parts:
-        return REFUTED
-    if not controls_ok:
+    Supported needs the interval beyond threshold + margin: a tiny effect measured precisely is
+    not the effect claimed. Refuted needs it wholly on the other side of the threshold itself,
+    not of threshold + margin: an interval between the two shows an effect, only a small one, and
+    a refutation must say the effect is absent or reversed, whatever margin was chosen. An
+    interval that decides neither and is wider than 2·margin could not have told the two apart:
+    ``UNDERPOWERED``. No bounds (NaN): inconclusive."""
+    if np.isnan(lo) or np.isnan(hi):
         return INCONCLUSIVE
-    return SUPPORTED if all(p == SUPPORTED for p in parts) else INCONCLUSIVE
+    if lo > threshold + margin:
+        return SUPPORTED
+    if hi < threshold:
+        return REFUTED
+    return UNDERPOWERED if margin > 0 and hi - lo > 2 * margin else INCONCLUSIVE
+
+
+def verdict_below(lo: float, hi: float, threshold: float, margin: float = 0.0) -> str:
+    """Claim: the statistic is below ``threshold`` by more than ``margin`` (the mirror of
+    ``verdict_above``)."""
+    if np.isnan(lo) or np.isnan(hi):
+        return INCONCLUSIVE
+    if hi < threshold - margin:
+        return SUPPORTED
+    if lo > threshold:
+        return REFUTED
+    return UNDERPOWERED if margin > 0 and hi - lo > 2 * margin else INCONCLUSIVE
+
+
+def combine(parts: list[str], negative_ok: bool | None = None, positive_ok: bool | None = None, *,
+            controls_ok: bool | None = None) -> str:
+    """A claim with several parts holds only if all hold; a refuted part refutes it — if the
+    controls allow either.
+
+    ``negative_ok``: the negative controls came out clean (where the effect must vanish, it did).
+    ``positive_ok``: the positive control passed (where the effect is known to be present, the
+    instrument showed it); ``None``: the claim has no positive control.
+
+    - supported: every part supported, the negative controls clean, and no positive control
+      failed (one that failed puts the instrument in doubt however the parts came out);
+    - refuted: a part refuted, the positive control passed and the negative controls clean. A
+      refutation says the effect is absent; absence is evidence only from an instrument shown to
+      see the effect where it is there, so a claim *without* a positive control can be
+      supported or inconclusive, never refuted. A failed negative control means the instrument
+      reports effects that are not there, so its reading of "absent" is not trusted either;
+    - inconclusive otherwise (``UNDERPOWERED`` parts count as inconclusive).
+
+    The old call ``combine(parts, controls_ok)`` (or ``controls_ok=``) reads its flag as the
+    negative controls and finds no positive control: the conservative reading, under which such
+    a claim cannot be refuted until it states its positive control."""
+    if controls_ok is not None:
+        if negative_ok is not None:
+            raise TypeError("combine: give negative_ok or the old controls_ok, not both")
+        negative_ok = controls_ok
+    if negative_ok is None:
+        raise TypeError("combine: negative_ok (or the old controls_ok) is required")
+    if parts and all(p == SUPPORTED for p in parts) and negative_ok and positive_ok is not False:
+        return SUPPORTED
+    if REFUTED in parts and positive_ok is True and negative_ok:
+        return REFUTED
+    return INCONCLUSIVE
 
 
 def any_supports(parts: list[str]) -> str:
     """An existence claim over several conditions (architectures, ρ values): supported if any part
-    is, refuted only if every part is."""
+    is, refuted only if every part is (underpowered parts are inconclusive)."""
     if SUPPORTED in parts:
         return SUPPORTED
     return REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE
@@ -136,15 +172,23 @@ def any_supports(parts: list[str]) -> str:
 
 def all_agree(parts: list[str]) -> str:
     """A claim that must hold in every condition: supported if every part is, refuted if every
-    part is, inconclusive when they differ."""
+    part is, inconclusive when they differ (underpowered parts are inconclusive)."""
     if all(p == SUPPORTED for p in parts):
         return SUPPORTED
     return REFUTED if all(p == REFUTED for p in parts) else INCONCLUSIVE
 
 
+ROW_KINDS = ("verdict", "control", "measurement", "flag")
+
+
 @dataclass
 class Row:
-    """One line of a claim's verdict table (and of the store's ``verdicts`` table)."""
+    """One line of a claim's verdict table (and of the store's ``verdicts`` table).
+
+    ``kind`` says what the line is: a "verdict" (a claim's part), a "control", a "measurement"
+    reported beside them, or a "flag" (seeds set aside). Left empty it is read off the verdict
+    text. ``control`` is "negative" (the effect must vanish) or "positive" (it must appear) on
+    control rows. ``note`` carries why an interval has no bounds (see ``Row.of``)."""
 
     condition: str
     statistic: str
@@ -153,10 +197,27 @@ class Row:
     ci_high: float
     verdict: str
     run_ids: list[str] = field(default_factory=list)
+    kind: str = ""
+    control: str = ""
+    note: str = ""
+
+    def __post_init__(self):
+        if not self.kind:
+            self.kind = {FLAGGED: "flag", "measurement": "measurement", CONTROL_OK: "control",
+                         CONTROL_FAILED: "control"}.get(self.verdict, "verdict")
+        if self.kind not in ROW_KINDS:
+            raise ValueError(f"row kind {self.kind!r} is not one of {ROW_KINDS}")
+
+    @classmethod
+    def of(cls, condition: str, statistic: str, ci: tuple[float, float, float], verdict: str,
+           run_ids: list[str], kind: str = "") -> "Row":
+        """A row from an interval, keeping the interval's reason for having no bounds as its note."""
+        return cls(condition, statistic, *ci, verdict, run_ids, kind, note=getattr(ci, "reason", ""))
 
     def as_dict(self) -> dict:
         return dict(condition=self.condition, statistic=self.statistic, value=self.value, ci_low=self.ci_low,
-                    ci_high=self.ci_high, verdict=self.verdict, run_ids=self.run_ids)
+                    ci_high=self.ci_high, verdict=self.verdict, run_ids=self.run_ids, kind=self.kind,
+                    control=self.control, note=self.note)
 
 
 @dataclass
@@ -170,10 +231,12 @@ class ClaimResult:
     """Index of the row the report's summary shows."""
 
 
-def control_row(condition: str, statistic: str, ci: tuple[float, float, float], vanished: bool,
-                run_ids: list[str]) -> Row:
-    """A control's row: its verdict says whether the effect vanished as it must."""
-    return Row(condition, statistic, *ci, "control ok" if vanished else "control FAILED", run_ids)
+def control_row(condition: str, statistic: str, ci: tuple[float, float, float], ok: bool,
+                run_ids: list[str], positive: bool = False) -> Row:
+    """A control's row: its verdict says whether the control came out as it must — for a negative
+    control (``positive=False``) the effect vanished, for a positive one it appeared."""
+    return Row(condition, statistic, *ci, CONTROL_OK if ok else CONTROL_FAILED, run_ids, "control",
+               "positive" if positive else "negative", getattr(ci, "reason", ""))
 
 
 def censor(onsets: np.ndarray, steps: int) -> np.ndarray:
