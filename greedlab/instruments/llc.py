@@ -5,22 +5,23 @@ near a minimum w*, the volume of parameters whose loss is within ε of the minim
 so a *lower* λ is *more* volume. A regular model with d parameters has λ = d/2; redundant or
 degenerate parameters make it smaller. Lau et al. ("The Local Learning Coefficient", 2023) estimate
 it at a trained model as ``λ̂ = nβ·(E_w[L_n(w)] − L_n(w*))``, the expectation over a tempered
-posterior localized at w* and sampled with SGLD. We use devinterp's estimator (``greedlab[slt]``)
-and never re-implement the sampler.
+posterior localized at w* and sampled with SGLD.
 
-devinterp 2.x samples language models: a dataset of token sequences and a per-token loss. A world's
-training set is handed to it as sequences ``[i, i]`` of example indices (one "next token" each), and
-the loss looks the example up; the estimate is the one devinterp computes for any model.
+The sampler is written here, not imported. devinterp (the reference implementation, 2.x) samples
+language models and depends on datasets, transformers, pyarrow, xarray and zarr: installed for this
+one estimator they made the test environment 2.1 GB, where none of them is needed to take SGLD steps
+on a small model. ``estimate_llc`` is devinterp 2.0's estimator step for step — the same update
+(its ``SGMCMC.sgld``), the same minibatch order (one shuffled pass of a ``DataLoader`` seeded with
+the chain seed, replayed), the same noise stream (chain c seeded with seed + c), the loss averaged
+over every draw — so H3's numbers are the ones devinterp computes with the same settings:
+``tests/test_llc.py`` compares the two chain for chain when devinterp is installed
+(``pip install 'greedlab[slt]'``), and checks both against models of known λ.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import io
+import copy
 import math
-import random
-import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -60,8 +61,8 @@ class LLCConfig:
     chains: int = 2
     """Independent SGLD chains; their spread is the estimate's own standard error."""
     draws: int = 256
-    """SGLD steps per chain. devinterp averages the loss over all of them (no burn-in is discarded),
-    so chains must equilibrate within a small fraction (~10 steps here). Best a multiple of
+    """SGLD steps per chain. The loss is averaged over all of them, as devinterp does (no burn-in is
+    discarded), so chains must equilibrate within a small fraction (~10 steps here). Best a multiple of
     n/batch_size (8 passes over 8,192 examples): every example then weighs the same in the sampled
     loss as in L_n(w*), else the minibatches' own loss differences enter λ̂ multiplied by nβ
     (measured on ten d = 4 regressions: 0.64–1.42 of d/2 at 200 draws, 0.76–1.08 at 256)."""
@@ -99,80 +100,66 @@ class LLCEstimate:
         return float(np.mean(self.per_chain))
 
 
-def require_devinterp():
-    """devinterp's sampler entry point, or the one clear error naming the extra that installs it."""
-    try:
-        from devinterp.slt.llc import llc
-    except ImportError:
-        raise ConfigError("llc estimator", "devinterp, after `pip install 'greedlab[slt]'` (it is not installed)",
-                          "devinterp") from None
-    return llc
-
-
-class _Indices(torch.utils.data.Dataset):
-    """Example i as the sequence [i, i]. devinterp reads any torch Dataset of {"input_ids": …} rows;
-    this one costs a fifth of a Hugging Face Dataset per batch of 256 (0.26 against 1.4 ms, measured)."""
-
-    def __init__(self, n: int):
-        ids = torch.arange(n)
-        self.rows = torch.stack([ids, ids], 1)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"input_ids": self.rows[i]}
+def minibatches(n: int, batch_size: int, seed: int) -> torch.Tensor:
+    """The examples each SGLD step reads, (n // batch_size, batch_size): one shuffled pass over the
+    training set, dropping the remainder, drawn as devinterp draws it (a ``DataLoader`` seeded with
+    ``seed``) and replayed for as many steps as a chain takes."""
+    loader = torch.utils.data.DataLoader(torch.arange(n), batch_size=batch_size, shuffle=True, drop_last=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    return torch.stack(list(loader))
 
 
 def estimate_llc(module: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss,
                  cfg: LLCConfig = LLCConfig()) -> LLCEstimate:
-    """λ̂ of ``module`` (at its current parameters, taken as w*) on the training set (x, y)."""
-    sampler = require_devinterp()
+    """λ̂ of ``module`` (at its current parameters, taken as w*) on the training set (x, y).
+
+    Each chain starts at w* and takes ``cfg.draws`` SGLD steps
+    ``w ← w − ε/2·(nβ·∇L_batch(w) + γ·(w − w*)) + √ε·N(0, 1)``; λ̂ of a chain is nβ times the mean of
+    the minibatch losses it met minus L_n(w*), the loss over the examples the chains read. The module
+    is left as it was, and so are the caller's random streams (the sampler has generators of its own)."""
     n = len(y)
     if n < cfg.batch_size:
         raise ConfigError("llc.batch_size", f"at most the training set's size {n}", cfg.batch_size)
-
-    def per_token_loss(model: nn.Module, input_ids: torch.Tensor) -> torch.Tensor:
-        i = input_ids[:, 0]
-        return loss(model(x[i]), y[i]).unsqueeze(1)  # (batch, 1): one "token" per example
-
-    # devinterp runs a full gc.collect() before and after every chain: 0.24 s each in a process that
-    # has imported torch and transformers, most of a small model's estimate. Objects that exist
-    # already are not the sampler's garbage; freezing them leaves each collection only its own.
-    gc.freeze()
-    # devinterp seeds the global random generators (torch, numpy, random) for its chains; the caller's
-    # streams are given back as they were
-    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
-    try:
-        # devinterp draws a progress bar per chain on stderr; ours (the CLI's) already counts members
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as caught, \
-                contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("always")
-            out = sampler(module, _Indices(n), {}, lr=cfg.lr, n_beta=nbeta_for(cfg, n), loss_fn=per_token_loss,
-                          localization=cfg.localization, num_chains=cfg.chains, num_draws=cfg.draws,
-                          batch_size=cfg.batch_size, init_seed=cfg.seed,
-                          num_init_loss_batches=max(n // cfg.batch_size, 1),  # L_n(w*) on the whole set
-                          device=str(x.device), output_path=f"{tmp}/samples.zarr")
-            per_chain = np.asarray(out["llc_per_chain"].values, dtype=float)
-            init_loss = float(out["init_loss"].values)
-    finally:
-        gc.unfreeze()
-        torch.set_rng_state(states[0])
-        np.random.set_state(states[1])
-        random.setstate(states[2])
-    # a chain whose loss turned NaN/inf stops early with a warning, leaving unwritten draws behind:
-    # its estimate is no estimate
-    failed = [w for w in caught if "Chain failed" in str(w.message)]
-    if failed:
-        per_chain = np.full(cfg.chains, np.nan)
-    for w in caught:
-        if w not in failed:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    nbeta = nbeta_for(cfg, n)
+    batches = minibatches(n, cfg.batch_size, cfg.seed).to(x.device)
+    with torch.no_grad():
+        init_loss = float(torch.stack([loss(module(x[i]), y[i]).float().mean() for i in batches]).mean())
+    per_chain = np.array([nbeta * (_chain_loss(module, x, y, loss, batches, nbeta, cfg, chain) - init_loss)
+                          for chain in range(cfg.chains)])
     return LLCEstimate(per_chain, init_loss)
 
 
+def _chain_loss(module: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss, batches: torch.Tensor,
+                nbeta: float, cfg: LLCConfig, chain: int) -> float:
+    """One chain's mean minibatch loss over its draws; NaN, with a warning, if the loss turns NaN or
+    infinite (a step past stability): such a chain has no estimate."""
+    model = copy.deepcopy(module)
+    params = [p for p in model.parameters() if p.requires_grad]
+    center = [p.detach().clone() for p in params]
+    noise = torch.Generator(device=x.device).manual_seed(cfg.seed + chain)
+    total = 0.0
+    for step in range(cfg.draws):
+        i = batches[step % len(batches)]
+        batch_loss = loss(model(x[i]), y[i]).float().mean()
+        if not torch.isfinite(batch_loss):
+            warnings.warn(f"LLC chain {chain} failed: the loss is NaN or infinite at step {step} "
+                          f"(lr {cfg.lr} is past stability here)", RuntimeWarning, stacklevel=3)
+            return float("nan")
+        grads = torch.autograd.grad(batch_loss, params, allow_unused=True)
+        total += batch_loss.item()
+        with torch.no_grad():
+            for p, g, c in zip(params, grads, center):
+                if g is None:  # a parameter the loss does not reach stays at w*
+                    continue
+                drift = g * nbeta + cfg.localization * (p - c)
+                p.add_(drift, alpha=-0.5 * cfg.lr)
+                p.add_(torch.normal(mean=0.0, std=1.0, size=p.shape, device=p.device, generator=noise),
+                       alpha=cfg.lr ** 0.5)
+    return total / cfg.draws
+
+
 class Member(nn.Module):
-    """Model ``i`` of a stacked ensemble as an ordinary module (devinterp samples one model at a time);
+    """Model ``i`` of a stacked ensemble as an ordinary module (the sampler takes one model at a time);
     its forward is the family's own, on a stack of one."""
 
     def __init__(self, model: Model, params: Params, i: int):
@@ -190,7 +177,7 @@ def ensemble_llc(model: Model, params: Params, x: torch.Tensor, y: torch.Tensor,
     """λ̂ of every ensemble member on the training set (x, y ∈ {−1, +1}) under the logistic loss the
     members were trained with; member i's chains are seeded with ``cfg.seed + seeds[i]``, so its
     estimate depends on its own seed only and members' sampler noise is independent. A loop, not a
-    batch: devinterp's sampler takes one module, and each member's chain must see only its own loss."""
+    batch: each member's chain must see only its own loss (and a loop keeps the sampler devinterp's)."""
     out = []
     for i in range(params[0].shape[0]):
         mine = replace(cfg, seed=cfg.seed + int(seeds[i]))
