@@ -149,10 +149,22 @@ def test_h5_clean_gap_between_widest_and_narrowest_fitting_is_supported():
     assert dig.verdict == INCONCLUSIVE  # supported by the rule, but digits has no control of its own
 
 
-def test_h5_no_gap_is_refuted():
+# the narrow models that fit generalize better than the widest
+REVERSED = {**{k: v for k, v in CLEAN.items() if k[0] != "default"},
+            **{("default", w): 0.99 for w in (8, 16, 32, 64)}, ("default", 256): 0.9}
+
+
+def test_h5_narrow_models_generalizing_better_is_refuted():
+    rows, verdict = h5.analyse(h5_runs(REVERSED, NO_FIT))
+    assert verdict == REFUTED and headline(rows).value == pytest.approx(-0.09, abs=0.01) and headline(rows).ci_high < 0
+
+
+def test_h5_no_gap_is_inconclusive_not_refuted():
     flat = {k: v for k, v in CLEAN.items() if k[0] != "default"}
     rows, verdict = h5.analyse(h5_runs(flat, NO_FIT))
-    assert verdict == REFUTED and abs(headline(rows).value) < 0.01 and headline(rows).ci_high < h5.MARGIN
+    head = headline(rows)
+    assert abs(head.value) < 0.01 and head.ci_low < 0 < head.ci_high < h5.MARGIN  # small, but not shown absent
+    assert head.verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
 
 
 def test_h5_negative_control_fails_when_the_easy_world_shows_a_gap():
@@ -163,11 +175,10 @@ def test_h5_negative_control_fails_when_the_easy_world_shows_a_gap():
 
 
 def test_h5_positive_control_fails_when_the_decisive_proxy_generalizes_and_no_refutation_follows():
-    flat = {k: v for k, v in CLEAN.items() if k[0] not in ("default", "decisive")}
-    rows, verdict = h5.analyse(h5_runs(flat, NO_FIT))
+    rows, verdict = h5.analyse(h5_runs({**REVERSED, ("decisive", 256): 0.9}, NO_FIT))
     pos = [r for r in rows if r.kind == "control" and "decisive" in r.condition]
     assert [r.verdict for r in pos] == [FAILED] and abs(pos[0].value) < 0.02
-    assert verdict == INCONCLUSIVE  # the rule alone would refute: no gap in the main widths
+    assert headline(rows).verdict == REFUTED and verdict == INCONCLUSIVE  # the rule alone would refute
 
 
 def test_h5_narrowest_fitting_width_needs_half_its_seeds_to_fit():
@@ -190,22 +201,19 @@ def test_h5_conditions_are_typed_with_real_data_and_controls():
 
 # -- H6: the long path ---------------------------------------------------------------------------------
 
-DENSE = np.arange(0, 1501, 10)
-
-
-def h6_curves(spec: RunSpec, start: float, done: float, kink: float | None, seed: int, steps=DENSE) -> RunResult:
+def h6_curves(spec: RunSpec, start: float, done: float, kink: float | None, seed: int, steps) -> RunResult:
     """Train accuracy crossing 0.85 at ``start``; deployment accuracy from 0.5 there to 0.95 at ``kink``
     then 0.99 at ``done`` (a long, slow tail: decaying gains), or straight to 0.99 at ``done`` (kink
-    None: even gains); each seed's times jittered by 5%."""
+    None: even gains); each seed's start and end jittered by 10%, apart."""
     n = spec.n_models
-    j = 1 + 0.05 * np.random.default_rng(seed).standard_normal((n, 1))
+    j = 1 + 0.1 * np.random.default_rng(seed).standard_normal((n, 2))
     s = np.broadcast_to(steps, (n, len(steps))).astype(float)
-    st, dn = start * j, done * j
+    st, dn = start * j[:, :1], done * j[:, 1:]
     train = np.where(s >= st, 0.95, 0.5)
     if kink is None:
         deploy = np.where(s < st, 0.5, np.clip(0.85 + 0.14 * (s - st) / (dn - st), 0.5, 0.99))
     else:
-        k = kink * j
+        k = kink * j[:, 1:]
         deploy = np.where(s < k, 0.5 + 0.45 * np.clip((s - st) / (k - st), 0, 1),
                           0.95 + 0.04 * np.clip((s - k) / (dn - k), 0, 1))
     return fake_run(spec, steps, {("train_acc", ""): train, ("deploy_acc", ""): deploy})
@@ -214,7 +222,7 @@ def h6_curves(spec: RunSpec, start: float, done: float, kink: float | None, seed
 def h6_runs(main=(10, 1000, 100), base=(100, 160, None), easy=(40, 100, None), planted=(10, 1900, 900)) -> dict:
     specs = h6.conditions(QUICK)
     plan = {h6.MAIN: main, h6.BASE: base, h6.EASY: easy, h6.EASY_BASE: (40, 100, None), h6.PLANTED: planted}
-    return {c: h6_curves(specs[c], *plan[c], seed=i, steps=np.arange(0, specs[c].total_steps + 1, 10))
+    return {c: h6_curves(specs[c], *plan[c], seed=i, steps=np.arange(0, specs[c].total_steps + 1, 2))
             for i, c in enumerate(plan)}
 
 
@@ -227,11 +235,11 @@ def test_h6_clean_long_decaying_path_is_supported():
     assert b.value < -1 and b.verdict == SUPPORTED
 
 
-def test_h6_short_path_is_refuted_and_absent_decay_is_not():
-    rows, verdict = h6.analyse(h6_runs(main=(100, 160, None)))
+def test_h6_shorter_path_is_refuted_and_decay_never_is():
+    rows, verdict = h6.analyse(h6_runs(main=(100, 120, None)))
     a, b = [r for r in rows if r.kind == "verdict"]
-    assert a.verdict == REFUTED and abs(a.value) < 0.05
-    assert b.verdict == INCONCLUSIVE  # no planted decay: its absence refutes nothing
+    assert a.verdict == REFUTED and a.value == pytest.approx(np.log10(21 / 61), abs=0.1) and a.ci_high < 0
+    assert b.verdict in (INCONCLUSIVE, "inconclusive (underpowered)")  # no planted decay: never refuted
     assert verdict == REFUTED
 
 
@@ -243,7 +251,7 @@ def test_h6_negative_control_fails_when_an_easy_target_also_takes_the_long_path(
 
 
 def test_h6_positive_control_fails_when_the_planted_delay_is_not_seen_and_no_refutation_follows():
-    rows, verdict = h6.analyse(h6_runs(main=(100, 160, None), planted=(100, 160, None)))
+    rows, verdict = h6.analyse(h6_runs(main=(100, 120, None), planted=(100, 160, None)))
     pos = [r for r in rows if r.kind == "control" and r.condition.startswith("planted")]
     assert [r.verdict for r in pos] == [FAILED] and abs(pos[0].value) < 0.1
     assert verdict == INCONCLUSIVE  # (a) alone would refute
@@ -262,7 +270,8 @@ def test_h6_paths_start_at_the_same_training_accuracy_in_every_condition():
 def test_h6_conditions_pair_main_and_baseline_and_plant_a_delay():
     specs = h6.conditions(QUICK)
     assert specs[h6.MAIN].member_worlds == specs[h6.BASE].member_worlds
-    assert specs[h6.EASY].world.target == (0,) and specs[h6.EASY].n_models == 8
+    assert specs[h6.EASY].world.target == (0,) and specs[h6.EASY].member_worlds == specs[h6.EASY_BASE].member_worlds
+    assert specs[h6.PLANTED].member_worlds == specs[h6.BASE].member_worlds
     plan = specs[h6.PLANTED].plan
     assert [st.world.proxies[0].rho for st in plan] == [1.0, 0.9] and plan[0].train.steps == 750
 
@@ -301,7 +310,7 @@ def test_x2_negative_control_fails_when_the_uninformative_easy_feature_still_win
 
 
 def test_x2_positive_control_fails_when_a_planted_gap_is_not_read_and_no_refutation_follows():
-    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: 0.0, x2.POSITIVE: 0.0}))
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: -0.9, x2.POSITIVE: 0.0}))
     pos = [r for r in rows if r.kind == "control" and r.condition == x2.POSITIVE.label()]
     assert [r.verdict for r in pos] == [FAILED]
     assert [r for r in rows if r.kind == "verdict"][1].verdict == REFUTED and verdict == INCONCLUSIVE
@@ -311,7 +320,7 @@ def test_x2_conditions_share_runs_and_plant_the_easy_label():
     specs = x2.conditions(QUICK)
     assert specs[x2.NEGATIVE] == QUICK.spec(h6.world(0.5))          # G1's control, H6's baseline
     assert specs[x2.INTENDED_HARD] == QUICK.spec(h6.world(1.0))     # G3's ρ = 1
-    assert specs[x2.POSITIVE].world.objective == "proxy" and specs[x2.POSITIVE].n_models == 8
+    assert specs[x2.POSITIVE].world.objective == "proxy" and specs[x2.POSITIVE].n_models == 16
 
 
 # -- end to end ------------------------------------------------------------------------------------------

@@ -58,9 +58,10 @@ def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0
     for (kind, d), ratio in zip(CHECK_CASES, check):
         count = d if kind == "regular" else 2 * d
         scale = d / 2 if kind == "regular" else count / 2
-        curves[("llc_check", f"{kind} d={d}")] = _noisy(8, ratio * scale, 0.05 * scale, d)[:, None]
-        curves[("llc_check_truth", f"{kind} d={d}")] = np.full((8, 1), d / 2)
-        curves[("llc_check_params", f"{kind} d={d}")] = np.full((8, 1), float(count))
+        m = h3.CHECK_SETS
+        curves[("llc_check", f"{kind} d={d}")] = _noisy(m, ratio * scale, 0.05 * scale, d)[:, None]
+        curves[("llc_check_truth", f"{kind} d={d}")] = np.full((m, 1), d / 2)
+        curves[("llc_check_params", f"{kind} d={d}")] = np.full((m, 1), float(count))
     return {h3.CHECK: fake_run(specs[h3.CHECK], [0], curves),
             h3.SGD: rep(specs[h3.SGD], sgd_class, (sgd_llc,), [7e-6], 0, [1500]),
             h3.PROXY: rep(specs[h3.PROXY], "proxy", proxy, [losses[0], 6e-5], 10, [150, 1500]),
@@ -87,9 +88,15 @@ def test_h3_favourite_target_is_mirrored():
     assert verdict == SUPPORTED and rows[0].value == pytest.approx(-11.5, abs=0.2)
 
 
-def test_h3_classes_of_equal_volume_are_refuted():
+def test_h3_favourite_with_the_higher_lambda_is_refuted():
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5), losses=(5e-4, 6e-5)))
+    assert verdict == REFUTED and rows[0].value == pytest.approx(-11.5, abs=0.2) and rows[0].ci_high < 0
+    assert controls(rows) == [OK] * 5
+
+
+def test_h3_classes_of_equal_volume_are_not_refuted_by_the_rule_alone():
     rows, verdict = h3.analyse(h3_runs(sgd_llc=5.0, proxy=(6.0, 5.0), target=(6.0, 5.0)))
-    assert verdict == REFUTED and abs(rows[0].value) < 0.2 and rows[0].ci_high < h3.MARGIN
+    assert abs(rows[0].value) < 0.2 and rows[0].ci_low < 0 < rows[0].ci_high < h3.MARGIN and verdict == INCONCLUSIVE
     loss = next(r for r in rows if "at step 150" in r.condition)
     assert loss.verdict == INCONCLUSIVE and "not applied" in loss.statistic  # no ordering to guard
 
@@ -121,7 +128,8 @@ def test_h3_loss_control_fails_without_the_handicap():
 
 
 def test_h3_positive_control_fails_on_an_estimator_blind_to_lambda_and_no_refutation_follows():
-    rows, verdict = h3.analyse(h3_runs(sgd_llc=5.0, proxy=(6.0, 5.0), target=(6.0, 5.0), check=(1.0, 0.25, 0.5)))
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5), losses=(5e-4, 6e-5),
+                                       check=(1.0, 0.25, 0.5)))
     d16 = next(r for r in rows if r.condition.endswith("regular d=16"))
     assert d16.verdict == FAILED and d16.value == pytest.approx(0.25, abs=0.05)
     assert rows[0].verdict == REFUTED and verdict == INCONCLUSIVE  # the rule alone would refute
@@ -163,14 +171,16 @@ def test_llc_runs_over_several_worlds_equal_each_world_alone():
     from greedlab.models import MLPConfig
     from greedlab.train import TrainConfig
 
-    w = replace(h3.presets.world(1.0), n_train=512)
-    cfg, model, train = LLCConfig(chains=1, draws=8, batch_size=128), MLPConfig(width=8), TrainConfig(steps=20, n_evals=3)
-    mixed = RunSpec(world=w, model=model, train=train, **seeds(4, worlds=2, world_base=w.seed))
+    w = replace(h3.presets.world(1.0), n_train=256)
+    cfg, model = LLCConfig(chains=1, draws=4, batch_size=64), MLPConfig(width=8)
+    train = TrainConfig(steps=10, n_evals=2, batch_size=64)
+    mixed = RunSpec(world=w, model=model, train=train, eval_samples=256, **seeds(4, worlds=2, world_base=w.seed))
     both = LLCRunSpec(mixed, w, cfg).measure()[-1][1]
     for ws in sorted(set(mixed.world_seeds)):
         idx = [i for i, x in enumerate(mixed.world_seeds) if x == ws]
-        alone = RunSpec(world=replace(w, seed=ws), model=model, train=train,
-                        init_seeds=tuple(mixed.init_seeds[i] for i in idx), data_seeds=tuple(mixed.data_seeds[i] for i in idx))
+        alone = RunSpec(world=replace(w, seed=ws), model=model, train=train, eval_samples=256,
+                        init_seeds=tuple(mixed.init_seeds[i] for i in idx),
+                        data_seeds=tuple(mixed.data_seeds[i] for i in idx))
         one = LLCRunSpec(alone, replace(w, seed=ws), cfg).measure()[-1][1]
         for key in (("llc", ""), ("train_loss", ""), ("reliance", "proxy0")):
             torch.testing.assert_close(both[key][idx], one[key], rtol=1e-4, atol=1e-6)

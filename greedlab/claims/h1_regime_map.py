@@ -21,8 +21,8 @@ class gives [0, 0.37] (Clopper–Pearson on 8 independent worlds), and over 21 c
 cell could ever read "converge". The share and the class mix are reported in every cell beside it.
 
 Verdict: supported when the map holds a cell that converges and one that splits; refuted when every
-cell converges (given the positive control) or every cell splits (given the negative control);
-inconclusive otherwise, or when a control fails.
+cell converges or every cell splits; inconclusive otherwise, or when a control fails (a refutation
+by a regime's absence needs both controls: each shows one regime can be seen where it is known).
 
 Controls (rows of kind "control"), read at the strictest level of the map's Holm family:
 - negative: ρ = 0.5 at the defaults (the run G1's control and H6's baseline share): the proxy carries
@@ -138,10 +138,10 @@ def decide(regimes: list[str], neg_ok: bool, pos_ok: bool) -> str:
     n_conv, n_split = regimes.count(CONVERGE), regimes.count(SPLIT)
     if n_conv and n_split:
         return combine([SUPPORTED], neg_ok, pos_ok)
-    if n_conv == len(regimes):  # no cell splits: only a pipeline shown to see a split can say so
-        return REFUTED if pos_ok else INCONCLUSIVE
-    if n_split == len(regimes):  # no cell converges: only a pipeline shown to see convergence can say so
-        return REFUTED if neg_ok else INCONCLUSIVE
+    if n_conv == len(regimes) or n_split == len(regimes):
+        # one regime only: a pipeline must have been shown to see the other where it is known to be (a
+        # split in the mixed cell, convergence without a proxy) before its absence says anything
+        return combine([REFUTED], neg_ok, pos_ok)
     return INCONCLUSIVE
 
 
@@ -154,11 +154,11 @@ def analyse(runs: dict[Cell, RunResult]) -> tuple[list[Row], str]:
     for c in cells:
         r, ci = runs[c], ci_of[c]
         share, mix = class_share(r)
-        rows.append(Row(c.label(), f"SD of final target reliance across seeds, Holm-adjusted (split above / "
-                        f"converge below {SPREAD}){'; ' + ci.reason if getattr(ci, 'reason', '') else ''}", *ci,
-                        regime(ci[1], ci[2]), [r.run_id], kind="verdict"))
-        rows.append(Row(c.label(), f"share of seeds outside the modal class ({mix})", *share, "measurement",
-                        [r.run_id], kind="measurement"))
+        rows.append(Row.of(c.label(), f"SD of final target reliance across seeds, Holm-adjusted (split above / "
+                           f"converge below {SPREAD})", ci,
+                           regime(ci[1], ci[2]), [r.run_id], kind="verdict"))
+        rows.append(Row.of(c.label(), f"share of seeds outside the modal class ({mix})", share, "measurement",
+                           [r.run_id], kind="measurement"))
 
     neg = sd_ci(runs[NEGATIVE].final("reliance", "target"), clusters=runs[NEGATIVE].worlds, level=strict)
     neg_ok = bool(neg[2] < SPREAD)

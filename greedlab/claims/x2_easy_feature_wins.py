@@ -7,9 +7,10 @@ easy (a single latent, level 1), one is hard (a parity of four latents, level 4)
 - "intended hard": the label is the hard feature χ_{0123}; the unintended easy feature a_4 agrees.
 Statistic per condition: final reliance on the easy feature minus on the hard one, per seed, its mean
 with an interval over worlds. Margin ``MARGIN`` = 0.2 (the model classes' "ignored" threshold: a
-reliance gap below it is no preference). The claim holds when the gap exceeds the margin in both
-conditions — reliance follows ease, whichever feature we intended — so the data's designer can
-choose the heuristic SGD favours.
+reliance gap below it is no preference). The claim holds when the gap's interval lies above the
+margin in both conditions — reliance follows ease, whichever feature we intended — so the data's
+designer can choose the heuristic SGD favours; it is refuted when in either condition the interval
+lies below 0 (the hard feature wins) and the positive control passed.
 
 Controls (rows of kind "control"):
 - negative: the default world at ρ = 0.5 (the run G1 and H6 share), where the easy feature a_4
@@ -19,7 +20,7 @@ Controls (rows of kind "control"):
   step budget, or an instrument that reads low-level features more readily, leave the gap near 0
   or above.
 - positive (planted): the easy feature a_4 made the label alone (the same world at ρ = 0.5 with the
-  objective a_4; the hard feature is independent of it), half the seeds: a gap above ``MARGIN`` is
+  objective a_4; the hard feature is independent of it): a gap above ``MARGIN`` is
   planted by the data, and must be read.
 """
 
@@ -70,9 +71,7 @@ PARTS = (INTENDED_EASY, INTENDED_HARD)
 
 
 def conditions(ctx: Context) -> dict[Cond, RunSpec]:
-    half = max(ctx.scale.seeds // 2, 2)
-    return {INTENDED_EASY: ctx.spec(INTENDED_EASY.world), INTENDED_HARD: ctx.spec(INTENDED_HARD.world),
-            NEGATIVE: ctx.spec(NEGATIVE.world), POSITIVE: ctx.spec(POSITIVE.world, n_seeds=half)}
+    return {c: ctx.spec(c.world) for c in (*PARTS, NEGATIVE, POSITIVE)}
 
 
 def gap(r: RunResult, c: Cond) -> tuple:
@@ -86,11 +85,12 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
         r = runs[c]
         ci = gap(r, c)
         parts.append(verdict_above(ci[1], ci[2], 0.0, margin=MARGIN))
-        rows.append(Row(c.label(), f"final reliance on easy − on hard feature (counts above {MARGIN})", *ci,
-                        parts[-1], [r.run_id], kind="verdict"))
-        rows.append(Row(c.label(), f"final reliance on the intended feature ({'easy' if c.easy == 'target' else 'hard'})",
-                        *bootstrap_ci(r.final("reliance", "target"), np.mean, clusters=r.worlds), "measurement",
-                        [r.run_id], kind="measurement"))
+        rows.append(Row.of(c.label(), f"final reliance on easy − on hard feature (counts above {MARGIN})", ci,
+                           parts[-1], [r.run_id], kind="verdict"))
+        intended = "easy" if c.easy == "target" else "hard"
+        rows.append(Row.of(c.label(), f"final reliance on the intended feature ({intended})",
+                           bootstrap_ci(r.final("reliance", "target"), np.mean, clusters=r.worlds), "measurement",
+                           [r.run_id], kind="measurement"))
     neg = gap(runs[NEGATIVE], NEGATIVE)
     neg_ok = bool(neg[2] < -MARGIN)
     rows.append(control_row(NEGATIVE.label(), f"final reliance on easy − on hard feature: the label is the hard "
