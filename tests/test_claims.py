@@ -1,7 +1,6 @@
 """Claim statistics on synthetic curves with known answers."""
 
 import numpy as np
-import pytest
 
 from greedlab.claims import REGISTRY
 from greedlab.claims.g2_gradual_world_model import level_onset_correlation
@@ -85,7 +84,7 @@ def test_claims_carry_their_real_data_conditions_with_the_datasets_models():
     from greedlab.claims import real_data
     from greedlab.worlds import RealConfig
 
-    for cid in ("G1", "G3", "G4", "A1"):  # H5's: tests/test_claims_h.py
+    for cid in ("G1", "G3", "G4"):  # H5's: tests/test_claims_h.py; A1's: tests/test_claims_remedies.py
         specs = REGISTRY[cid].conditions(_ctx())
         real = {k: s for k, s in specs.items() if isinstance(getattr(s, "world", None), RealConfig)}
         assert real, cid
@@ -110,14 +109,3 @@ def test_real_data_runs_take_train_overrides_only():
     runs = {"rho=0.9": 1, "digits: rho=0.9": 2, "mnist1d: control rho=0.5": 3}
     h, real = real_data.split(runs)
     assert h == {"rho=0.9": 1} and real == {"mnist1d": {"control rho=0.5": 3}, "digits": {"rho=0.9": 2}}
-
-
-def test_anchor_verdict_within_a_band_and_recovery_share():
-    from greedlab.claims.a1_anchors import recovery, verdict_within
-
-    assert verdict_within(0.92, 0.95, 0.91, 0.97) == "supported"
-    assert verdict_within(0.85, 0.89, 0.91, 0.97) == "refuted"
-    assert verdict_within(0.89, 0.93, 0.91, 0.97) == "inconclusive"
-    assert recovery(np.array([0.9]), np.array([0.5]), np.array([0.9])) == pytest.approx(1.0)
-    assert recovery(np.array([0.6]), np.array([0.5]), np.array([0.9])) == pytest.approx(0.25)
-    assert np.isnan(recovery(np.array([0.9]), np.array([0.9]), np.array([0.905])))  # nothing was lost

@@ -1,13 +1,14 @@
-"""G7, G9, H4 and the remedies table: verdict rules on known inputs, and conditions that reuse the
-runs of the claims they come from."""
+"""G7, G9, H4 and the remedies table: strengths by rule, and conditions that reuse the runs of the
+claims they come from (same spec, same run id, trained once)."""
 
 import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 
-from greedlab.claims import presets, g1_proxy_first, g3_gradient_starvation, g7_objective_switch, g9_speed_regularizer, h4_speed_bias, remedies
-from greedlab.claims import x1_cone_descent
+from greedlab.claims import g7_objective_switch, g8_clean_genie, g9_speed_regularizer, h4_speed_bias, presets
+from greedlab.claims import remedies, x1_cone_descent
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, get_scale
 from greedlab.claims.context import Context
 from greedlab.models import MLPConfig
@@ -17,39 +18,49 @@ def _ctx():
     return Context(get_scale("quick"), Path("/tmp"), run=lambda spec, label: None)
 
 
-def test_g9_rule_help_beyond_the_margin_refutes_and_none_supports():
-    rule = g9_speed_regularizer.helps_verdict
-    assert rule((-0.2, -0.3, -0.1), (0.0, -0.01, 0.01)) == REFUTED      # proxy reliance falls clearly
-    assert rule((0.0, -0.01, 0.01), (0.2, 0.1, 0.3)) == REFUTED         # target reliance rises clearly
-    assert rule((0.05, 0.01, 0.1), (0.0, -0.02, 0.02)) == SUPPORTED      # penalty makes proxy worse
-    assert rule((-0.04, -0.1, 0.02), (0.0, -0.02, 0.02)) == INCONCLUSIVE  # help of up to 0.1 not ruled out
+def test_g9_strength_by_rule_and_its_conditions():
     assert math.isclose(g9_speed_regularizer.SPEED, 0.1 * math.log(2) / 2)
+    specs = g9_speed_regularizer.conditions(_ctx())
+    exit_runs = [s for k, s in specs.items() if k.model == g9_speed_regularizer.EXIT]
+    assert all(s.model.family == "early_exit" for s in exit_runs)
+    assert {k.rho for k in specs} == {0.9, 0.97}
+    assert g9_speed_regularizer.no_help((SUPPORTED, SUPPORTED)) == SUPPORTED
+    assert g9_speed_regularizer.no_help((SUPPORTED, REFUTED)) == REFUTED
+    assert g9_speed_regularizer.no_help((SUPPORTED, INCONCLUSIVE)) == INCONCLUSIVE
+    assert g9_speed_regularizer.rule([SUPPORTED, SUPPORTED], True, False) == INCONCLUSIVE
+    assert g9_speed_regularizer.rule([SUPPORTED, REFUTED], True, False) == REFUTED  # help is a presence
+    assert g9_speed_regularizer.rule([SUPPORTED, REFUTED], False, True) == INCONCLUSIVE  # the placebo helped too
 
 
 def test_remedies_reuse_the_runs_of_their_claims_at_one_budget():
     ctx = _ctx()
     specs = remedies.conditions_at(ctx, 0.9)
-    assert specs[remedies.NONE].run_id == g1_proxy_first.conditions(ctx)["rho=0.9"].run_id
-    assert specs[remedies.NONE].run_id == x1_cone_descent.conditions(ctx)["adam"].run_id
-    g9 = g9_speed_regularizer.conditions(ctx)
-    assert specs[g9_speed_regularizer.PENALTY].run_id == g9[g9_speed_regularizer.PENALTY].run_id
-    assert specs["early exit, no penalty"].run_id == g9[g9_speed_regularizer.NONE].run_id
+    assert specs[remedies.NONE].run_id == ctx.spec(presets.world(0.9)).run_id  # G1's and G3's run
     x1 = x1_cone_descent.conditions(ctx)
-    assert specs["cone alpha=30"].run_id == x1[x1_cone_descent.cone(30.0)].run_id
-    assert specs["sgd lr 0.3"].run_id == x1["sgd"].run_id
-    assert {s.run_id for s in g9.values()} <= {s.run_id for s in h4_speed_bias.conditions(ctx).values()}
+    assert specs[remedies.NONE].run_id == x1[x1_cone_descent.ADAM].run_id
+    assert specs[remedies.CONE].run_id == x1[x1_cone_descent.cone(30.0)].run_id
+    assert specs[remedies.SGD].run_id == x1[x1_cone_descent.SGD].run_id
+    g9 = g9_speed_regularizer.conditions(ctx)
+    assert specs[remedies.SPEED].run_id == g9[g9_speed_regularizer.Key(0.9, "early exit", "speed")].run_id
+    assert specs[remedies.EXIT].run_id == g9[g9_speed_regularizer.Key(0.9, "early exit", "none")].run_id
+    h4 = {s.run_id for s in h4_speed_bias.conditions(ctx).values()}
+    assert {s.run_id for k, s in g9.items() if k.rho == 0.9} <= h4
     at97 = remedies.conditions_at(ctx, 0.97)
-    assert at97[remedies.NONE].run_id == g3_gradient_starvation.conditions(ctx)["rho=0.97"].run_id
+    assert at97[remedies.NONE].run_id == ctx.spec(presets.world(0.97)).run_id  # G3's run
     every = remedies.conditions(ctx)
-    assert len(every) == 2 * len(specs) and len({s.run_id for s in every.values()}) == len(every)
-    # same seeds and total steps everywhere: differences are paired per seed
-    assert {s.init_seeds for s in every.values()} == {tuple(range(16))}
+    assert len(every) == 2 * len(specs) + 2 and len({s.run_id for s in every.values()}) == len(every)
+    # same members and total steps everywhere: differences are paired per member (the too-weak
+    # penalty, a control, trains the first half of them)
+    weak = every.pop(remedies.Key(0.97, remedies.TOO_WEAK))
+    assert {s.init_seeds for s in every.values()} == {tuple(range(16))} and weak.init_seeds == tuple(range(8))
+    assert {s.member_worlds for s in every.values()} == {tuple(m // 2 for m in range(16))}
     assert {s.total_steps for s in every.values()} == {1500}
     for rho in remedies.RHOS:
         assert all(s.world == presets.world(rho) for s in remedies.conditions_at(ctx, rho).values())
-    genie = specs["clean-genie pipeline (effects under pragmascope, then objective + relaxed reg + L1)"]
+    genie = specs[remedies.GENIE]
     plain = remedies.compute(specs[remedies.NONE])
     assert [st.world.objective for st in genie.plan] == ["effects", "target"]
+    assert genie.plan[0].world.effects == presets.effects()  # R's world: every pair (a known weakness)
     assert 2 * plain < remedies.compute(genie) < 2.2 * plain  # the regularizer's second pass, and the decoder
 
 
@@ -58,28 +69,32 @@ def test_remedy_strengths_follow_their_rules_and_the_overall_rule():
     assert math.isclose(1 / (1 + math.exp(f)), remedies.SD * f)
     m = MLPConfig(width=4, depth=1)
     expected = 8 * 4 * 0.5 / math.sqrt(8) + 4 * 1 * 0.5 / math.sqrt(4)
-    assert math.isclose(remedies.l1_strength(m, 8) * expected, 0.05 * math.log(2))
-    assert remedies.overall({"a": INCONCLUSIVE, "b": SUPPORTED}, {"a": 0.1, "b": 0.3}) == SUPPORTED
-    assert remedies.overall({"a": REFUTED, "b": INCONCLUSIVE}, {"a": -0.1, "b": 0.01}) == REFUTED
-    assert remedies.overall({"a": INCONCLUSIVE}, {"a": 0.2}) == INCONCLUSIVE
+    assert math.isclose(presets.l1_strength(m, 8) * expected, 0.05 * math.log(2))
+    assert remedies.overall({"a": INCONCLUSIVE, "b": SUPPORTED}, True, False) == SUPPORTED
+    assert remedies.overall({"a": INCONCLUSIVE, "b": SUPPORTED}, False, True) == INCONCLUSIVE
+    assert remedies.overall({"a": REFUTED, "b": REFUTED}, True, True) == REFUTED
+    assert remedies.overall({"a": REFUTED, "b": REFUTED}, True, False) == INCONCLUSIVE
+    assert remedies.overall({"a": REFUTED, "b": INCONCLUSIVE}, True, True) == INCONCLUSIVE
 
 
 def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     ctx = _ctx()
-    specs = g7_objective_switch.conditions(ctx)
-    B = g7_objective_switch.B
+    g7 = g7_objective_switch
+    specs = g7.conditions(ctx)
+    B = g7.B
+    assert B == presets.SWITCH_B
     assert all(s.world == B and s.plan[-1].world == B for s in specs.values())
-    assert [st.world for st in specs[g7_objective_switch.SWITCH].plan] == [g7_objective_switch.A, B]
-    assert len(specs[g7_objective_switch.SCRATCH].plan) == 1
+    assert [st.world for st in specs[g7.SWITCH].plan] == [g7.A, B]
+    assert len(specs[g7.SCRATCH].plan) == 1
     # the probe's A differs from A in the proxy's agreement only
-    bound = specs[g7_objective_switch.SWITCH_BOUND].plan[0].world
-    assert replace(bound, proxies=g7_objective_switch.A.proxies) == g7_objective_switch.A
-    assert bound.proxies[0].rho == 0.97 > g7_objective_switch.A.proxies[0].rho
-    unrelated = g7_objective_switch.A_UNRELATED
+    bound = specs[g7.SWITCH_BOUND].plan[0].world
+    assert replace(bound, proxies=g7.A.proxies) == g7.A
+    assert bound.proxies[0].rho == 0.97 > g7.A.proxies[0].rho
+    unrelated = g7.A_UNRELATED
     used = set(unrelated.target) | {i for p in unrelated.proxies for i in p.latents}
     assert not used & (set(B.target) | {i for p in B.proxies for i in p.latents} | {4})
     # B is A's abstraction times one latent; A's proxy is uncorrelated with B's label in B's data
-    assert set(B.target) == set(g7_objective_switch.A.target) | {8}
+    assert set(B.target) == set(g7.A.target) | {8}
     from greedlab.worlds import HierarchyWorld
     from greedlab.worlds.hierarchy import chi
     data = HierarchyWorld(B).train_set()
@@ -88,20 +103,30 @@ def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     assert float((chi(data.a, (5,)) * data.y).mean()) > 0.7
 
 
-def test_g7_reads_reliance_at_the_switch_from_the_last_evaluation_of_stage_a():
-    import numpy as np
-
+def test_g7_reads_reliance_at_the_switch_and_early_in_b():
     from greedlab.experiment import RunResult
-    steps = np.array([0, 50, 100, 150, 200])
-    curve = np.arange(10.0).reshape(2, 5)
-    r = RunResult("x", None, steps, {("reliance", "a4"): curve})
-    assert list(g7_objective_switch.at_switch(r, "a4", 100)) == [2.0, 7.0]
-    assert list(g7_objective_switch.at_switch(r, "a4", 120)) == [2.0, 7.0]
+
+    spec = g7_objective_switch.conditions(_ctx())[g7_objective_switch.SWITCH]
+    steps = np.array([0, 750, 1500, 1513, 1518, 3000])
+    curve = np.arange(12.0).reshape(2, 6)
+    r = RunResult("x", spec, steps, {("reliance", "a4"): curve})
+    assert g7_objective_switch.switch_step(r) == 1500
+    assert list(g7_objective_switch.at_switch(r, "a4", 1500)) == [2.0, 8.0]
+    assert list(g7_objective_switch.at_switch(r, "a4", 1510)) == [2.0, 8.0]
+    v, step = g7_objective_switch.into_b(r, "a4", 15)
+    assert list(v) == [4.0, 10.0] and step == 18
 
 
 def test_h4_measures_each_objective_under_the_penalty():
     specs = h4_speed_bias.conditions(_ctx())
     for obj in h4_speed_bias.OBJECTIVES:
-        s = specs[f"objective {obj}"]
-        assert s.world.objective == obj and s.train.speed_penalty == g9_speed_regularizer.SPEED
+        s = specs[h4_speed_bias.Key(h4_speed_bias.COMMAND_WORLD, obj)]
+        assert s.world.objective == obj and s.train.speed_penalty == presets.SPEED
         assert s.model.family == "early_exit"
+
+
+def test_g8_pipeline_is_the_shared_one_with_its_exclusions():
+    ctx = _ctx()
+    cmd, _ = g8_clean_genie.worlds()
+    built = presets.genie_pipeline(ctx, cmd, ctx.scale.steps, exclude=g8_clean_genie.held_out_of_pretraining())
+    assert ctx.curriculum(built).run_id == g8_clean_genie.conditions(ctx)[g8_clean_genie.Key("genie")].run_id

@@ -107,3 +107,35 @@ def paired(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
     both = np.intersect1d(ka, kb)
     return (a.without(np.flatnonzero(~np.isin(ka, both)).tolist()),
             b.without(np.flatnonzero(~np.isin(kb, both)).tolist()))
+
+
+def first_half(spec):
+    """``spec`` with only the first half of its members (their inits, data orders and worlds): a
+    control arm at half the cost, still two or more members per world, whose members are the main
+    arm's first half — paired with them by ``paired_members``."""
+    n = max(spec.n_models // 2, 1)
+    return replace(spec, init_seeds=spec.init_seeds[:n], data_seeds=spec.data_seeds[:n],
+                   world_seeds=spec.world_seeds[:n])
+
+
+def paired_members(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
+    """``a`` and ``b`` restricted to the members they share — the same init, data-order and world
+    seeds — row for row in ``a``'s order: the runs of two conditions built with the same seeds, or a
+    ``first_half`` arm and its full one. A member either run left out (diverged) leaves both.
+    Refuses runs that share no member."""
+    def members(r: RunResult) -> list[tuple[int, int, int]]:
+        s, kept = r.spec, (r.kept if r.kept is not None else np.arange(r.spec.n_models))
+        return [(s.init_seeds[i], s.data_seeds[i], s.member_worlds[i]) for i in kept]
+
+    ma, mb = members(a), members(b)
+    where_b = {m: i for i, m in enumerate(mb)}
+    ia = [i for i, m in enumerate(ma) if m in where_b]
+    ib = [where_b[ma[i]] for i in ia]
+    if not ia:
+        raise ValueError(f"runs {a.run_id} and {b.run_id} share no member: not paired")
+
+    def rows(r: RunResult, idx: list[int]) -> RunResult:
+        kept = r.kept if r.kept is not None else np.arange(r.spec.n_models)
+        return RunResult(r.run_id, r.spec, r.steps, {k: v[idx] for k, v in r.values.items()}, kept[idx])
+
+    return rows(a, ia), rows(b, ib)

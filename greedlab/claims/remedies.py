@@ -2,48 +2,68 @@
 one budget ("Greed Is the Root of This Evil", §4 "What can be done?", and its comments).
 
 World: G1's (target χ_{0123}, proxy a_4), at ρ = 0.9 and at ρ = 0.97 (where plain training keeps
-more of its proxy, so a remedy has room to show). Budget: the scale's seeds (same init and
-data-order seeds in every condition, so differences are paired per seed) and the scale's steps.
-Conditions — each RunSpec is built exactly as the claim it comes from builds it, so the store trains
-it once (at ρ = 0.9 they are those claims' own runs):
-- none: the default MLP with Adam (G1's main run, X1's "adam");
+more of its proxy, so a remedy has room to show). Budget: the scale's members (the same worlds,
+inits and data orders in every condition, so differences are paired per member) and the scale's
+steps. Conditions — each RunSpec is built exactly as the claim it comes from builds it (from
+``presets``), so the store trains it once:
+- none: the default MLP with Adam (X1's "adam", G3's run at each ρ);
 - spectral decoupling (Pezeshki et al. 2021), λ by rule: the logistic loss's pull σ(−f) and the
   penalty's push λf balance at a margin f = 3 (95% confidence), ``λ = σ(−3)/3 ≈ 0.016``: logits stay
   confident but unsaturated, which is where gradient starvation sets in (Pezeshki et al.);
-- L1 complexity, λ by rule: the penalty at initialization is 5% of the loss at chance,
-  ``λ = 0.05·log 2 / E[Σ|W|]`` with E|W| = b/2 for nn.Linear's U(−b, b), b = 1/√fan_in;
+- L1 complexity, λ by rule (``presets.l1_strength``): the penalty at initialization is 5% of the
+  loss at chance, ``λ = 0.05·log 2 / E[Σ|W|]`` with E|W| = b/2 for nn.Linear's U(−b, b), b = 1/√fan_in;
 - speed penalty: G9's penalized early-exit MLP; G9's unpenalized one is shown for reference;
 - objective switch: half the steps on G7's B objective (χ_{0,1,2,3,8}, proxy a_5 at ρ = 0.9: it
   shares the target's latents, so its world model should hold the pieces of χ_{0123}), then half on
   the base objective — the same total steps as every other condition;
 - cone descent at α = 30° with X1's SGD lr 0.3 (X1's run); SGD at that lr (X1's run) for reference;
 - pragmascope regularizer, λ = 1 (G8's rule), on every step;
-- clean-genie pipeline (G8's): half the steps predicting the world's effects (every level-2 monomial
-  of latents 0..7) under the pragmascope regularizer, then half on the base objective with the
-  regularizer relaxed and L1 — the same total steps (its compute column counts the regularizer's
-  second forward pass).
+- clean-genie pipeline (``presets.genie_pipeline``): half the steps predicting the world's effects
+  (every level-2 monomial of latents 0..7) under the pragmascope regularizer, then half on the base
+  objective with the regularizer relaxed and L1 — the same total steps (its compute column counts the
+  regularizer's second forward pass). Unlike G8's, these effects still include pairs of the
+  target's latents (known weakness: pretraining hands the model pieces of χ_{0123}).
 Rows per condition: final deployment target and proxy reliance, final train loss, training compute
-(forward FLOPs per example × batch × steps; expected exit depth for early exit), mean and 95% CI.
+(forward FLOPs per example × batch × steps; expected exit depth for early exit), mean and 95% interval
+over worlds.
 
-Statistic and verdict rule (fixed before any run): per condition, the paired difference of final
-target reliance, condition − none; a row reads supported ("beats none") if its CI lies above 0,
-refuted ("worse than none") if below 0, inconclusive otherwise. Overall, for the claim "some
-remedy beats plain Adam on target reliance at equal budget": supported if any remedy's row is
-supported (at either ρ); refuted if none is and every remedy's CI upper bound lies below 0.05 (none
-can beat it by a margin worth having); inconclusive otherwise. With sixteen comparisons, one supported
-row at 95% is weaker evidence than one claim's; the table reports every interval so the reader can judge.
+Statistic and verdict rule (fixed before any run): per remedy and ρ, the paired difference of final
+target reliance, remedy − none. Margin MARGIN = 0.05 of reliance: the smallest gain worth having.
+Fourteen comparisons decide the claim (seven remedies × two ρ; the two references are reported, not
+counted), so each interval is Holm-adjusted (``stats.holm_intervals``: the step-down levels at which
+Holm's procedure tests each against the margin); each row's verdict is the margin-aware helper's on
+its adjusted interval: supported ("beats none by the margin"), refuted ("a gain of the margin ruled
+out"), or inconclusive. Overall, for the claim "some remedy beats plain Adam on target reliance at
+equal budget": supported if any remedy's row is supported and the negative control passed; refuted
+if every remedy's row is refuted and the positive control passed at both ρ (the claim is refuted by
+an absence); inconclusive otherwise.
+
+Controls (rows of kind "control"):
+- negative, "a remedy too weak to act": the speed penalty at λ/100 on the early-exit MLP at ρ = 0.97
+  (G9's negative control, the same run) against that architecture without a penalty: chance, the
+  pairing and two runs of a member drifting apart at a ρ where the end is path dependent are all
+  there, the remedy is not; it must not read as beating its reference: interval's upper end below
+  MARGIN.
+- positive, "the remedy by construction": data in which the proxy carries no information (ρ = 0.5,
+  G3's run) against none at each ρ: removing the proxy's agreement is what every remedy tries to
+  approximate, so target reliance must read above +MARGIN. Where it does not (at ρ = 0.9 plain Adam
+  may already sit near its ceiling), no remedy could show a gain there, and that ρ's rows cannot
+  refute the claim.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from greedlab.claims import presets, g7_objective_switch, g8_clean_genie, g9_speed_regularizer, x1_cone_descent
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, bootstrap_ci, verdict_above
+from greedlab import stats
+from greedlab.claims import presets
+from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, control_row, verdict_above
 from greedlab.claims.context import Context
-from greedlab.experiment import RunSpec
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
 from greedlab.report.figures import strips_figure
 
@@ -53,44 +73,67 @@ SOURCE = "greed-is-the-root-of-this-evil.txt, §4 “What can be done?” and co
 QUOTE = ("replacing the SGD with something that takes the shortest and not the steepest path should just about fix "
          "the whole inner-alignment problem")
 RHOS = (0.9, 0.97)
+NO_PROXY_RHO = 0.5
+CONTROL_RHO = 0.97
 CONE_ALPHA = 30.0
 SD = 1 / (1 + math.exp(3)) / 3
 MARGIN = 0.05
-NONE = "none (Adam)"
-REFERENCE = ("early exit, no penalty", "sgd lr 0.3")  # baselines of two remedies, not remedies
+"""Reliance: the smallest gain in final target reliance over plain Adam worth having."""
+l1_strength = presets.l1_strength
+
+NONE, SPECTRAL, L1, PRAGMASCOPE, GENIE = "none", "spectral", "l1", "pragmascope", "genie"
+SPEED, EXIT, SWITCH, CONE, SGD = "speed", "early exit", "switch", "cone", "sgd"
+BALANCED, TOO_WEAK = "balanced data", "speed/100"
+REFERENCES = (EXIT, SGD)  # baselines of two remedies, not remedies
+REMEDIES = (GENIE, L1, PRAGMASCOPE, SPECTRAL, SPEED, SWITCH, CONE)
 
 
-def l1_strength(model: MLPConfig, input_dim: int) -> float:
-    """λ such that λ·E[Σ|W|] at nn.Linear's initialization is 5% of log 2."""
-    dims = [input_dim] + [model.width] * model.depth + [1]
-    expected = sum(a * b * 0.5 / math.sqrt(a) for a, b in zip(dims[:-1], dims[1:]))
-    return 0.05 * math.log(2) / expected
+def _text(remedy: str, input_dim: int) -> str:
+    return {NONE: "none (Adam)", SPECTRAL: f"spectral decoupling {SD:.3f}",
+            L1: f"L1 {l1_strength(MLPConfig(), input_dim):.1e}",
+            PRAGMASCOPE: f"pragmascope regularizer {presets.PRAGMASCOPE_LAMBDA:g}",
+            GENIE: "clean-genie pipeline (effects under pragmascope, then objective + relaxed reg + L1)",
+            SPEED: f"speed penalty {presets.SPEED:.3f}", EXIT: "early exit, no penalty",
+            SWITCH: "objective switch (G7's B, then base)", CONE: f"cone alpha={CONE_ALPHA:g}",
+            SGD: f"sgd lr {presets.SGD_LR:g}", BALANCED: "balanced data (positive control)",
+            TOO_WEAK: f"speed penalty {presets.SPEED / 100:.5f} (negative control: too weak to act)"}[remedy]
+
+
+class Key(NamedTuple):
+    """A condition: the world's ρ and the remedy."""
+
+    rho: float
+    remedy: str
+
+    def label(self) -> str:
+        return f"rho={self.rho}: {_text(self.remedy, presets.world(self.rho).input_dim)}"
 
 
 def conditions_at(ctx: Context, rho: float) -> dict[str, RunSpec]:
-    """Every condition on G1's world at ``rho``; at ρ = 0.9 each is the very run its own claim trains."""
+    """Every condition on G1's world at ``rho``, by remedy; each the very run its own claim trains."""
     world = presets.world(rho)
     half = max(ctx.scale.steps // 2, 1)
-    switch = ctx.curriculum([ctx.stage(g7_objective_switch.B, half, name="objective B (G7)"),
+    switch = ctx.curriculum([ctx.stage(presets.SWITCH_B, half, name="objective B (G7)"),
                              ctx.stage(world, ctx.scale.steps - half, name="base objective")])
-    l1 = l1_strength(MLPConfig(), world.input_dim)
-    exit_model = g9_speed_regularizer.MODEL
+    exit_model = presets.EXIT_MODEL
     return {NONE: ctx.spec(world),
-            f"spectral decoupling {SD:.3f}": ctx.spec(world, spectral_decoupling=SD),
-            f"L1 {l1:.1e}": ctx.spec(world, l1=l1),
-            f"pragmascope regularizer {g8_clean_genie.LAMBDA:g}": ctx.spec(world, pragmascope=g8_clean_genie.LAMBDA),
-            "clean-genie pipeline (effects under pragmascope, then objective + relaxed reg + L1)":
-                ctx.curriculum(g8_clean_genie.pipeline(ctx, world, half, n_evals=ctx.spec(world).train.n_evals // 2)),
-            g9_speed_regularizer.PENALTY: ctx.spec(world, model=exit_model, speed_penalty=g9_speed_regularizer.SPEED),
-            "early exit, no penalty": ctx.spec(world, model=exit_model),
-            "objective switch (G7's B, then base)": switch,
-            f"cone alpha={CONE_ALPHA:g}": ctx.spec(world, optimizer="cone", lr=x1_cone_descent.SGD_LR,
-                                                  cone_alpha=CONE_ALPHA),
-            "sgd lr 0.3": ctx.spec(world, optimizer="sgd", lr=x1_cone_descent.SGD_LR)}
+            SPECTRAL: ctx.spec(world, spectral_decoupling=SD),
+            L1: ctx.spec(world, l1=l1_strength(MLPConfig(), world.input_dim)),
+            PRAGMASCOPE: ctx.spec(world, pragmascope=presets.PRAGMASCOPE_LAMBDA),
+            GENIE: ctx.curriculum(presets.genie_pipeline(ctx, world, half, n_evals=ctx.spec(world).train.n_evals // 2)),
+            SPEED: ctx.spec(world, model=exit_model, speed_penalty=presets.SPEED),
+            EXIT: ctx.spec(world, model=exit_model),
+            SWITCH: switch,
+            CONE: ctx.spec(world, optimizer="cone", lr=presets.SGD_LR, cone_alpha=CONE_ALPHA),
+            SGD: ctx.spec(world, optimizer="sgd", lr=presets.SGD_LR)}
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    return {f"rho={rho}: {c}": spec for rho in RHOS for c, spec in conditions_at(ctx, rho).items()}
+def conditions(ctx: Context) -> dict[Key, RunSpec]:
+    out = {Key(rho, remedy): spec for rho in RHOS for remedy, spec in conditions_at(ctx, rho).items()}
+    out[Key(NO_PROXY_RHO, BALANCED)] = ctx.spec(presets.world(NO_PROXY_RHO))  # G3's ρ = 0.5 run
+    out[Key(CONTROL_RHO, TOO_WEAK)] = presets.first_half(ctx.spec(presets.world(CONTROL_RHO), model=presets.EXIT_MODEL,
+                                                                  speed_penalty=presets.SPEED / 100))  # G9's control
+    return out
 
 
 def compute(spec: RunSpec) -> float:
@@ -107,44 +150,87 @@ def compute(spec: RunSpec) -> float:
     return float(total)
 
 
-def overall(verdicts: dict[str, str], highs: dict[str, float], margin: float = MARGIN) -> str:
-    """The rule of the docstring over the remedies' rows (references left out)."""
+def paired_gain(a: RunResult, b: RunResult):
+    """(a − b final target reliance per member, worlds) over the members both runs kept."""
+    a, b = presets.paired_members(a, b)
+    return a.final("reliance", "target") - b.final("reliance", "target"), a.worlds
+
+
+def overall(verdicts: dict, negative_ok: bool, positive_ok: bool) -> str:
+    """The docstring's rule over the remedies' rows (references left out)."""
     if SUPPORTED in verdicts.values():
-        return SUPPORTED
-    return REFUTED if all(h < margin for h in highs.values()) else INCONCLUSIVE
+        return SUPPORTED if negative_ok else INCONCLUSIVE
+    if verdicts and all(v == REFUTED for v in verdicts.values()) and positive_ok:
+        return REFUTED
+    return INCONCLUSIVE
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs = ctx.run_all(ID, conditions(ctx))
-    rows, verdicts, highs, figs = [], {}, {}, []
+def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
+    rows: list[Row] = []
+    family = [(rho, remedy) for rho in RHOS for remedy in REMEDIES]
+    gains = {(rho, remedy): paired_gain(runs[Key(rho, remedy)], runs[Key(rho, NONE)]) for rho in RHOS
+             for remedy in (*REMEDIES, *REFERENCES)}
+
+    def at(key):
+        return lambda level: bootstrap_ci(gains[key][0], np.mean, clusters=gains[key][1], level=level)
+
+    adjusted = dict(zip(family, stats.holm_intervals([at(k) for k in family], [MARGIN] * len(family))))
+    verdicts = {}
     for rho in RHOS:
-        tag = f"rho={rho}: "
-        here = {c[len(tag):]: r for c, r in runs.items() if c.startswith(tag)}
-        none = here[NONE]
-        for cond, r in here.items():
-            if cond == NONE:
-                continue
-            ci = bootstrap_ci(r.final("reliance", "target") - none.final("reliance", "target"), np.mean)
-            v = verdict_above(ci[1], ci[2], 0.0)
-            rows.append(Row(f"{tag}{cond} − none", "final target reliance: difference (supported = beats none)", *ci,
-                            v if cond not in REFERENCE else "measurement", [r.run_id, none.run_id]))
-            if cond not in REFERENCE:
-                verdicts[tag + cond], highs[tag + cond] = v, ci[2]
-        for cond, r in here.items():
-            for inst, feat, name in (("reliance", "target", "final target reliance"),
-                                     ("reliance", "proxy0", "final proxy reliance"),
-                                     ("train_loss", "", "final train loss")):
-                rows.append(Row(tag + cond, name, *bootstrap_ci(r.final(inst, feat), np.mean), "measurement",
-                                [r.run_id]))
-            c = compute(r.spec)
-            rows.append(Row(tag + cond, "training compute (forward FLOPs per model)", c, c, c, "measurement",
-                            [r.run_id]))
-            if ("exit_depth", "") in r.values:
-                rows.append(Row(tag + cond, "final mean exit depth", *bootstrap_ci(r.final("exit_depth"), np.mean),
-                                "measurement", [r.run_id]))
+        none = runs[Key(rho, NONE)]
+        for remedy in (*REMEDIES, *REFERENCES):
+            r = runs[Key(rho, remedy)]
+            cond = f"{Key(rho, remedy).label()} − none"
+            if remedy in REMEDIES:
+                ci = adjusted[rho, remedy]
+                v = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN)
+                verdicts[rho, remedy] = v
+                rows.append(Row.of(cond, f"final target reliance: difference (beats none by {MARGIN}; Holm-adjusted "
+                                   f"over {len(family)} comparisons)", ci, v, [r.run_id, none.run_id], "verdict"))
+            else:
+                rows.append(Row.of(cond, "final target reliance: difference (reference, not a remedy)",
+                                   at((rho, remedy))(0.95), "measurement", [r.run_id, none.run_id], "measurement"))
+    balanced = runs[Key(NO_PROXY_RHO, BALANCED)]
+    pos_ok = True
+    for rho in RHOS:
+        none = runs[Key(rho, NONE)]
+        d, w = paired_gain(balanced, none)  # built with the same members as none: paired
+        ci = bootstrap_ci(d, np.mean, clusters=w)
+        ok = ci[1] > MARGIN
+        pos_ok &= ok
+        rows.append(control_row(f"{Key(NO_PROXY_RHO, BALANCED).label()} − rho={rho}: none (positive: the remedy by "
+                                "construction)", f"final target reliance: difference (must lie above {MARGIN})", ci, ok,
+                                [balanced.run_id, none.run_id], positive=True))
+    weak, ref = runs[Key(CONTROL_RHO, TOO_WEAK)], runs[Key(CONTROL_RHO, EXIT)]
+    d, w = paired_gain(weak, ref)
+    ci = bootstrap_ci(d, np.mean, clusters=w)
+    neg_ok = ci[2] < MARGIN
+    rows.append(control_row(f"{Key(CONTROL_RHO, TOO_WEAK).label()} − {Key(CONTROL_RHO, EXIT).label()}",
+                            f"final target reliance: difference (must lie below {MARGIN})", ci, neg_ok,
+                            [weak.run_id, ref.run_id], positive=False))
+    for key, r in runs.items():
+        for inst, feat, name in (("reliance", "target", "final target reliance"),
+                                 ("reliance", "proxy0", "final proxy reliance"),
+                                 ("train_loss", "", "final train loss")):
+            rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds),
+                               "measurement", [r.run_id], "measurement"))
+        c = compute(r.spec)
+        rows.append(Row(key.label(), "training compute (forward FLOPs per model)", c, c, c, "measurement", [r.run_id],
+                        "measurement"))
+        if ("exit_depth", "") in r.values:
+            rows.append(Row.of(key.label(), "final mean exit depth",
+                               bootstrap_ci(r.final("exit_depth"), np.mean, clusters=r.worlds), "measurement",
+                               [r.run_id], "measurement"))
+    return rows, overall(verdicts, neg_ok, pos_ok)
+
+
+def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
+    figs = []
+    for rho in RHOS:
+        here = {_text(k.remedy, presets.world(rho).input_dim): r for k, r in runs.items() if k.rho == rho}
         panels = {name: {c: r.final("reliance", feat) for c, r in here.items()}
                   for feat, name in (("target", "final target reliance"), ("proxy0", "final proxy reliance"))}
-        figs.append(strips_figure(ctx.figures_dir / f"R_remedies_rho{rho}.png",
+        figs.append(strips_figure(folder / f"R_remedies_rho{rho}.png",
                                   f"Remedies at equal budget (default world, ρ = {rho})", panels,
-                                  "reliance at deployment, per seed"))
-    return ClaimResult(ID, SUMMARY, overall(verdicts, highs), rows, figs)
+                                  "reliance at deployment, per member"))
+    return figs

@@ -1,0 +1,475 @@
+"""Claims G7, G8, G9, H4, X1, R and A1 on synthetic results: each claim's pure ``analyse`` fed results
+chosen by hand. Every control is shown to fail when its condition is made to show the effect
+(negative) or to lack it (positive), turning the verdict inconclusive; clean inputs give the rule's
+verdict and number. Nothing trains here."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greedlab.claims import (a1_anchors as a1, g7_objective_switch as g7, g8_clean_genie as g8,
+                             g9_speed_regularizer as g9, h4_speed_bias as h4, remedies, x1_cone_descent as x1)
+from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
+from greedlab.claims.context import Context
+from greedlab.experiment import RunResult
+from fakes import fake_run
+
+QUICK = Context(SCALES["quick"], Path("."), None)
+OK, FAILED = "control ok", "control FAILED"
+
+
+def spread(n: int, centre: float, sd: float, seed: int) -> np.ndarray:
+    return centre + sd * np.random.default_rng(seed).standard_normal(n)
+
+
+def finals(spec, values: dict, steps=None) -> RunResult:
+    """A run whose every curve is flat at the given per-member values (only the end matters)."""
+    steps = [0, spec.total_steps] if steps is None else steps
+    return fake_run(spec, steps, {k: np.tile(np.asarray(v, float)[:, None], (1, len(steps)))
+                                  for k, v in values.items()})
+
+
+def controls(rows) -> list[str]:
+    return [r.verdict for r in rows if r.kind == "control"]
+
+
+def row(rows, condition: str, statistic: str = ""):
+    """The one row whose condition starts with ``condition`` and whose statistic contains ``statistic``."""
+    found = [r for r in rows if r.condition.startswith(condition) and statistic in r.statistic]
+    assert len(found) == 1, [(r.condition, r.statistic) for r in found]
+    return found[0]
+
+
+# -- G9: the speed regularizer ------------------------------------------------------------------------
+
+def g9_runs(help_at=None, placebo=0.0, l1_gain=0.3, depth_fall=0.8) -> dict:
+    """Penalty and none alike (no help) unless ``help_at`` = (ρ, gain in target reliance); the
+    placebo's gain ``placebo``; L1's gain ``l1_gain``; the penalty's fall in exit depth."""
+    runs = {}
+    for k, (key, spec) in enumerate(g9.conditions(QUICK).items()):
+        n = spec.n_models
+        target = spread(n, 0.96 if key.rho == 0.9 else 0.4, 0.02, 0)  # one member's start, shared by its arms
+        gain = {g9.PENALTY: help_at[1] if help_at and help_at[0] == key.rho else 0.0, g9.TOO_SMALL: placebo,
+                g9.L1: l1_gain}.get(key.regularizer, 0.0)
+        t = target + gain + spread(n, 0, 0.005, 100 + k)
+        values = {("reliance", "target"): t, ("reliance", "proxy0"): 0.97 - t, ("train_loss", ""): spread(n, 0.01, 0.001, k)}
+        if key.model == g9.EXIT:
+            values["exit_depth", ""] = spread(n, 2.8, 0.02, 0) - (depth_fall if key.regularizer == g9.PENALTY else 0)
+        runs[key] = finals(spec, values)
+    return runs
+
+
+def test_g9_clean_no_help_at_either_rho_is_supported():
+    rows, verdict = g9.analyse(g9_runs())
+    assert verdict == SUPPORTED
+    assert controls(rows) == [OK, OK, OK, OK, OK]
+    assert row(rows, "rho=0.97: penalty − none", "target reliance").value == pytest.approx(0.0, abs=0.01)
+    assert row(rows, "rho=0.97: L1").value == pytest.approx(0.3, abs=0.01)
+
+
+def test_g9_help_at_rho_097_refutes_with_the_gain():
+    rows, verdict = g9.analyse(g9_runs(help_at=(0.97, 0.13)))
+    assert verdict == REFUTED
+    r = row(rows, "rho=0.97: penalty − none", "target reliance")
+    assert r.verdict == REFUTED and r.value == pytest.approx(0.13, abs=0.01) and r.ci_low > g9.MARGIN
+
+
+def test_g9_negative_control_fails_when_a_penalty_too_small_to_act_reads_as_help():
+    rows, verdict = g9.analyse(g9_runs(placebo=0.12))
+    assert row(rows, "rho=0.97: penalty 0.00035", "final target").verdict == FAILED
+    assert verdict == INCONCLUSIVE
+
+
+def test_g9_positive_control_fails_when_a_regularizer_that_helps_does_not_read_as_help():
+    rows, verdict = g9.analyse(g9_runs(l1_gain=0.0))
+    assert row(rows, "rho=0.97: L1").verdict == FAILED
+    assert verdict == INCONCLUSIVE  # "no help" is an absence: it needs the positive control
+
+
+def test_g9_positive_control_fails_when_the_penalty_did_not_act():
+    rows, verdict = g9.analyse(g9_runs(depth_fall=0.0))
+    assert row(rows, "rho=0.9: penalty − none (positive").verdict == FAILED
+    assert verdict == INCONCLUSIVE
+
+
+def test_g9_shares_its_runs_with_the_remedies_table():
+    g, r = g9.conditions(QUICK), remedies.conditions(QUICK)
+    for rho in g9.RHOS:
+        assert g[g9.Key(rho, g9.EXIT, g9.PENALTY)].run_id == r[remedies.Key(rho, remedies.SPEED)].run_id
+        assert g[g9.Key(rho, g9.EXIT, g9.NONE)].run_id == r[remedies.Key(rho, remedies.EXIT)].run_id
+    assert g[g9.Key(0.97, g9.MLP, g9.L1)].run_id == r[remedies.Key(0.97, remedies.L1)].run_id
+    assert g[g9.Key(0.97, g9.MLP, g9.NONE)].run_id == r[remedies.Key(0.97, remedies.NONE)].run_id
+    assert g[g9.Key(0.97, g9.EXIT, g9.TOO_SMALL)].run_id == r[remedies.Key(0.97, remedies.TOO_WEAK)].run_id
+
+
+# -- H4: speed bias by solution class ---------------------------------------------------------------
+
+def h4_runs(gated=2.5, internal=2.0, proxy=1.2, second=2.0) -> dict:
+    """Every member of each run reaches its intended class; mean exit depths as given."""
+    depth = {"target": internal, "proxy": proxy, "gated": gated}
+    runs = {}
+    for k, (key, spec) in enumerate(h4.conditions(QUICK).items()):
+        n = spec.n_models
+        obj = key.objective
+        on, off = {"target": (0.95, 0.95), "proxy": (0.0, 0.0), "gated": (0.95, 0.1)}[obj]
+        t, p = {"target": (0.95, 0.0), "proxy": (0.0, 0.95), "gated": (0.5, 0.45)}[obj]
+        d = second if key.draw else depth[obj]
+        values = {("reliance", "target"): spread(n, t, 0.01, k), ("reliance", "proxy0"): spread(n, p, 0.01, k + 50),
+                  ("exit_depth", ""): spread(n, d, 0.05, k + 100)}
+        if key.world == h4.COMMAND_WORLD:
+            values["reliance@overseen", "target"] = spread(n, on, 0.01, k + 150)
+            values["reliance@unobserved", "target"] = spread(n, off, 0.01, k + 200)
+        runs[key] = finals(spec, values)
+    return runs
+
+
+def test_h4_clean_gated_deeper_is_supported_with_the_difference():
+    rows, verdict = h4.analyse(h4_runs())
+    assert verdict == SUPPORTED and rows[0].value == pytest.approx(0.5, abs=0.05)
+    assert controls(rows) == [OK, OK]
+
+
+def test_h4_a_faster_gated_solution_refutes_when_the_instrument_sees_a_cheaper_one():
+    rows, verdict = h4.analyse(h4_runs(gated=1.8))  # the quick run's: gated exits 0.19 earlier
+    assert verdict == REFUTED and rows[0].value == pytest.approx(-0.2, abs=0.05)
+    rows, verdict = h4.analyse(h4_runs(gated=2.0))  # no difference: neither way
+    assert rows[0].verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+
+
+def test_h4_positive_control_fails_when_the_proxy_exits_no_earlier():
+    rows, verdict = h4.analyse(h4_runs(gated=1.8, proxy=2.0))
+    assert rows[0].verdict == REFUTED and controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
+
+
+def test_h4_negative_control_fails_when_two_draws_of_one_solution_differ():
+    rows, verdict = h4.analyse(h4_runs(second=2.6))
+    assert controls(rows)[1] == FAILED and verdict == INCONCLUSIVE
+
+
+def test_h4_second_draw_shares_no_world_init_or_order_with_the_first():
+    specs = h4.conditions(QUICK)
+    first, again = specs[h4.TARGET], specs[h4.TARGET_AGAIN]
+    assert again.world == first.world and again.train == first.train and again.n_models == 8
+    assert not set(again.init_seeds) & set(first.init_seeds)
+    assert not set(again.data_seeds) & set(first.data_seeds)
+    assert not set(again.member_worlds) & set(first.member_worlds) and len(set(again.member_worlds)) == 4
+    g = g9.conditions(QUICK)
+    assert specs[h4.Key(h4.DEFAULT_WORLD, "target", True)].run_id == g[g9.Key(0.9, g9.EXIT, g9.PENALTY)].run_id
+
+
+# -- X1: cone descent -------------------------------------------------------------------------------
+
+def x1_runs(cone_distance=2.0, cone_proxy=0.0, slow_distance=6.7, adam_proxy=0.3, sgd_proxy=0.3) -> dict:
+    runs = {}
+    for k, (key, spec) in enumerate(x1.conditions(QUICK).items()):
+        n = spec.n_models
+        dist, proxy = 6.8, sgd_proxy
+        if key == x1.cone(x1.TESTED_ALPHA):
+            dist, proxy = cone_distance, cone_proxy
+        elif key == x1.SLOW:
+            dist = slow_distance
+        elif key == x1.ADAM:
+            proxy = adam_proxy
+        elif key == x1.ADAM_NO_PROXY:
+            proxy = 0.0
+        runs[key] = finals(spec, {("distance_from_init", ""): spread(n, dist, 0.05, k),
+                                  ("reliance", "proxy0"): spread(n, proxy, 0.005, k + 50),
+                                  ("reliance", "target"): spread(n, 0.9, 0.01, k + 100),
+                                  ("train_acc", ""): np.ones(n), ("train_loss", ""): spread(n, 0.01, 0.001, k)})
+    return runs
+
+
+def test_x1_clean_closer_and_less_greedy_cone_is_supported():
+    rows, verdict = x1.analyse(x1_runs())
+    assert verdict == SUPPORTED and controls(rows) == [OK, OK]
+    assert rows[0].value == pytest.approx(-4.8, abs=0.1) and rows[1].value == pytest.approx(-0.3, abs=0.01)
+
+
+def test_x1_negative_control_fails_when_slower_sgd_also_lands_closer():
+    rows, verdict = x1.analyse(x1_runs(slow_distance=3.0))
+    assert controls(rows) == [FAILED, OK] and verdict == INCONCLUSIVE
+
+
+def test_x1_positive_control_fails_at_the_floor_and_then_a_greedier_cone_refutes_nothing():
+    rows, verdict = x1.analyse(x1_runs(cone_proxy=0.05, adam_proxy=0.03, sgd_proxy=0.03))
+    assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(0.02, abs=0.005)
+    assert controls(rows) == [OK, FAILED] and verdict == INCONCLUSIVE  # a fall could not have been seen
+
+
+def test_x1_a_cone_that_moves_further_is_refuted():
+    rows, verdict = x1.analyse(x1_runs(cone_distance=9.0))
+    assert verdict == REFUTED and rows[0].value == pytest.approx(2.2, abs=0.1)
+
+
+def test_x1_drops_the_code_branch_control_and_shares_runs():
+    specs = x1.conditions(QUICK)
+    assert all(s.train.cone_alpha > 0 for k, s in specs.items() if k.optimizer == "cone")
+    assert specs[x1.SLOW].train.lr == pytest.approx(0.15) and specs[x1.SLOW].train.optimizer == "sgd"
+    r = remedies.conditions(QUICK)
+    assert specs[x1.ADAM_NO_PROXY].run_id == r[remedies.Key(0.5, remedies.BALANCED)].run_id
+    assert specs[x1.cone(30.0)].run_id == r[remedies.Key(0.9, remedies.CONE)].run_id
+    assert specs[x1.SGD].run_id == r[remedies.Key(0.9, remedies.SGD)].run_id
+    assert specs[x1.ADAM].run_id == r[remedies.Key(0.9, remedies.NONE)].run_id
+
+
+# -- G7: the objective switch -----------------------------------------------------------------------
+
+def g7_runs(switch_target=0.92, switch_a4=0.0, unrelated_target=0.05, bound_early=0.6) -> dict:
+    S = QUICK.scale.steps
+    runs = {}
+    for k, (key, spec) in enumerate(g7.conditions(QUICK).items()):
+        n = spec.n_models
+        at = g7.switch_step(finals(spec, {}))
+        steps = np.array([0, 15, S // 2, S] if at == 0 else [0, S // 2, S, S + 15, S + S // 2, 2 * S])
+        target = {g7.SWITCH: switch_target, g7.SCRATCH: 0.10, g7.UNRELATED: unrelated_target,
+                  g7.SWITCH_BOUND: 0.85}[key]
+        a4_end = {g7.SWITCH: switch_a4, g7.SCRATCH: 0.04, g7.UNRELATED: 0.04, g7.SWITCH_BOUND: 0.0}[key]
+        a4_start = {g7.SWITCH: 0.05, g7.SCRATCH: 0.0, g7.UNRELATED: 0.0, g7.SWITCH_BOUND: bound_early}[key]
+        noise = spread(n, 0, 0.005, k)[:, None]
+
+        def a4(s, at=at, a4_start=a4_start, a4_end=a4_end, noise=noise):
+            # A's reliance up to the switch and just after it, B's end value later
+            return np.where(s <= at + 15, a4_start if at else 0.0, a4_end) + noise
+
+        runs[key] = fake_run(spec, steps, {("reliance", "target"): lambda s, t=target, e=noise: np.where(
+            s == s.max(), t, 0.0) + e, ("reliance", "a4"): a4, ("reliance", "proxy0"): 0.8 + 0 * noise,
+            ("reliance", "step1"): 0.0 + noise, ("reliance", "a13"): 0.0 + noise}, run_id=f"g7-{k}")
+    return runs
+
+
+def test_g7_transfer_without_carry_over_is_refuted_by_the_carry_over_part():
+    rows, verdict = g7.analyse(g7_runs())
+    assert rows[0].verdict == SUPPORTED and rows[0].value == pytest.approx(0.82, abs=0.01)
+    assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(-0.04, abs=0.01)
+    assert controls(rows) == [OK, OK, OK] and verdict == REFUTED
+
+
+def test_g7_positive_control_fails_when_no_heuristic_is_read_at_the_switch():
+    rows, verdict = g7.analyse(g7_runs(bound_early=0.0))
+    assert controls(rows) == [OK, OK, FAILED] and verdict == INCONCLUSIVE
+
+
+def test_g7_clean_transfer_and_carry_over_is_supported_and_the_negative_control_can_fail():
+    rows, verdict = g7.analyse(g7_runs(switch_a4=0.34))
+    assert verdict == SUPPORTED and rows[1].value == pytest.approx(0.30, abs=0.01)
+    rows, verdict = g7.analyse(g7_runs(switch_a4=0.34, unrelated_target=0.6))
+    assert controls(rows) == [FAILED, OK, OK] and verdict == INCONCLUSIVE
+
+
+# -- G8: the clean genie ----------------------------------------------------------------------------
+
+def scorecard(found: bool = True):
+    """G8's pragmascope scorecard as the world gives it (~0.77 worst latent R², 36 features, noise 0.01)
+    without computing it (a property of the data, tested in tests/test_clean_genie.py and
+    test_pragmascope.py); ``found=False``: a pragmascope that misses the effect abstractions."""
+    from greedlab.claims.common import control_row
+
+    nan = float("nan")
+    rows = (control_row("pragmascope on this world", "worst recovery R² of the latents", (0.77, nan, nan), True, [],
+                        positive=True),
+            control_row("pragmascope on this world", "worst recovery R² of the effects", (0.82 if found else 0.3, nan,
+                        nan), found, [], positive=True),
+            control_row("pragmascope on this world", "best R² of a noise column", (0.01, nan, nan), True, []))
+    return lambda: (rows, found, True)
+
+
+@pytest.fixture(autouse=True)
+def _no_scorecard(monkeypatch, request):
+    if "g8" in request.node.name:
+        monkeypatch.setattr(g8, "_scorecard_rows", scorecard())
+
+
+def g8_runs(genie=0.02, no_prag=0.06, plain=0.07, genie_05=0.0, plain_05=0.0, held=0.96) -> dict:
+    proxy = {g8.GENIE: genie, g8.NO_PRAG: no_prag, g8.PLAIN_COMPUTE: plain, g8.PLAIN_STEPS: 0.08, g8.RANDOM: 0.2}
+    runs = {}
+    for k, (key, spec) in enumerate(g8.conditions(QUICK).items()):
+        n = spec.n_models
+        p = proxy[key.arm] if key.rho == g8.RHO else {g8.GENIE: genie_05, g8.PLAIN_COMPUTE: plain_05}[key.arm]
+        runs[key] = finals(spec, {("reliance@target_command", "proxy0"): spread(n, p, 0.003, k),
+                                  ("reliance@target_command", "target"): spread(n, 0.9, 0.01, k + 50),
+                                  ("command_acc", "heldout"): spread(n, held if key.arm == g8.GENIE else 0.88, 0.005,
+                                                                    k + 100),
+                                  ("command_acc", "seen"): spread(n, 0.99, 0.002, k + 150)})
+    return runs
+
+
+def test_g8_clean_pipeline_with_the_regularizers_share_is_supported():
+    rows, verdict = g8.analyse(g8_runs())
+    assert verdict == SUPPORTED and rows[0].value == pytest.approx(-0.05, abs=0.005)
+    assert rows[2].value == pytest.approx(-0.04, abs=0.005)  # d5: the regularizer's own share
+    assert controls(rows) == [OK, OK, OK, OK, OK]
+
+
+def test_g8_a_regularizer_that_adds_heuristics_refutes():
+    rows, verdict = g8.analyse(g8_runs(no_prag=0.0))
+    assert rows[2].verdict == REFUTED and rows[2].value == pytest.approx(0.02, abs=0.003) and verdict == REFUTED
+    rows, verdict = g8.analyse(g8_runs(no_prag=0.02))  # no share at all: neither way
+    assert rows[2].verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+
+
+def test_g8_positive_control_fails_at_the_floor_and_the_refutation_turns_inconclusive():
+    rows, verdict = g8.analyse(g8_runs(no_prag=0.0, plain=0.01, genie=0.02))
+    assert rows[2].verdict == REFUTED
+    assert controls(rows)[:2] == [OK, FAILED] and verdict == INCONCLUSIVE
+
+
+def test_g8_negative_control_fails_when_the_pipeline_sheds_a_heuristic_that_is_not_there():
+    rows, verdict = g8.analyse(g8_runs(genie_05=-0.04))  # below plain's 0.0 where there is nothing to shed
+    assert controls(rows)[:2] == [FAILED, OK] and verdict == INCONCLUSIVE
+
+
+def test_g8_a_pragmascope_that_misses_the_abstractions_is_a_failed_positive_control(monkeypatch):
+    monkeypatch.setattr(g8, "_scorecard_rows", scorecard(found=False))
+    rows, verdict = g8.analyse(g8_runs())
+    assert controls(rows) == [OK, OK, OK, FAILED, OK] and verdict == INCONCLUSIVE
+
+
+def test_g8_pretraining_never_predicts_the_target_or_a_held_out_command():
+    from greedlab.claims import setups
+
+    specs = g8.conditions(QUICK)
+    _, held = setups.commands()
+    banned = {setups.TARGET} | {S for S in held if len(S) == 2}
+    for key in (g8.Key(g8.GENIE), g8.Key(g8.NO_PRAG), g8.Key(g8.RANDOM), g8.Key(g8.GENIE, g8.NO_PROXY_RHO)):
+        first = specs[key].plan[0].world
+        assert first.objective == "effects" and first.effects == g8.effects()
+        assert not banned & set(first.effects)
+        assert len(first.effects) == 28 - len(banned)
+    _, eff = g8.worlds()
+    assert not banned & set(eff.effects)
+
+
+# -- R: the remedies table --------------------------------------------------------------------------
+
+def r_runs(gains=None, balanced=(0.02, 0.5), placebo=0.0) -> dict:
+    """Final target reliance: none at each ρ sits ``balanced[ρ]`` below the balanced-data run (its gain,
+    the positive control's), each remedy ``gains[ρ][remedy]`` above none (default: the quick table's
+    two largest at ρ = 0.97, nothing at ρ = 0.9), the too-weak penalty ``placebo`` above its reference."""
+    gains = gains if gains is not None else {0.97: {remedies.GENIE: 0.49, remedies.L1: 0.34}}
+    runs = {}
+    for k, (key, spec) in enumerate(remedies.conditions(QUICK).items()):
+        n = spec.n_models
+        none = 0.98 - balanced[remedies.RHOS.index(key.rho)] if key.rho in remedies.RHOS else 0.98
+        gain = placebo if key.remedy == remedies.TOO_WEAK else gains.get(key.rho, {}).get(key.remedy, 0.0)
+        # a member's own luck is shared by its arms (paired), plus a little of each arm's
+        t = spread(n, none + gain, 0.02, 0) + spread(n, 0, 0.004, 100 + k)
+        values = {("reliance", "target"): t, ("reliance", "proxy0"): 1 - t, ("train_loss", ""): spread(n, 0.01, 0.001, k)}
+        if spec.model.family == "early_exit":
+            values["exit_depth", ""] = spread(n, 2.0, 0.05, k)
+        runs[key] = finals(spec, values)
+    return runs
+
+
+def test_r_clean_table_is_supported_by_the_pipeline_after_holm():
+    rows, verdict = remedies.analyse(r_runs())
+    assert verdict == SUPPORTED
+    genie = row(rows, "rho=0.97: clean-genie", "Holm")
+    assert genie.verdict == SUPPORTED and genie.value == pytest.approx(0.49, abs=0.01)
+    assert "Holm" in genie.statistic
+    assert controls(rows) == [FAILED, OK, OK]  # ρ = 0.9: plain Adam at its ceiling, no room to show a gain
+
+
+def test_r_holm_widens_every_interval_beyond_the_plain_one():
+    from greedlab.claims.common import bootstrap_ci
+
+    runs = r_runs()
+    rows, _ = remedies.analyse(runs)
+    d, w = remedies.paired_gain(runs[remedies.Key(0.97, remedies.L1)], runs[remedies.Key(0.97, remedies.NONE)])
+    plain = bootstrap_ci(d, np.mean, clusters=w)
+    adj = row(rows, "rho=0.97: L1", "Holm")
+    assert adj.ci_low < plain[1] and adj.ci_high > plain[2]
+
+
+def test_r_every_remedy_worse_is_refuted_only_where_a_gain_could_be_seen():
+    worse = {rho: {m: -0.1 for m in remedies.REMEDIES} for rho in remedies.RHOS}
+    rows, verdict = remedies.analyse(r_runs(gains=worse, balanced=(0.5, 0.5)))
+    assert controls(rows) == [OK, OK, OK] and verdict == REFUTED
+    assert row(rows, "rho=0.9: L1", "Holm").value == pytest.approx(-0.1, abs=0.01)
+    rows, verdict = remedies.analyse(r_runs(gains=worse))
+    assert controls(rows) == [FAILED, OK, OK] and verdict == INCONCLUSIVE
+    rows, verdict = remedies.analyse(r_runs(gains={}, balanced=(0.5, 0.5)))  # no gain, no loss: neither
+    assert verdict == INCONCLUSIVE
+
+
+def test_r_negative_control_fails_when_a_remedy_too_weak_to_act_beats_its_reference():
+    rows, verdict = remedies.analyse(r_runs(placebo=0.2))
+    assert controls(rows)[-1] == FAILED and verdict == INCONCLUSIVE
+
+
+# -- A1: the anchors --------------------------------------------------------------------------------
+
+def a1_runs(ctx=QUICK, rand_1=0.5, rand_05=0.92, destroyed_05=0.5) -> dict:
+    runs = {}
+    for k, (key, spec) in enumerate(a1.conditions(ctx).items()):
+        n = spec.n_models
+        if key.model:
+            acc = {"logreg": 0.317, "mlp": 0.661, "cnn": 0.931}[key.model]
+            runs[key] = finals(spec, {("test_acc", ""): spread(n, acc, 0.005, k), ("train_acc", ""): np.ones(n)})
+            continue
+        control = key.rho == a1.CONTROL_RHO
+        rand = rand_05 if control else (rand_1 if key.rho == 1.0 else 0.7)
+        destroyed = destroyed_05 if control else 0.99
+        last = spec.model.layer_names()[-1]
+        values = {("counterfactual_acc", kind): spread(n, v, 0.005, k + i) for i, (kind, v) in enumerate(
+            (("aligned", 1.0 if not control else 0.95), ("random", rand), ("removed", rand), ("opposed", 0.0),
+             ("class_destroyed", destroyed)))}
+        values.update({("deploy_acc", ""): spread(n, 0.93 if control else 0.6, 0.005, k + 10),
+                       (f"decodability:{last}", "target"): spread(n, 0.85, 0.005, k + 11),
+                       ("reliance", "target"): spread(n, 0.3, 0.01, k + 12),
+                       ("reliance", "proxy0"): spread(n, 0.6, 0.01, k + 13)})
+        runs[key] = finals(spec, values)
+    return runs
+
+
+def test_a1_clean_real_data_parts_decide_beside_baselines_without_intervals():
+    rows, verdict = a1.analyse(a1_runs())
+    base = row(rows, "mnist1d: 10 classes, cnn", "test accuracy")  # 3 seeds, as the published tables
+    assert base.value == pytest.approx(0.931, abs=0.01) and np.isnan(base.ci_low) and "3 members" in base.note
+    assert base.verdict == INCONCLUSIVE
+    pitfall = row(rows, "digits: rho=1.0", "marker randomized")
+    assert pitfall.verdict == SUPPORTED and pitfall.value == pytest.approx(0.5, abs=0.01)
+    dfr = row(rows, "mnist1d: rho=0.97", "recovered")  # (0.85 − 0.6)/(0.93 − 0.6)
+    assert dfr.verdict == SUPPORTED and dfr.value == pytest.approx(0.76, abs=0.02)
+    assert controls(rows) == [OK, OK, OK, OK]
+    assert verdict == INCONCLUSIVE  # three-seed baselines: no interval, no verdict
+
+
+def test_a1_negative_control_fails_when_an_uninformative_marker_still_matters():
+    rows, _ = a1.analyse(a1_runs(rand_05=0.5))
+    assert controls(rows)[0] == FAILED
+
+
+def test_a1_positive_control_fails_and_an_absent_pitfall_then_refutes_nothing():
+    rows, verdict = a1.analyse(a1_runs(rand_1=0.95))
+    assert row(rows, "mnist1d: rho=1.0", "marker randomized").verdict == REFUTED
+    rows, verdict = a1.analyse(a1_runs(rand_1=0.95, destroyed_05=0.95))
+    assert controls(rows)[1] == FAILED and verdict == INCONCLUSIVE
+
+
+def test_anchor_verdict_within_a_band_and_recovery_share():
+    assert a1.verdict_within(0.92, 0.95, 0.91, 0.97) == "supported"
+    assert a1.verdict_within(0.85, 0.89, 0.91, 0.97) == "refuted"
+    assert a1.verdict_within(0.89, 0.93, 0.91, 0.97) == "inconclusive"
+    assert a1.recovery(np.array([0.9]), np.array([0.5]), np.array([0.9])) == pytest.approx(1.0)
+    assert a1.recovery(np.array([0.6]), np.array([0.5]), np.array([0.9])) == pytest.approx(0.25)
+    assert np.isnan(a1.recovery(np.array([0.9]), np.array([0.9]), np.array([0.905])))  # nothing was lost
+
+
+def test_keys_are_typed_and_read_as_labels():
+    for mod in (g7, g8, g9, h4, x1, remedies, a1):
+        keys = list(mod.conditions(QUICK))
+        assert all(not isinstance(k, str) and isinstance(k.label(), str) for k in keys), mod.ID
+        assert len({k.label() for k in keys}) == len(keys), mod.ID
+
+
+def test_a1_real_conditions_carry_each_datasets_model():
+    from greedlab.claims import real_data
+    from greedlab.worlds import RealConfig
+
+    specs = a1.conditions(QUICK)
+    real = {k: s for k, s in specs.items() if isinstance(getattr(s, "world", None), RealConfig)}
+    assert {(k.dataset, k.rho) for k in real} == {(ds, rho) for ds in real_data.DATASETS for rho in a1.RHOS}
+    for key, s in real.items():
+        assert key.dataset == s.world.dataset and key.rho == s.world.rho and key.label().startswith(f"{key.dataset}: ")
+        assert s.model == real_data.MODELS[s.world.dataset]
