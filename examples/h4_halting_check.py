@@ -25,8 +25,8 @@ from greedlab.worlds import make_world
 
 def main() -> None:
     specs = h4.conditions(Context(get_scale("quick"), Path("."), None))
-    for name in ("objective proxy", "objective target"):
-        spec = specs[name]
+    for key in (h4.PROXY, h4.TARGET):
+        spec, name = specs[key], key.label()
         world = make_world(spec.world)
         params = train(world, spec.model, spec.train, list(spec.init_seeds), list(spec.data_seeds))
         b = world.sample("deploy", 0, 4096)
@@ -36,7 +36,7 @@ def main() -> None:
         for i in range(spec.model.depth):
             print(f"  exit {i + 1}: share {t['share'][i]:.3f}   head alone: loss {t['loss'][i]:.4f}, "
                   f"accuracy {t['accuracy'][i]:.3f}")
-    spec = specs["objective proxy"]
+    spec = specs[h4.PROXY]
     one = replace(spec.model, depth=1)
     world = make_world(spec.world)
     params = train(world, one, replace(spec.train, speed_penalty=0.0), list(spec.init_seeds), list(spec.data_seeds))
