@@ -340,6 +340,7 @@ def test_claims_run_end_to_end_from_the_smoke_store(smoke_store, tmp_path, modul
                                 "and value is not null", [module.ID]).fetchall()
         res = run_claim(module, Context(SCALES["smoke"], tmp_path / "figures", lambda spec, label: run(spec, st)))
         assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs
-    assert res.claim == module.ID and all(Path(f).exists() for f in res.figures) and res.figures
+    assert res.claim == module.ID and all(Path(f).exists() for f in res.figures)
+    assert res.figures or module is h5  # H5 draws the widths that fit: at smoke scale none does
     assert {r.kind for r in res.rows if r.verdict.startswith("control")} == {"control"}
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
