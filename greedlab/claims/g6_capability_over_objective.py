@@ -6,9 +6,27 @@ Operationalization, per architecture (MLP, tiny transformer), on the ``setups`` 
 χ_{01}, proxy a_4 at ρ = 0.9): at every step the first-order loss decrease ``−g·Δθ`` is split
 between the "trunk" (every layer but the last: the world model) and the "head" (the readout: the
 objective). Per seed, the head's share of the decrease before the proxy fits (steps up to the
-proxy-reliance onset, ≥ 0.5) and after it. Statistic: share after − share before. Supported if its
-CI lies below 0 (the objective's share falls once the proxy fits), refuted if above. Seeds whose
-proxy never fits are left out, with a count. A measurement: CLAIMS.md gives no control.
+proxy-reliance onset, ≥ 0.5) and after it. Statistic: share after − share before, per seed; the
+interval resamples worlds. Seeds whose proxy never fits are left out, with a count.
+Margin: MARGIN = 0.005, half a percentage point of the loss decrease — the smallest shift of the
+head's share that counts (the MLP's share is ~9% of the decrease, the transformer's ~2%).
+Rule, per architecture (``verdict_below`` at 0 with MARGIN): supported if the interval lies below
+−MARGIN (the objective's share falls once the proxy fits, by at least the margin), refuted if it
+lies above 0 (no fall, or a rise), inconclusive (underpowered) if it straddles while wider than
+2·MARGIN. The claim must hold for every architecture (``all_agree``: every part must hold, so there
+is no multiplicity to adjust).
+Noise floor (``setups.noise_floor``): the attribution uses each step's own minibatch gradient, so it
+holds a positive noise term; a window whose realised loss fall is not above the attributed decrease
+the loss did not realise gives no verdict.
+
+Controls (runs shared with H2, ``setups.attribution_conditions``), per architecture:
+- negative, "rho 0.5, no proxy": a_4 independent of the label, split at the main arm's median
+  proxy-fit step. No proxy fits, yet a head that simply learns first (any readout does) would make
+  the share fall at that step all the same: the change must stay above −MARGIN (interval);
+- positive, "head frozen early": the head trains only for the first steps/25, then the trunk
+  alone; the objective's returns are stopped by hand, so the share must fall by more than MARGIN
+  (interval below −MARGIN) — the attribution, the onset and the windows could see the effect.
+A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
 """
 
 from __future__ import annotations
@@ -16,10 +34,18 @@ from __future__ import annotations
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import ClaimResult, Row, all_agree, bootstrap_ci, verdict_below
+from greedlab.claims.common import (
+    INCONCLUSIVE,
+    Row,
+    all_agree,
+    bootstrap_ci,
+    combine,
+    control_row,
+    verdict_below,
+)
 from greedlab.claims.context import Context
+from greedlab.claims.setups import HEAD_FROZEN, MAIN, NO_PROXY, Attribution
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments import RELIANCE_ONSET, onset
 from greedlab.report.figures import curves_figure
 
 ID = "G6"
@@ -27,19 +53,17 @@ SUMMARY = "Once proxies fit, improving capability lowers the loss more than corr
 SOURCE = "greed-is-the-root-of-this-evil.txt, §2 “How does that lead to inner misalignment?”"
 QUOTE = ("it can spend its \"budget\" to tweak the mess of mesa-objectives to more closely resemble the actual base "
          "objective, or it can just increase the power of the GPS")
+MARGIN = 0.005
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    return setups.attribution_specs(ctx)
+def conditions(ctx: Context) -> dict[Attribution, RunSpec]:
+    return setups.attribution_conditions(ctx)
 
 
-def proxy_fit(r: RunResult) -> np.ndarray:
-    return onset(r.steps, r.curve("reliance", "proxy0"), RELIANCE_ONSET)
-
-
-def head_shares(r: RunResult) -> tuple[np.ndarray, np.ndarray]:
-    """(before, after) head share of the loss decrease per seed; NaN where the proxy never fits."""
-    t = proxy_fit(r)
+def head_shares(r: RunResult, split: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(before, after) head share of the loss decrease per seed, split at each seed's proxy fit (or at
+    ``split``, per seed); NaN where there is no split (the proxy never fits)."""
+    t = setups.proxy_fit(r) if split is None else np.asarray(split, float)
     fit = np.isfinite(t)
     t = np.where(fit, t, 0)
     end = np.full_like(t, r.steps[-1])
@@ -51,22 +75,69 @@ def head_shares(r: RunResult) -> tuple[np.ndarray, np.ndarray]:
     return np.where(fit, b, np.nan), np.where(fit, a, np.nan)
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs = ctx.run_all(ID, conditions(ctx))
-    rows, parts, curves = [], [], {}
-    for a, r in runs.items():
-        b, af = head_shares(r)
-        ok = np.isfinite(b) & np.isfinite(af)
-        ci = bootstrap_ci((af - b)[ok], np.mean)
-        rows.append(Row(a, f"head share after proxy fit − before ({ok.sum()}/{len(ok)} seeds fit the proxy)", *ci,
-                        verdict_below(ci[1], ci[2], 0.0), [r.run_id]))
-        parts.append(rows[-1].verdict)
-        for name, v in (("head share before proxy fit", b), ("head share after proxy fit", af)):
-            rows.append(Row(a, name, *bootstrap_ci(v[ok], np.mean), "measurement", [r.run_id]))
-        for g in ("head", "trunk"):
-            curves[f"{a}: {g}"] = r.curve("loss_decrease", g)
-    verdict = all_agree(parts)
-    steps = next(iter(runs.values())).steps
-    fig = curves_figure(ctx.figures_dir / "G6_attribution.png", "G6/H2: loss decrease per step, by parameter group",
-                        steps, curves, "first-order loss decrease per step", logy=True)
-    return ClaimResult(ID, SUMMARY, verdict, rows, [fig])
+def share_change(r: RunResult, split: np.ndarray | None = None) -> dict:
+    """The statistic on one run: ``ci`` of after − before over the seeds with a split (``used``),
+    the two windows' per-seed (signal, floor), and the per-seed shares."""
+    t = setups.proxy_fit(r) if split is None else np.asarray(split, float)
+    b, af = head_shares(r, t)
+    used = np.isfinite(b) & np.isfinite(af)
+    ci = bootstrap_ci((af - b)[used], np.mean, clusters=r.worlds[used])
+    t = np.where(used, t, 0)
+    floors = [tuple(x[used] for x in setups.noise_floor(r, lo, hi))
+              for lo, hi in ((np.zeros_like(t), t), (t, np.full_like(t, r.steps[-1])))] if used.any() else []
+    return dict(ci=ci, used=used, floors=floors, before=b, after=af)
+
+
+def _floor_rows(cond: str, floors, run_id: str) -> list[Row]:
+    nan = float("nan")
+    return [Row(cond, f"{name} window: realised loss fall vs its noise floor (attributed decrease not realised) "
+                f"{np.mean(f):.3g}", float(np.mean(s)), nan, nan, "measurement", [run_id], kind="measurement")
+            for name, (s, f) in zip(("before-fit", "after-fit"), floors)]
+
+
+def _floor_note(floors) -> str:
+    return "" if setups.above_floor(floors) else "; a window is not above its noise floor: no verdict"
+
+
+def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
+    rows, parts = [], []
+    for a in dict.fromkeys(k.arch for k in runs):
+        main, neg, pos = (runs[Attribution(a, arm)] for arm in (MAIN, NO_PROXY, HEAD_FROZEN))
+        cond = Attribution(a, MAIN).label()
+        m = share_change(main)
+        ci, used = m["ci"], m["used"]
+        readable = setups.above_floor(m["floors"])
+        verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN) if readable else INCONCLUSIVE
+        rows.append(Row.of(cond, f"head share after proxy fit − before ({used.sum()}/{len(used)} seeds fit the proxy; "
+                           f"supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci, verdict,
+                           [main.run_id], "verdict"))
+        for name in ("before", "after"):
+            rows.append(Row.of(cond, f"head share {name} proxy fit",
+                               bootstrap_ci(m[name][used], np.mean, clusters=main.worlds[used]), "measurement",
+                               [main.run_id], "measurement"))
+        rows += _floor_rows(cond, m["floors"], main.run_id)
+
+        fit = setups.proxy_fit(main)
+        split = float(np.median(fit[np.isfinite(fit)])) if np.isfinite(fit).any() else float("nan")
+        n = share_change(neg, np.full(len(neg.curve("train_loss")), split))
+        neg_ok = bool(n["ci"][1] > -MARGIN) and setups.above_floor(n["floors"])
+        rows.append(control_row(Attribution(a, NO_PROXY).label(),
+                                f"head share after step {split:g} (the main arm's median proxy fit) − before; no "
+                                f"proxy: must not fall by the margin, interval above −{MARGIN}{_floor_note(n['floors'])}",
+                                n["ci"], neg_ok, [neg.run_id, main.run_id], positive=False))
+        p = share_change(pos)
+        pos_ok = bool(p["ci"][2] < -MARGIN) and setups.above_floor(p["floors"])
+        rows.append(control_row(Attribution(a, HEAD_FROZEN).label(),
+                                f"head share after proxy fit − before ({p['used'].sum()}/{len(p['used'])} seeds fit); "
+                                f"head frozen by hand: must fall by the margin, interval below −{MARGIN}"
+                                f"{_floor_note(p['floors'])}", p["ci"], pos_ok, [pos.run_id], positive=True))
+        parts.append(combine([verdict], neg_ok, pos_ok))
+    return rows, all_agree(parts)
+
+
+def figures(runs: dict[Attribution, RunResult], folder) -> list[str]:
+    curves = {f"{k.label()}: {g}": r.curve("loss_decrease", g) for k, r in runs.items() if k.arm == MAIN
+              for g in ("head", "trunk")}
+    steps = next(r for k, r in runs.items() if k.arm == MAIN).steps
+    return [curves_figure(folder / "G6_attribution.png", "G6/H2: loss decrease per step, by parameter group",
+                          steps, curves, "first-order loss decrease per step", logy=True)]

@@ -2,24 +2,51 @@
 ("How likely is deceptive alignment", summary: "the returns to improving the model's understanding of the
 world diminish more slowly than the returns to improving the model's proxy").
 
-Operationalization: the G6 runs (per-group attribution of the first-order loss decrease, MLP and
-tiny transformer). Per seed, each group's total decrease in an early window after the proxy fits,
-(t_fit, 4·t_fit], and a late window, the second half of training. Statistic:
-``log10(head late/early) − log10(trunk late/early)`` of the seed-mean decreases (bootstrapped over
-seeds): below 0 when the head's (objective's) returns fall off faster than the trunk's (world
-model's). Supported if its CI lies below 0 for every architecture, refuted if above for every one.
-A measurement: CLAIMS.md gives no control.
+Operationalization: the G6 runs (``setups.attribution_conditions``: per-group attribution of the
+first-order loss decrease, MLP and tiny transformer). Per seed, each group's decrease per step in
+an early window after the proxy fits, (t_fit, min(4·t_fit, T/2)], and a late window, the second half
+of training (T/2, T]. Statistic: ``log10(head late/early) − log10(trunk late/early)`` of the
+seed-mean returns, below 0 when the head's (objective's) returns fall off faster than the trunk's
+(world model's); its interval resamples worlds (cluster bootstrap). A return that fell to nothing
+(exactly 0: a frozen group's) reads as a fall of FLOOR_DECADES decades, further than any measured
+(~4 at quick scale); a mean return below 0 has no "returns" to compare (no interval).
+Margin: MARGIN = 0.2 decades (a factor 1.6 between the two decays), the smallest difference that counts.
+Rule, per architecture (``verdict_below`` at 0 with MARGIN): supported if the interval lies below
+−MARGIN, refuted if it lies above 0 (the head's returns fall off no faster than the trunk's),
+inconclusive (underpowered) if it straddles while wider than 2·MARGIN. Supported if every
+architecture supports it, refuted if every one refutes it (``all_agree``).
+Noise floor (``setups.noise_floor``): near zero loss the same-minibatch attribution is mostly noise;
+a window whose realised loss fall is not above the attributed decrease it did not realise gives no
+verdict (at quick scale the late window's returns are ~1e-7 per step).
+
+Controls (the G6 runs), per architecture:
+- negative, "rho 0.5, no proxy": no proxy to fit; windows placed at the main arm's median proxy-fit
+  step. If the head's returns fall off faster anyway (a readout learns first and saturates first,
+  whatever the task), the statistic reads below −MARGIN: it must stay above −MARGIN (interval);
+- positive, "head frozen early": the head trains for the first steps/25 only, so its late returns
+  are 0 by hand while the trunk keeps learning: the statistic must read below −MARGIN (interval).
+A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import ClaimResult, Row, all_agree, bootstrap_ci, verdict_below
+from greedlab.claims.common import (
+    INCONCLUSIVE,
+    Row,
+    all_agree,
+    bootstrap_ci,
+    combine,
+    control_row,
+    verdict_below,
+)
 from greedlab.claims.context import Context
-from greedlab.claims.g6_capability_over_objective import proxy_fit
-from greedlab.experiment import RunSpec
+from greedlab.claims.setups import HEAD_FROZEN, MAIN, NO_PROXY, Attribution
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.report.figures import curves_figure
 
 ID = "H2"
@@ -27,43 +54,95 @@ SUMMARY = "Returns to improving the proxy diminish faster than returns to improv
 SOURCE = "how-likely-is-deceptive-alignment-summary.txt, on the path to deceptive alignment"
 QUOTE = ("Hubinger argues that the returns to improving the model’s understanding of the world diminish more slowly "
          "than the returns to improving the model’s proxy.")
+MARGIN = 0.2
+FLOOR_DECADES = 8.0
+NAMES = ("head, early", "head, late", "trunk, early", "trunk, late")
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    return setups.attribution_specs(ctx)
+def conditions(ctx: Context) -> dict[Attribution, RunSpec]:
+    return setups.attribution_conditions(ctx)
+
+
+def _decades(late: float, early: float) -> float:
+    if early <= 0 or late < 0:
+        return math.nan  # a group whose loss decrease is not positive has no "returns" to compare
+    return max(math.log10(late / early), -FLOOR_DECADES) if late > 0 else -FLOOR_DECADES
 
 
 def _decay(x: np.ndarray) -> float:
-    he, hl, te, tl = (x[:, k].mean() for k in range(4))
-    if min(he, hl, te, tl) <= 0:
-        return float("nan")  # a group whose loss decrease is not positive has no "returns" to compare
-    return float(np.log10(hl / he) - np.log10(tl / te))
+    """The statistic on (seeds, 4) per-step returns in NAMES order, from their means over seeds."""
+    he, hl, te, tl = x.mean(axis=0).tolist()  # evaluated ~20,000 times per interval (bootstrap-t)
+    return _decades(hl, he) - _decades(tl, te)
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs = ctx.run_all(ID, conditions(ctx))
-    rows, parts, curves = [], [], {}
-    for a, r in runs.items():
-        t = proxy_fit(r)
-        ok = np.isfinite(t)
-        T = float(r.steps[-1])
-        early = setups.windows(r, np.where(ok, t, 0), np.where(ok, np.minimum(4 * t, T / 2), 0))
-        late = setups.windows(r, np.full(len(t), T / 2), np.full(len(t), T))
-        wid_e = np.maximum(np.minimum(4 * t, T / 2) - t, 1)
-        per_step = np.stack([early["head"] / wid_e, late["head"] / (T / 2),
-                             early["trunk"] / wid_e, late["trunk"] / (T / 2)], axis=1)[ok]
-        ci = bootstrap_ci(per_step, _decay)
-        rows.append(Row(a, f"log10 decay of head returns − of trunk returns ({ok.sum()}/{len(ok)} seeds)", *ci,
-                        verdict_below(ci[1], ci[2], 0.0), [r.run_id]))
-        parts.append(rows[-1].verdict)
-        names = ("head, early", "head, late", "trunk, early", "trunk, late")
-        for k, name in enumerate(names):
-            rows.append(Row(a, f"loss decrease per step: {name}", *bootstrap_ci(per_step[:, k], np.mean), "measurement",
-                            [r.run_id]))
-        for g in ("head", "trunk"):
-            curves[f"{a}: {g}"] = r.curve("loss_decrease", g)
-    verdict = all_agree(parts)
-    steps = next(iter(runs.values())).steps
-    fig = curves_figure(ctx.figures_dir / "H2_returns.png", "H2: returns per step, by parameter group", steps,
-                        curves, "first-order loss decrease per step", logy=True)
-    return ClaimResult(ID, SUMMARY, verdict, rows, [fig])
+def returns(r: RunResult, split: np.ndarray | None = None) -> dict:
+    """Per-step returns of each group in the early and late windows (``per_step``, (seeds, 4) in NAMES
+    order, over the seeds with a split: ``used``), the windows' per-seed (signal, floor), and the
+    statistic's ``ci``. The early window starts at each seed's proxy fit, or at ``split``."""
+    t = setups.proxy_fit(r) if split is None else np.asarray(split, float)
+    used = np.isfinite(t)
+    T = float(r.steps[-1])
+    t = np.where(used, t, 0)
+    e_hi = np.minimum(4 * t, T / 2)
+    early = setups.windows(r, t, e_hi)
+    late = setups.windows(r, np.full(len(t), T / 2), np.full(len(t), T))
+    wid_e = np.maximum(e_hi - t, 1)
+    per_step = np.stack([early["head"] / wid_e, late["head"] / (T / 2),
+                         early["trunk"] / wid_e, late["trunk"] / (T / 2)], axis=1)[used]
+    floors = [tuple(x[used] for x in setups.noise_floor(r, lo, hi))
+              for lo, hi in ((t, e_hi), (np.full(len(t), T / 2), np.full(len(t), T)))] if used.any() else []
+    ci = bootstrap_ci(per_step, _decay, clusters=r.worlds[used])
+    return dict(ci=ci, used=used, floors=floors, per_step=per_step)
+
+
+def _floor_note(floors) -> str:
+    return "" if setups.above_floor(floors) else "; a window is not above its noise floor: no verdict"
+
+
+def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
+    rows, parts = [], []
+    nan = float("nan")
+    for a in dict.fromkeys(k.arch for k in runs):
+        main, neg, pos = (runs[Attribution(a, arm)] for arm in (MAIN, NO_PROXY, HEAD_FROZEN))
+        cond = Attribution(a, MAIN).label()
+        m = returns(main)
+        ci, used = m["ci"], m["used"]
+        readable = setups.above_floor(m["floors"])
+        verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN) if readable else INCONCLUSIVE
+        rows.append(Row.of(cond, f"log10 decay of head returns − of trunk returns ({used.sum()}/{len(used)} seeds; "
+                           f"supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci, verdict,
+                           [main.run_id], "verdict"))
+        for k, name in enumerate(NAMES):
+            rows.append(Row.of(cond, f"loss decrease per step: {name}",
+                               bootstrap_ci(m["per_step"][:, k], np.mean, clusters=main.worlds[used]), "measurement",
+                               [main.run_id], "measurement"))
+        for name, (s, f) in zip(("early", "late"), m["floors"]):
+            rows.append(Row(cond, f"{name} window: realised loss fall vs its noise floor (attributed decrease not "
+                            f"realised) {np.mean(f):.3g}", float(np.mean(s)), nan, nan, "measurement", [main.run_id],
+                            kind="measurement"))
+
+        fit = setups.proxy_fit(main)
+        split = float(np.median(fit[np.isfinite(fit)])) if np.isfinite(fit).any() else nan
+        n = returns(neg, np.full(len(neg.curve("train_loss")), split))
+        neg_ok = bool(n["ci"][1] > -MARGIN) and setups.above_floor(n["floors"])
+        rows.append(control_row(Attribution(a, NO_PROXY).label(),
+                                f"log10 decay of head − trunk returns, windows from step {split:g} (the main arm's "
+                                f"median proxy fit); no proxy: interval must lie above −{MARGIN}"
+                                f"{_floor_note(n['floors'])}", n["ci"], neg_ok, [neg.run_id, main.run_id],
+                                positive=False))
+        p = returns(pos)
+        pos_ok = bool(p["ci"][2] < -MARGIN) and setups.above_floor(p["floors"])
+        rows.append(control_row(Attribution(a, HEAD_FROZEN).label(),
+                                f"log10 decay of head − trunk returns ({p['used'].sum()}/{len(p['used'])} seeds); head "
+                                f"frozen by hand: interval must lie below −{MARGIN}{_floor_note(p['floors'])}",
+                                p["ci"], pos_ok, [pos.run_id], positive=True))
+        parts.append(combine([verdict], neg_ok, pos_ok))
+    return rows, all_agree(parts)
+
+
+def figures(runs: dict[Attribution, RunResult], folder) -> list[str]:
+    curves = {f"{k.label()}: {g}": r.curve("loss_decrease", g) for k, r in runs.items() if k.arm == MAIN
+              for g in ("head", "trunk")}
+    steps = next(r for k, r in runs.items() if k.arm == MAIN).steps
+    return [curves_figure(folder / "H2_returns.png", "H2: returns per step, by parameter group", steps, curves,
+                          "first-order loss decrease per step", logy=True)]

@@ -7,22 +7,52 @@ proxy a_4 at ρ = 0.9 in training, commands naming sets of 1–2 of latents 0..7
 - internal: the objective is fixed (no command shown); steps until deployment accuracy ≥ 0.9;
 - pointer: the objective is given as a command; the training commands include the target's set
   {0, 1} among 28; steps until accuracy ≥ 0.9 on deployment samples commanded {0, 1}.
-Both see the same number of steps and examples; the pointer sees the target's set in 1/28 of them,
-the price of having to follow any command. Statistic per architecture: log10 lead of the pointer
-over the internal model, log10((t_internal+1)/(t_pointer+1)), never-reached censored one step past
-the end. Supported if its CI lies above 0 for every architecture, refuted if below for every one.
+Both see the same number of steps and examples, on the same worlds and seeds; the pointer sees the
+target's set in 1/28 of them, the price of having to follow any command. Statistic, per member (the
+arms are paired): log10 lead of the pointer over the internal model, log10((t_internal+1)/(t_pointer+1)),
+never-reached censored one step past the end; the interval resamples worlds.
+Margin: MARGIN = 0.2 decades (a factor 1.6 in steps): the smallest lead that counts, twice the
+resolution of the evaluation grid near the onsets (~0.1 decade).
+Rule, per architecture (``verdict_above`` at 0 with MARGIN): supported if the interval lies above
+MARGIN, refuted if it lies below 0 (the pointer is no sooner, or later), inconclusive
+(underpowered) if it straddles while wider than 2·MARGIN. Supported if every architecture supports
+it, refuted if every one refutes it (``all_agree``).
 Also reported: held-out command accuracy of the pointer (does it follow sets it never saw?).
-A comparison of two paths: CLAIMS.md gives no control.
+
+Controls, per architecture, on the same worlds and seeds:
+- negative, "one command": the pointer's world with {0, 1} its only training command (the other 35
+  sets held out), so it is the internal task with a constant command shown: no pointer to reach.
+  Its accuracy is read as the pointer's — on the ~1/36 of deployment samples commanded {0, 1}, a
+  noisier estimate that crosses 0.9 sooner by chance (first passage), with a different input — so
+  a measurement artefact would show as a lead. Lead over internal: the interval must lie inside
+  (−MARGIN, MARGIN);
+- positive, "one command vs internal, proxy decisive": the internal arm trained with the proxy at
+  ρ = 1 (it explains every training label, so the internal model follows a_4 and stays near 0.5 at
+  deployment) against the one-command arm: a lead planted by the world, which the onsets, censoring
+  and pairing must show: the interval must lie above MARGIN.
+A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
 """
 
 from __future__ import annotations
 
+import itertools
+from typing import NamedTuple
+
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import ClaimResult, Row, all_agree, bootstrap_ci, censor, verdict_above
+from greedlab.claims.common import (
+    Row,
+    all_agree,
+    bootstrap_ci,
+    censor,
+    combine,
+    control_row,
+    verdict_above,
+)
 from greedlab.claims.context import Context
-from greedlab.experiment import RunSpec
+from greedlab.claims.presets import paired
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import onset
 from greedlab.instruments.model_class import class_shares
 from greedlab.report.figures import class_shares_figure, reliance_figure
@@ -32,53 +62,103 @@ SUMMARY = "Corrigible (pointer) alignment is reached sooner than internal alignm
 SOURCE = "how-likely-is-deceptive-alignment-summary.txt, “Corrigible Alignment”"
 QUOTE = "the corrigibly aligned path is probably shorter than the internally aligned path"
 RHO = 0.9
+DECISIVE_RHO = 1.0
 GENERALIZED = 0.9
+MARGIN = 0.2
 ARCHS = ("mlp", "transformer")
+INTERNAL, POINTER, ONE_COMMAND, DECISIVE = ("internal", "pointer", "control: one command",
+                                            "control: internal, proxy decisive")
+ARMS = (INTERNAL, POINTER, ONE_COMMAND, DECISIVE)
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    archs = setups.architectures(ctx)
+class Cond(NamedTuple):
+    arch: str
+    arm: str
+
+    def label(self) -> str:
+        return f"{self.arch}: {self.arm}"
+
+
+def _world(arm: str):
     train, held = setups.commands()
-    kw = dict(commands=train, heldout_commands=held)
+    if arm == ONE_COMMAND:
+        everything = [S for k in setups.COMMAND_SIZES for S in itertools.combinations(range(setups.COMMAND_POOL), k)]
+        train, held = (setups.TARGET,), tuple(S for S in everything if S != setups.TARGET)
+    objective = "command" if arm in (POINTER, ONE_COMMAND) else "target"
+    rho = DECISIVE_RHO if arm == DECISIVE else RHO
+    return setups.world(rho=rho, objective=objective, commands=train, heldout_commands=held)
+
+
+def conditions(ctx: Context) -> dict[Cond, RunSpec]:
+    archs = setups.architectures(ctx)
     out = {}
     for a in ARCHS:
         model, n = archs[a]
-        for name, objective in (("internal", "target"), ("pointer", "command")):
-            st = ctx.stage(setups.world(rho=RHO, objective=objective, **kw), ctx.scale.steps, name=name)
-            out[f"{a}: {name}"] = ctx.curriculum([st], model=model, n_seeds=n)
+        for arm in ARMS:
+            st = ctx.stage(_world(arm), ctx.scale.steps, name=arm)
+            out[Cond(a, arm)] = setups.in_pairs(ctx.curriculum([st], model=model, n_seeds=n))
     return out
 
 
-def _log_steps(t: np.ndarray, steps: int) -> np.ndarray:
-    return np.log10(censor(t, steps) + 1)
+def reached(r: RunResult, arm: str) -> np.ndarray:
+    """Per seed: the first step at which the arm's own accuracy on the target reaches GENERALIZED
+    (inf if never): deployment accuracy for a fixed objective, accuracy when commanded {0, 1} for
+    a commanded one."""
+    curve = r.curve("command_acc", "target") if arm in (POINTER, ONE_COMMAND) else r.curve("deploy_acc")
+    return onset(r.steps, curve, GENERALIZED)
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs = ctx.run_all(ID, conditions(ctx))
+def lead(runs: dict[Cond, RunResult], arch: str, sooner: str, later: str):
+    """Per member, paired: log10 lead of arm ``sooner`` over arm ``later``; with its worlds."""
+    a, b = paired(runs[Cond(arch, sooner)], runs[Cond(arch, later)])
+    steps = int(a.steps[-1])
+    log_a, log_b = (np.log10(censor(reached(r, arm), steps) + 1) for r, arm in ((a, sooner), (b, later)))
+    return log_b - log_a, a.worlds
+
+
+def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
     rows, parts = [], []
-    for a in ARCHS:
-        internal, pointer = runs[f"{a}: internal"], runs[f"{a}: pointer"]
-        steps = ctx.scale.steps
-        t_int = onset(internal.steps, internal.curve("deploy_acc"), GENERALIZED)
-        t_ptr = onset(pointer.steps, pointer.curve("command_acc", "target"), GENERALIZED)
-        # the two runs train different models: resample each run's seeds on its own
-        ci = bootstrap_ci([_log_steps(t_ptr, steps), _log_steps(t_int, steps)], lambda p, i: i.mean() - p.mean())
-        rows.append(Row(a, "log10 lead of pointer over internal (steps to ≥ 0.9 deployment accuracy)", *ci,
-                        verdict_above(ci[1], ci[2], 0.0), [pointer.run_id, internal.run_id]))
-        parts.append(rows[-1].verdict)
-        for name, t in (("internal", t_int), ("pointer", t_ptr)):
-            reached = int(np.isfinite(t).sum())
-            rows.append(Row(f"{a}: {name}", f"median steps to ≥ 0.9 ({reached}/{len(t)} seeds reached; "
-                            "never = one past the end)", *bootstrap_ci(censor(t, steps), np.median), "measurement",
-                            [runs[f"{a}: {name}"].run_id]))
-        c = bootstrap_ci(pointer.final("command_acc", "heldout"), np.mean)
-        rows.append(Row(f"{a}: pointer", "final held-out command accuracy", *c, "measurement", [pointer.run_id]))
-    verdict = all_agree(parts)
-    shares = {name: class_shares(setups.final_classes(r)) for name, r in runs.items()}
-    figs = [class_shares_figure(ctx.figures_dir / "H7_classes.png", "H7: model classes at the end", shares)]
-    figs += [reliance_figure(ctx.figures_dir / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
-                            {"internal": runs[f"{a}: internal"], "pointer": runs[f"{a}: pointer"]},
-                            [("deploy_acc", "", "deployment accuracy (own objective)"),
-                             ("command_acc", "target", "accuracy when commanded the target"),
-                             ("command_acc", "heldout", "held-out command accuracy")]) for a in ARCHS]
-    return ClaimResult(ID, SUMMARY, verdict, rows, figs)
+    for a in dict.fromkeys(k.arch for k in runs):
+        r = {arm: runs[Cond(a, arm)] for arm in ARMS}
+        d, w = lead(runs, a, POINTER, INTERNAL)
+        ci = bootstrap_ci(d, np.mean, clusters=w)
+        verdict = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN)
+        rows.append(Row.of(a, f"log10 lead of pointer over internal, paired (steps to ≥ {GENERALIZED} accuracy on the "
+                           f"target; supported above {MARGIN}, refuted below 0)", ci, verdict,
+                           [r[POINTER].run_id, r[INTERNAL].run_id], "verdict"))
+        for arm in ARMS:
+            t = reached(r[arm], arm)
+            steps = int(r[arm].steps[-1])
+            rows.append(Row.of(Cond(a, arm).label(), f"median steps to ≥ {GENERALIZED} ({int(np.isfinite(t).sum())}/"
+                               f"{len(t)} seeds reached; never = one past the end)",
+                               bootstrap_ci(censor(t, steps), np.median, clusters=r[arm].worlds), "measurement",
+                               [r[arm].run_id], "measurement"))
+        c = bootstrap_ci(r[POINTER].final("command_acc", "heldout"), np.mean, clusters=r[POINTER].worlds)
+        rows.append(Row.of(Cond(a, POINTER).label(), "final held-out command accuracy", c, "measurement",
+                           [r[POINTER].run_id], "measurement"))
+        d, w = lead(runs, a, ONE_COMMAND, INTERNAL)
+        neg = bootstrap_ci(d, np.mean, clusters=w)
+        neg_ok = bool(-MARGIN < neg[1] and neg[2] < MARGIN)
+        rows.append(control_row(f"{a}: {ONE_COMMAND} vs {INTERNAL}", f"log10 lead, paired; the same task read as a "
+                                f"pointer's: interval must lie inside ±{MARGIN}", neg, neg_ok,
+                                [r[ONE_COMMAND].run_id, r[INTERNAL].run_id], positive=False))
+        d, w = lead(runs, a, ONE_COMMAND, DECISIVE)
+        pos = bootstrap_ci(d, np.mean, clusters=w)
+        pos_ok = bool(pos[1] > MARGIN)
+        rows.append(control_row(f"{a}: {ONE_COMMAND} vs {DECISIVE}", f"log10 lead, paired; internal arm held on the "
+                                f"proxy (ρ = {DECISIVE_RHO}): interval must lie above {MARGIN}", pos, pos_ok,
+                                [r[ONE_COMMAND].run_id, r[DECISIVE].run_id], positive=True))
+        parts.append(combine([verdict], neg_ok, pos_ok))
+    return rows, all_agree(parts)
+
+
+def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
+    shares = {k.label(): class_shares(setups.final_classes(r)) for k, r in runs.items()}
+    figs = [class_shares_figure(folder / "H7_classes.png", "H7: model classes at the end", shares)]
+    for a in dict.fromkeys(k.arch for k in runs):
+        figs.append(reliance_figure(folder / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
+                                    {arm: runs[Cond(a, arm)] for arm in ARMS},
+                                    [("deploy_acc", "", "deployment accuracy (own objective)"),
+                                     ("command_acc", "target", "accuracy when commanded the target"),
+                                     ("command_acc", "heldout", "held-out command accuracy")]))
+    return figs

@@ -1,5 +1,6 @@
 """Shared set-ups of the model-class claims (G5, G6, G10, H2, H7): the world, the commands and the
-architectures they compare.
+architectures they compare; and the attribution runs G6 and H2 share, with their controls and the
+readings both take of them (windows, the noise floor).
 
 The target here is χ_{01}, level 2, not the default level 4: measured on 2 cores, the tiny
 transformer does not learn a level-4 parity within 3,000 steps (target reliance 0.00 while it sits on
@@ -12,12 +13,14 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from greedlab.claims.context import Context
-from greedlab.experiment import RunResult, RunSpec
-from greedlab.models import MLPConfig, MoEConfig, Model, TransformerConfig
+from greedlab.experiment import RunResult, RunSpec, seeds
+from greedlab.instruments import RELIANCE_ONSET, onset
+from greedlab.models import MLPConfig, Model, MoEConfig, TransformerConfig
 from greedlab.worlds import HierarchyConfig, Proxy
 
 TARGET = (0, 1)
@@ -53,17 +56,70 @@ def architectures(ctx: Context) -> dict[str, tuple[Model, int]]:
 
 
 ATTRIBUTION_ARCHS = ("mlp", "transformer")
+ATTRIBUTION_RHO = 0.9
+NO_PROXY_RHO = 0.5
+"""The attribution runs' negative control: a_4 independent of the label, so there is no proxy to fit."""
+HEAD_TRAINED_FOR = 25
+"""The positive control trains the head for the first steps/25 (60 of 1,500 at quick scale: the proxy
+fits within about 20) and freezes it after, so the objective's returns stop by hand."""
+MAIN, NO_PROXY, HEAD_FROZEN = "rho 0.9", "control: rho 0.5, no proxy", "control: head frozen early"
+ATTRIBUTION_ARMS = (MAIN, NO_PROXY, HEAD_FROZEN)
 
 
-def attribution_specs(ctx: Context) -> dict[str, RunSpec]:
-    """G6 and H2 share these runs: the base world at ρ = 0.9 with per-group loss-decrease attribution."""
+class Attribution(NamedTuple):
+    """A G6/H2 condition: architecture and arm (one of ATTRIBUTION_ARMS)."""
+
+    arch: str
+    arm: str
+
+    def label(self) -> str:
+        return f"{self.arch}: {self.arm}"
+
+
+def control_seeds(n: int) -> int:
+    """Seeds of a control arm read against a margin, not paired with a main arm: half the main arm's,
+    but at least 8 (4 worlds of 2 seeds: the fewest at which a mean's interval answers, see
+    ``greedlab.stats.MIN_CLUSTERS``)."""
+    return max(n // 2, min(n, 8))
+
+
+def in_pairs(spec: RunSpec) -> RunSpec:
+    """``spec`` with its seeds two to a world when the scale would give each its own world. Eight
+    members in eight worlds get no interval of a mean (8 unclustered members covered 0.89 in
+    ``greedlab.stats``' coverage table), four worlds of two do; the transformer's half-size arms and
+    the controls are 8 at quick scale. The seeds stay the same; a spec already clustered is unchanged
+    (its run id too)."""
+    n = spec.n_models
+    if n < 4 or n % 2 or len(set(spec.member_worlds)) <= n // 2:
+        return spec
+    return replace(spec, **seeds(n, worlds=n // 2, world_base=spec.world.seed))
+
+
+def attribution_conditions(ctx: Context) -> dict[Attribution, RunSpec]:
+    """G6 and H2 share these runs (same specs, same ids, trained once): per architecture the base world
+    at ρ = 0.9 with per-group loss-decrease attribution, and two controls — ρ = 0.5 (no proxy to fit),
+    and the head frozen after steps/HEAD_TRAINED_FOR (the objective's returns stopped by hand)."""
     archs = architectures(ctx)
+    steps = ctx.scale.steps
     out = {}
     for a in ATTRIBUTION_ARCHS:
         model, n = archs[a]
-        stage = ctx.stage(world(rho=0.9), ctx.scale.steps, n_evals=30, name="base objective")
-        out[a] = ctx.curriculum([stage], model=model, n_seeds=n, attribute=True)
-    return out
+        main = ctx.stage(world(rho=ATTRIBUTION_RHO), steps, n_evals=30, name="base objective")
+        out[Attribution(a, MAIN)] = ctx.curriculum([main], model=model, n_seeds=n, attribute=True)
+        flat = ctx.stage(world(rho=NO_PROXY_RHO), steps, n_evals=30, name="base objective, no proxy")
+        out[Attribution(a, NO_PROXY)] = ctx.curriculum([flat], model=model, n_seeds=control_seeds(n), attribute=True)
+        early = max(steps // HEAD_TRAINED_FOR, 1)
+        frozen = [ctx.stage(world(rho=ATTRIBUTION_RHO), early, n_evals=10, name="base objective"),
+                  ctx.stage(world(rho=ATTRIBUTION_RHO), max(steps - early, 1), trainable="trunk", n_evals=24,
+                            name="base objective, head frozen")]
+        out[Attribution(a, HEAD_FROZEN)] = ctx.curriculum(frozen, model=model, n_seeds=control_seeds(n),
+                                                          attribute=True)
+    return {k: in_pairs(spec) for k, spec in out.items()}
+
+
+def proxy_fit(r: RunResult) -> np.ndarray:
+    """Per seed: the step at which proxy reliance first reaches RELIANCE_ONSET (inf if never)."""
+    return onset(r.steps, r.curve("reliance", "proxy0"), RELIANCE_ONSET)
 
 
 def windows(r, lo, hi):
@@ -77,6 +133,39 @@ def windows(r, lo, hi):
         inside = (steps[None, :] > np.asarray(lo)[:, None]) & (steps[None, :] <= np.asarray(hi)[:, None])
         totals[g] = (rate * widths[None, :] * inside).sum(axis=1)
     return totals
+
+
+def realised(r: RunResult, lo, hi) -> np.ndarray:
+    """Per seed: the training loss's actual fall over the evaluations ``windows`` sums for (lo, hi]
+    (from the evaluation before the first one inside to the last one inside; 0 if none is inside)."""
+    steps = r.steps
+    loss = r.curve("train_loss")
+    lo, hi = np.broadcast_to(lo, (len(loss),)), np.broadcast_to(hi, (len(loss),))
+    out = np.zeros(len(loss))
+    for n in range(len(loss)):
+        inside = np.flatnonzero((steps > lo[n]) & (steps <= hi[n]))
+        if len(inside) and inside[0] > 0:
+            out[n] = loss[n, inside[0] - 1] - loss[n, inside[-1]]
+    return out
+
+
+def noise_floor(r: RunResult, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed (signal, floor) of a window: the realised fall of the training loss, and the part of
+    the attributed first-order decrease that was not realised.
+
+    Why: each step's decrease −g·Δθ is attributed with the gradient of the very minibatch that made
+    the step, so it holds a positive noise term (for SGD η·tr Σ/B beside η·|ḡ|²) that no loss
+    decrease pays for; near zero loss it dominates. What the loss did not actually lose (that term
+    plus curvature) is its estimate, free from the stored curves. A window whose mean signal is not
+    above its mean floor is split between groups by noise: it gives no verdict."""
+    att = windows(r, lo, hi)
+    real = realised(r, lo, hi)
+    return real, att["head"] + att["trunk"] - real
+
+
+def above_floor(windows_: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether every window's mean signal is above its mean floor (no windows: no)."""
+    return bool(windows_) and all(float(np.mean(s)) > float(np.mean(f)) for s, f in windows_)
 
 
 def final_classes(r: RunResult) -> np.ndarray:
