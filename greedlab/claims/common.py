@@ -44,8 +44,10 @@ class Scale:
     the unit an interval resamples. A condition with fewer seeds uses as many worlds as divide them."""
 
     def worlds_for(self, n: int) -> int:
-        """The number of worlds for a condition of ``n`` models: at most ``worlds``, dividing n."""
-        w = max(1, min(self.worlds, n))
+        """The number of worlds for a condition of ``n`` models: at most ``worlds``, dividing n, and
+        with at least two seeds in each world when n ≥ 4 (a half-size arm of 8 is 4 worlds × 2, not
+        8 × 1: the interval methods are checked for coverage on worlds of two or more seeds)."""
+        w = max(1, min(self.worlds, n // 2 if n >= 4 else n))
         while n % w:
             w -= 1
         return w
