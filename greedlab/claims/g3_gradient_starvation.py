@@ -3,37 +3,62 @@ vanishes even though learning it would improve accuracy ("Greed Is the Root of T
 "Once there's enough messy hacks, the SGD won't bother attaching heuristics to the target
 abstraction even after it's represented in the world-model ... The gradients just aren't there").
 
-Three parts, each a statistic with a bootstrap 95% CI across seeds:
-(a) final target reliance falls as ρ rises: Spearman correlation of ρ with final target reliance
-    over all seeds of ρ ∈ {0.5, 0.8, 0.9, 0.97, 1.0} must be < 0, with mean final train
-    accuracy ≥ 0.95 in every condition (the proxy fits the training data; nothing is underfit);
-(b) the functional gradient signal toward χ_T collapses after proxy fit: at ρ = 0.9, the signal
-    at the step where proxy reliance peaks (the proxy is fit) divided by its value at step 0
-    must be < 0.5;
-(c) the target is learned faster with the proxy absent (ρ = 0.5) than present (ρ = 0.9):
-    log10 lead of the present condition's target onset over the absent one's must be > 0.
-Control ρ = 0.5: at the same step as (b), the target signal ratio must stay ≥ 0.5 (no collapse
-without a proxy to fit).
+Three parts on the default world at ρ ∈ {0.5, 0.8, 0.9, 0.97, 1.0}, every condition built with the
+same seeds (the same worlds, inits and data orders: member i of one condition is member i of every
+other), each with a 95% interval over worlds:
+(a) final target reliance falls as ρ rises: per member, the least-squares slope of its final target
+    reliance on ρ across the conditions (the same member in each); the mean slope must lie below
+    −MARGIN_A = −0.2 (a fall of 0.1 in reliance over the range 0.5–1, six standard errors of one
+    reading), with mean final train accuracy ≥ 0.95 in every condition (the proxy fits the training
+    data; nothing is underfit) — else the part is inconclusive. The pooled Spearman correlation of ρ
+    with final target reliance is reported beside it (``stats.spearman_ci``, which bounds it only
+    from 12 worlds: the full scale); a per-member slope is continuous, so its interval is a mean's;
+(b) the functional gradient signal toward χ_T collapses once the proxy fits: at ρ = 0.9, per member,
+    the signal at the step where proxy reliance peaks over its value at step 0; its mean must lie
+    below COLLAPSE = 0.5 by MARGIN_B = 0.1;
+(c) the proxy delays the target: per member, log10(t+1) of the target-reliance onset (≥ 0.5,
+    interpolated between evaluations: ``presets.crossing``; 'never' one step past the end) at ρ = 0.9
+    minus the same member's at ρ = 0.5; the mean must exceed MARGIN_C = 0.1 decades (past the first
+    hundred steps evaluations are at most 10^0.13 apart, ``train.eval_steps``).
+Every part must hold (an intersection of tests: no multiplicity adjustment is needed).
+Rule (``common.combine``): supported if every part is and both controls pass; refuted if a part is
+refuted and both controls pass (an absent effect counts only from an instrument shown to see it where
+it is, and not to see it where it is not); else inconclusive.
 
-Real data (greedlab.claims.real_data): the same three parts and control on MNIST-1D and digits
+Controls of (b), the part a mechanism-free artefact could produce:
+- negative, ρ = 0.5 scored late: no proxy to fit, so nothing but the target can absorb the residual.
+  Each member is scored at the last evaluation at which its target reliance is still below
+  UNLEARNED = 0.1 (as little of the target learned as the ρ = 0.9 member at its proxy fit), and no
+  earlier than that member's ρ = 0.9 proxy fit: the latest point where a falling signal would be
+  starvation's artefact — fitting noise or memorizing the training set, growing logit scales, the
+  optimizer's drift — rather than the target being learned. The signal ratio must stay above
+  COLLAPSE (interval wholly above 0.5). (It replaces the same ratio read at the ρ = 0.9 run's median
+  proxy-fit step, about step 20, before the control model had learned anything. Measured at quick
+  length on 4 seeds: scored at steps 100–131, the ratio read 0.87–0.97 — it moves, and could fall.)
+- positive, ρ = 1: the proxy agrees with the label on every training example, so once it is fitted
+  the residual is orthogonal to every other feature; the ratio at the proxy's peak must read below
+  COLLAPSE − MARGIN_B.
+
+Real data (greedlab.claims.real_data): the same three parts and controls on MNIST-1D and digits
 (class group as target, marker as proxy) at ρ ∈ {0.5, 0.9, 0.97, 1.0}.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (ClaimResult, Row, bootstrap_ci, censor, combine, control_row, verdict_above,
+from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, censor, combine, control_row, verdict_above,
                                     verdict_below)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import world
+from greedlab.claims.presets import crossing, paired, world
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments import RELIANCE_ONSET, onset
+from greedlab.instruments import RELIANCE_ONSET
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure
+from greedlab.stats import spearman_ci
 
 ID = "G3"
 SUMMARY = "Gradient starvation: once proxies fit, the gradient toward the target vanishes."
@@ -44,93 +69,158 @@ QUOTE = ("Once there's enough messy hacks, the SGD won't bother attaching heuris
          "improving the accuracy so.")
 RHOS = (0.5, 0.8, 0.9, 0.97, 1.0)
 REAL_RHOS = (0.5, 0.9, 0.97, 1.0)  # one ρ fewer: a CNN model-step costs ~3 hierarchy-MLP steps on CPU
-MAIN_RHO, CONTROL_RHO = 0.9, 0.5
+MAIN_RHO, CONTROL_RHO, DECISIVE_RHO = 0.9, 0.5, 1.0
 FITS = 0.95
+COLLAPSE = 0.5
+UNLEARNED = 0.1
+MARGIN_A = 0.2
+"""Reliance per unit ρ: the gentlest fall of final target reliance with ρ that counts."""
+MARGIN_B = 0.1
+"""Signal ratio: how far below COLLAPSE the collapse must lie."""
+MARGIN_C = 0.1
+"""Decades: the smallest delay of the target's onset that counts."""
 
 
-def signal_ratio_at(r: RunResult, step: float) -> np.ndarray:
-    """Per seed: target gradient signal at the first evaluation ≥ ``step`` over its value at step 0."""
-    sig = r.curve("gradient_signal", "target")
-    k = int(np.searchsorted(r.steps, step))
-    k = min(k, len(r.steps) - 1)
-    return sig[:, k] / sig[:, 0]
+class Key(NamedTuple):
+    """A condition: the world (the hierarchy or a real dataset) and the proxy's agreement ρ."""
+
+    dataset: str
+    rho: float
+
+    def label(self) -> str:
+        return real_data.label(self.dataset, f"rho={self.rho}")
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    specs = {f"rho={rho}": ctx.spec(world(rho)) for rho in RHOS}
-    specs.update(real_data.conditions(ctx, REAL_RHOS, control=False))
+def conditions(ctx: Context) -> dict[Key, RunSpec]:
+    specs = {Key(real_data.HIERARCHY, rho): ctx.spec(world(rho)) for rho in RHOS}
+    specs.update({Key(ds, rho): real_data.spec(ctx, ds, rho) for ds in real_data.DATASETS for rho in REAL_RHOS})
     return specs
 
 
-def analyse(runs: dict[float, RunResult], name: Callable[[str], str] = str) -> tuple[list[Row], str]:
-    """Parts (a)–(c) and the control on one ensemble per ρ (``runs`` must hold MAIN_RHO and
-    CONTROL_RHO); ``name`` turns a condition into its row label. Returns the rows and the verdict."""
+def signal_ratio(r: RunResult, at: np.ndarray) -> np.ndarray:
+    """Per member: target gradient signal at the first evaluation ≥ its step in ``at``, over step 0's."""
+    sig = r.curve("gradient_signal", "target")
+    k = np.minimum(np.searchsorted(r.steps, at), len(r.steps) - 1)
+    return sig[np.arange(len(sig)), k] / sig[:, 0]
+
+
+def proxy_fit_steps(r: RunResult) -> np.ndarray:
+    """Per member: the step at which proxy reliance peaks (the proxy is fitted best)."""
+    return r.steps[r.curve("reliance", "proxy0").argmax(axis=1)]
+
+
+def late_unlearned_steps(ctrl: RunResult, not_before: np.ndarray) -> np.ndarray:
+    """Per member: the last evaluation at which target reliance is still below UNLEARNED, but no earlier
+    than ``not_before`` (the paired member's proxy fit in the main condition)."""
+    below = ctrl.curve("reliance", "target") < UNLEARNED
+    # the last evaluation of the first run of 'below' from step 0: a later dip after learning is not 'unlearned'
+    first_learned = np.where(below.all(axis=1), below.shape[1], (~below).argmax(axis=1))
+    last = ctrl.steps[np.maximum(first_learned - 1, 0)]
+    return np.maximum(last, not_before)
+
+
+def shared(runs: dict[float, RunResult]) -> dict[float, RunResult]:
+    """Every run restricted to the members all of them hold (built with the same seeds, member i is the
+    same world, init and data order in each; a seed that diverged anywhere leaves every condition)."""
+    first = next(iter(runs.values()))
+    for r in runs.values():
+        first, _ = paired(first, r)
+    return {rho: paired(first, r)[1] for rho, r in runs.items()}
+
+
+def slopes(runs: dict[float, RunResult]) -> np.ndarray:
+    """Per member: the least-squares slope of final target reliance on ρ."""
+    rhos = np.array(sorted(runs))
+    y = np.stack([runs[rho].final("reliance", "target") for rho in rhos], axis=1)
+    x = rhos - rhos.mean()
+    return (y - y.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def dose_response(runs: dict[float, RunResult], name) -> tuple[Row, list[Row]]:
+    """Part (a) and one measurement row per ρ, and the pooled rank correlation."""
     rhos = sorted(runs)
-    main, ctrl = runs[MAIN_RHO], runs[CONTROL_RHO]
-    steps = main.spec.train.steps
-    rows: list[Row] = []
-
-    # (a) dose-response of final target reliance on ρ
-    finals = [runs[rho].final("reliance", "target") for rho in rhos]
-
-    def corr(*groups):
-        x = np.concatenate([np.full(len(g), rho) for rho, g in zip(rhos, groups)])
-        return spearmanr(x, np.concatenate(groups)).statistic
-
-    ci = bootstrap_ci(finals, corr)
+    together = shared(runs)
+    worlds = together[rhos[0]].worlds
+    ci = bootstrap_ci(slopes(together), np.mean, clusters=worlds)
     fit = {rho: float(runs[rho].final("train_acc").mean()) for rho in rhos}
-    all_fit = min(fit.values()) >= FITS
-    va = verdict_below(ci[1], ci[2], 0.0) if all_fit else "inconclusive"
+    fitted = min(fit.values()) >= FITS
+    verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN_A) if fitted else INCONCLUSIVE
     ids = [runs[r].run_id for r in rhos]
-    part_a = Row(name("rho in " + ",".join(map(str, rhos))), "(a) Spearman(rho, final target reliance)", *ci, va, ids)
-    rows.append(part_a)
-    for rho, f in zip(rhos, finals):
-        m = bootstrap_ci(f, np.mean)
-        rows.append(Row(name(f"rho={rho}"), f"final target reliance (train acc {fit[rho]:.3f})", *m, "measurement",
-                        [runs[rho].run_id]))
+    part = Row.of(name("rho in " + ",".join(map(str, rhos))),
+                  f"(a) slope of final target reliance on rho, per seed (margin {MARGIN_A}; every rho fitted: "
+                  f"{fitted})", ci, verdict, ids, kind="verdict")
+    finals = [runs[rho].final("reliance", "target") for rho in rhos]
+    levels = np.concatenate([np.full(len(f), rho) for rho, f in zip(rhos, finals)])
+    # world k of one condition is world k of all: the jackknife leaves it out of every condition at once
+    rank = spearman_ci(levels, np.concatenate(finals), clusters=np.concatenate([runs[rho].worlds for rho in rhos]))
+    rows = [Row.of(name(f"rho={rho}"), f"final target reliance (train acc {fit[rho]:.3f})",
+                   bootstrap_ci(f, np.mean, clusters=runs[rho].worlds), "measurement", [runs[rho].run_id],
+                   kind="measurement") for rho, f in zip(rhos, finals)]
+    rows.append(Row.of(name("rho in " + ",".join(map(str, rhos))), "Spearman(rho, final target reliance), all seeds",
+                       rank, "measurement", ids, kind="measurement"))
+    return part, rows
+
+
+def analyse_world(runs: dict[float, RunResult], name) -> tuple[list[Row], str]:
+    """Parts (a)–(c) and the controls on one ensemble per ρ of one world (the hierarchy or a dataset);
+    ``name`` turns a condition into its row label."""
+    main, ctrl, decisive = runs[MAIN_RHO], runs[CONTROL_RHO], runs[DECISIVE_RHO]
+    part_a, rows = dose_response(runs, name)
 
     # (b) collapse of the target's gradient signal once the proxy fits
-    proxy = main.curve("reliance", "proxy0")
-    t_fit = main.steps[proxy.argmax(axis=1)]  # per seed: the step at which the proxy is fit best
-    at = float(np.median(t_fit))
-    ratio = np.array([signal_ratio_at(main, t)[i] for i, t in enumerate(t_fit)])
-    ci_b = bootstrap_ci(ratio, np.mean)
-    part_b = Row(name(f"rho={MAIN_RHO}"), "(b) target gradient signal at peak proxy reliance / at step 0", *ci_b,
-                 verdict_below(ci_b[1], ci_b[2], 0.5), [main.run_id])
-    rows.append(part_b)
-    ci_ctrl = bootstrap_ci(signal_ratio_at(ctrl, at), np.mean)
-    ctrl_ok = ci_ctrl[1] >= 0.5
-    rows.append(control_row(name(f"control rho={CONTROL_RHO}"), f"target gradient signal at step {at:.0f} / at step 0",
-                            ci_ctrl, ctrl_ok, [ctrl.run_id]))
+    fit_at = proxy_fit_steps(main)
+    ci_b = bootstrap_ci(signal_ratio(main, fit_at), np.mean, clusters=main.worlds)
+    part_b = Row.of(name(f"rho={MAIN_RHO}"), f"(b) target gradient signal at peak proxy reliance / at step 0 "
+                                             f"(< {COLLAPSE}, margin {MARGIN_B})", ci_b,
+                    verdict_below(ci_b[1], ci_b[2], COLLAPSE, margin=MARGIN_B), [main.run_id], kind="verdict")
+    pm, pc = paired(main, ctrl)
+    at = late_unlearned_steps(pc, proxy_fit_steps(pm))
+    ci_neg = bootstrap_ci(signal_ratio(pc, at), np.mean, clusters=pc.worlds)
+    neg_ok = ci_neg[1] > COLLAPSE
+    neg = control_row(name(f"control (negative): rho={CONTROL_RHO}, scored late"),
+                      f"target gradient signal at the last step with target reliance < {UNLEARNED} (median step "
+                      f"{np.median(at):.0f}) / at step 0: must stay above {COLLAPSE}",
+                      ci_neg, neg_ok, [ctrl.run_id, main.run_id], positive=False)
+    ci_pos = bootstrap_ci(signal_ratio(decisive, proxy_fit_steps(decisive)), np.mean, clusters=decisive.worlds)
+    pos_ok = ci_pos[2] < COLLAPSE - MARGIN_B
+    pos = control_row(name(f"control (positive): rho={DECISIVE_RHO}, proxy decisive"),
+                      f"target gradient signal at peak proxy reliance / at step 0: must fall below "
+                      f"{COLLAPSE - MARGIN_B:g}", ci_pos, pos_ok, [decisive.run_id], positive=True)
 
-    # (c) the proxy's presence delays the target
-    t_present = censor(onset(main.steps, main.curve("reliance", "target"), RELIANCE_ONSET), steps)
-    t_absent = censor(onset(ctrl.steps, ctrl.curve("reliance", "target"), RELIANCE_ONSET), steps)
-    ci_c = bootstrap_ci([np.log10(t_present + 1), np.log10(t_absent + 1)], lambda p, a: p.mean() - a.mean())
-    part_c = Row(name(f"rho={MAIN_RHO} vs {CONTROL_RHO}"), "(c) log10 delay of target onset, proxy present vs absent",
-                 *ci_c, verdict_above(ci_c[1], ci_c[2], 0.0), [main.run_id, ctrl.run_id])
-    rows.append(part_c)
-    return rows, combine([part_a.verdict, part_b.verdict, part_c.verdict], ctrl_ok)
+    # (c) the proxy's presence delays the target: the same member with and without it
+    steps = int(main.steps[-1])
+    t_present = censor(crossing(pm.steps, pm.curve("reliance", "target"), RELIANCE_ONSET), steps)
+    t_absent = censor(crossing(pc.steps, pc.curve("reliance", "target"), RELIANCE_ONSET), steps)
+    ci_c = bootstrap_ci(np.log10(t_present + 1) - np.log10(t_absent + 1), np.mean, clusters=pm.worlds)
+    part_c = Row.of(name(f"rho={MAIN_RHO} vs {CONTROL_RHO}"),
+                    f"(c) log10 delay of target onset, proxy present vs absent, per seed (margin {MARGIN_C})", ci_c,
+                    verdict_above(ci_c[1], ci_c[2], 0.0, margin=MARGIN_C), [main.run_id, ctrl.run_id],
+                    kind="verdict")
+    parts = [part_a, part_b, part_c]
+    return [part_a] + rows + [part_b, neg, pos, part_c], combine([p.verdict for p in parts], neg_ok, pos_ok)
 
 
-def run(ctx: Context) -> ClaimResult:
-    named = ctx.run_all(ID, conditions(ctx))
-    runs = {rho: named[f"rho={rho}"] for rho in RHOS}
-    rows, verdict = analyse(runs)
+def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
+    """The hierarchy world's rows and verdict; each real dataset adds its rows and own verdict row."""
+    h = real_data.HIERARCHY
+    rows, verdict = analyse_world({rho: runs[Key(h, rho)] for rho in RHOS}, lambda c: c)
     for ds in real_data.DATASETS:
-        real = {rho: named[real_data.name(ds, f"rho={rho}")] for rho in REAL_RHOS}
-        r_rows, r_verdict = analyse(real, lambda c, ds=ds: real_data.name(ds, c))
+        r_rows, r_verdict = analyse_world({rho: runs[Key(ds, rho)] for rho in REAL_RHOS},
+                                          lambda c, ds=ds: real_data.name(ds, c))
         rows += r_rows + [real_data.verdict_row(ds, r_verdict, [i for r in r_rows for i in r.run_ids])]
-    main, ctrl = runs[MAIN_RHO], runs[CONTROL_RHO]
-    finals = [runs[rho].final("reliance", "target") for rho in RHOS]
-    figs = [
-        final_vs_condition_figure(ctx.figures_dir / "G3_final_target.png", "G3: final target reliance vs ρ",
+    return rows, verdict
+
+
+def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
+    h = real_data.HIERARCHY
+    finals = [runs[Key(h, rho)].final("reliance", "target") for rho in RHOS]
+    return [
+        final_vs_condition_figure(folder / "G3_final_target.png", "G3: final target reliance vs ρ",
                                   list(RHOS), finals, [str(r) for r in RHOS], "proxy agreement ρ in training",
                                   "final target reliance"),
-        reliance_figure(ctx.figures_dir / "G3_gradient_signal.png", "G3: gradient signal on the training set",
-                        {f"rho={MAIN_RHO}": main, f"control rho={CONTROL_RHO}": ctrl},
+        reliance_figure(folder / "G3_gradient_signal.png", "G3: gradient signal on the training set",
+                        {Key(h, rho).label(): runs[Key(h, rho)] for rho in (MAIN_RHO, CONTROL_RHO, DECISIVE_RHO)},
                         [("gradient_signal", "target", "signal toward target"),
                          ("gradient_signal", "proxy0", "signal toward proxy"),
                          ("reliance", "target", "target reliance")]),
     ]
-    return ClaimResult(ID, SUMMARY, verdict, rows, figs)

@@ -2,41 +2,63 @@
 (the mix of target and proxy reliance) is strongly path-dependent ("Greed Is the Root of This
 Evil", §2, closing parenthesis).
 
-Operationalization: on the default world at ρ ∈ {0.9, 0.97, 0.99}, two ensembles per ρ: one in
-which only the initialization differs between seeds (one shared data order) and one in which only
-the data order differs (one shared initialization).
-- Order agreement: each seed's onset steps of five learning events (proxy reliance ≥ 0.5, target
+Operationalization: on the default world at ρ ∈ {0.9, 0.97, 0.99}, one ensemble per ρ and source of
+variation, the other two held fixed: "init" (only the initialization differs between members: one
+world, one data order), "order" (only the data order: one world, one initialization) and "world"
+(only the data: one initialization and data order, each member its own world draw).
+Intervals: with "init" or "order" the members share one world and are independent draws of the
+varied source within it, so their intervals treat members as the unit (clusters=None) and speak of
+that world; with "world" every member is its own world.
+- Order agreement: each member's onset steps of five learning events (proxy reliance ≥ 0.5, target
   decodable ≥ 0.9, target reliance ≥ 0.5, train accuracy ≥ 0.99, deployment accuracy ≥ 0.9;
-  'never' ties at the end); Kendall τ-b between every pair of seeds, averaged per seed. "High"
-  means the CI of the mean lies above 0.5, in every condition.
-- Objective dispersion: the std across seeds of final target reliance (also its IQR, the std of
-  final proxy reliance and the pairwise disagreement rate on deployment, reported). "Dispersed"
-  means the CI's low end exceeds 0.05 — three times the ~0.016 standard error of one reliance
-  measurement on 4,096 deployment samples — at some ρ, for both sources of variation.
-Controls ρ = 0.5 and ρ = 1.0 (seeds vary in both init and order; the runs G3 also uses): the
-final objective must not be dispersed there (CI high end of the std below 0.05).
+  'never' ties at the end); Kendall τ-b between every pair of members, averaged per member. "High":
+  the interval of the mean lies above TAU_HIGH = 0.5 by MARGIN_TAU = 0.1, in every condition (an
+  intersection of tests: no adjustment).
+- Objective dispersion: the SD across members of final target reliance (interval:
+  ``stats.sd_ci``, which errs toward larger SDs; the percentile bootstrap
+  of np.std lay wholly below the true SD a third of the time). "Dispersed" means above DISPERSED =
+  0.05, the smallest spread that counts — three times the ~0.016 standard error of one reliance
+  reading on 4,096 deployment samples — at some ρ (three chances per source: Holm-adjusted), for
+  every source; "not dispersed" at a ρ when the interval lies wholly below it. The SD of final proxy reliance and the pairwise disagreement rate on deployment are
+  reported beside it.
+Rule (``common.combine``): order robust and objective dispersed (both supported) with both controls
+passing → supported; either part refuted with both controls passing → refuted; else inconclusive.
 
-Real data (greedlab.claims.real_data): the same parts and controls on MNIST-1D and digits at
-ρ = 0.97 (class group as target, marker as proxy).
+Controls of the dispersion part:
+- negative, "a pinned intermediate objective": a world whose label is the target χ_{01} where a cue
+  a_5 is +1 and the proxy a_4 where it is −1 (``objective="gated"``), seeds varied in init and order
+  over several worlds. Every member must fit both halves of the data, so the end point is the same
+  for all — the mechanism (an objective set by which heuristic came first) is absent — but it sits at
+  target reliance ≈ 0.5, far from the floor and ceiling that pinned the old controls; measurement
+  noise, unfinished training and the SD estimator's behaviour would all still show as spread. The
+  SD must stay below DISPERSED (interval wholly below). It replaces ρ = 0.5 and ρ = 1.0, where
+  every member ends at reliance 1 or 0 and no spread is possible.
+- positive, "spread planted by hand": the members of the ρ = 0.5 and ρ = 1.0 runs (G3's) pooled, half
+  ending on the target and half on the proxy: a spread of about 0.5 made by construction, which the
+  same instrument and interval must read as dispersed.
+
+Real data (greedlab.claims.real_data): the same parts and positive control on MNIST-1D and digits at
+ρ = 0.97 (class group as target, marker as proxy); a gated objective does not exist there, so real
+data has no negative control and its verdict cannot be "supported".
 """
 
 from __future__ import annotations
 
-import itertools
-from typing import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import kendalltau
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, ClaimResult, Row, all_agree, any_supports,
-                                    bootstrap_ci, censor,
+from greedlab.claims.common import (REFUTED, SUPPORTED, Row, all_agree, any_supports, bootstrap_ci, censor, combine,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import best_decodability, world
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments import REPRESENTED, RELIANCE_ONSET, onset
+from greedlab.instruments import RELIANCE_ONSET, REPRESENTED, onset
 from greedlab.report.figures import histograms_figure
+from greedlab.stats import LEVEL, holm_intervals, sd_ci
 
 ID = "G4"
 SUMMARY = "Feature order is robust across runs; the final objective is path-dependent."
@@ -46,20 +68,54 @@ QUOTE = ("The features the ML models learn, and their order, appear to be a robu
          "mesa-objectives are a function of a function of ... a function of the initially-learned shallow "
          "heuristics — I expect there is strong path-dependence in that sense.")
 RHOS = (0.9, 0.97, 0.99)
-CONTROL_RHOS = (0.5, 1.0)
 REAL_RHOS = (0.97,)  # on the hierarchy world the final objective dispersed only near ρ = 0.97
-SOURCES = ("init", "order")
-TAU_HIGH, DISPERSED = 0.5, 0.05
+SOURCES = ("init", "order", "world")
+POOLED_RHOS = (0.5, 1.0)
+TAU_HIGH = 0.5
+MARGIN_TAU = 0.1
+"""Kendall τ: how far above TAU_HIGH order agreement must lie to count as high."""
+DISPERSED = 0.05
+"""SD of final target reliance: the smallest spread that counts (3 SE of one reliance reading)."""
+GATED = replace(world(0.9), target=(0, 1), cue=5, objective="gated")
+
+MAIN, NEGATIVE, POSITIVE = "main", "negative", "positive"
 
 
-def conditions(ctx: Context) -> dict[str, RunSpec]:
-    specs = {f"rho={rho}, {src} varied": ctx.spec(world(rho), vary=src) for rho in RHOS for src in SOURCES}
-    specs.update({f"control rho={rho}": ctx.spec(world(rho)) for rho in CONTROL_RHOS})
-    for src in SOURCES:
-        specs.update(real_data.conditions(ctx, REAL_RHOS, control=False, vary=src, suffix=f", {src} varied"))
+class Key(NamedTuple):
+    """A condition: its world (the hierarchy or a real dataset), arm, ρ and varied source."""
+
+    dataset: str
+    arm: str
+    rho: float | None = None
+    source: str = "both"
+
+    def label(self) -> str:
+        if self.arm == NEGATIVE:
+            text = "control (negative): gated objective chi_01 / a_4 by cue a_5"
+        elif self.arm == POSITIVE:
+            text = f"control (positive): rho={self.rho} of the pooled rho={POOLED_RHOS[0]} and rho={POOLED_RHOS[1]}"
+        else:
+            text = f"rho={self.rho}, {self.source} varied"
+        return real_data.label(self.dataset, text)
+
+
+def conditions(ctx: Context) -> dict[Key, RunSpec]:
+    h = real_data.HIERARCHY
+    specs = {Key(h, MAIN, rho, src): ctx.spec(world(rho), vary=src) for rho in RHOS for src in SOURCES}
+    specs[Key(h, NEGATIVE)] = ctx.spec(GATED)
+    specs.update({Key(h, POSITIVE, rho): ctx.spec(world(rho)) for rho in POOLED_RHOS})
     for ds in real_data.DATASETS:
-        specs.update({real_data.name(ds, f"control rho={rho}"): real_data.spec(ctx, ds, rho) for rho in CONTROL_RHOS})
+        specs.update({Key(ds, MAIN, rho, src): real_data.spec(ctx, ds, rho, vary=src)
+                      for rho in REAL_RHOS for src in SOURCES})
+        specs.update({Key(ds, POSITIVE, rho): real_data.spec(ctx, ds, rho) for rho in POOLED_RHOS})
     return specs
+
+
+def clusters(r: RunResult) -> np.ndarray | None:
+    """The unit an interval resamples: worlds, or members when they all share one world (only init or
+    data order varied: independent draws of that source, given the world)."""
+    w = r.worlds
+    return None if len(np.unique(w)) == 1 else w
 
 
 def event_onsets(r: RunResult) -> np.ndarray:
@@ -73,84 +129,125 @@ def event_onsets(r: RunResult) -> np.ndarray:
 
 
 def order_agreement(onsets: np.ndarray) -> np.ndarray:
-    """(N,): each seed's mean Kendall τ-b with every other seed's event order (1 where both tie all)."""
-    n = len(onsets)
-    tau = np.eye(n)
-    for i, j in itertools.combinations(range(n), 2):
-        a, b = onsets[i], onsets[j]
-        t = 1.0 if np.array_equal(a, b) else kendalltau(a, b).statistic
-        tau[i, j] = tau[j, i] = 0.0 if np.isnan(t) else t
+    """(N,): each member's mean Kendall τ-b with every other member's event order (1 where both tie
+    all events alike; 0 where one of them ties all and the other does not: τ is undefined there).
+
+    τ-b of members a and b is Σ s_a·s_b / √(n_a·n_b) over event pairs, s = sign of the onset
+    difference and n the untied pairs: one matrix product for every pair of members at once."""
+    n, k = onsets.shape
+    i, j = np.triu_indices(k, 1)
+    s = np.sign(onsets[:, i] - onsets[:, j])
+    untied = (s != 0).sum(axis=1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = (s @ s.T) / np.sqrt(np.outer(untied, untied))
+    same = (onsets[:, None, :] == onsets[None, :, :]).all(axis=-1)
+    tau = np.where(same, 1.0, np.nan_to_num(tau, nan=0.0))
     return (tau.sum(axis=1) - 1) / max(n - 1, 1)
 
 
-def _iqr(x: np.ndarray) -> float:
-    q1, q3 = np.percentile(x, [25, 75])
-    return float(q3 - q1)
+def spread(x: np.ndarray, c: np.ndarray | None, level: float = LEVEL) -> tuple:
+    return sd_ci(x, clusters=c, level=level)
 
 
-def analyse(runs: dict[str, RunResult], rhos: tuple[float, ...],
-            name: Callable[[str], str] = str) -> tuple[list[Row], str, tuple[str, str]]:
-    """Order agreement and dispersion per ρ and source, and the controls, on runs named as in
-    ``conditions`` (before ``name``). Returns the rows, the verdict and the parts' verdicts."""
+def dispersed(lo: float, hi: float) -> str:
+    """Supported above the margin (underpowered when the interval straddles it wider than twice it);
+    an SD cannot fall below 0, so "not dispersed" is the interval wholly below the margin itself."""
+    v = verdict_above(lo, hi, 0.0, margin=DISPERSED)
+    return REFUTED if v != SUPPORTED and hi < DISPERSED else v
+
+
+def dispersion_rows(runs: dict[float, RunResult], src: str, name) -> tuple[list[Row], list[str]]:
+    """One source's dispersion at each ρ, Holm-adjusted over the ρ (dispersed at *some* ρ is the claim)."""
+    rhos = sorted(runs)
+    finals = {rho: runs[rho].final("reliance", "target") for rho in rhos}
+    cis = holm_intervals([lambda lvl, rho=rho: spread(finals[rho], clusters(runs[rho]), lvl) for rho in rhos],
+                         [DISPERSED] * len(rhos))
+    rows, verdicts = [], []
+    for rho, ci in zip(rhos, cis):
+        v = dispersed(ci[1], ci[2])
+        rows.append(Row.of(name(rho), f"dispersion: SD of final target reliance (margin {DISPERSED}; Holm over "
+                                      f"{len(rhos)} rho)", ci, v, [runs[rho].run_id], kind="verdict"))
+        verdicts.append(v)
+    return rows, verdicts
+
+
+def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) -> tuple[list[Row], str, Row]:
+    """Order agreement and dispersion per ρ and source and the controls on one world's runs. Returns
+    the rows, the verdict and a summary row (the parts and the largest spread)."""
     rows: list[Row] = []
-    taus_ok, dispersed = [], {src: [] for src in SOURCES}
-    for rho in rhos:
-        for src in SOURCES:
-            r = runs[f"rho={rho}, {src} varied"]
-            cond = name(f"rho={rho}, {src} varied")
-            tau = bootstrap_ci(order_agreement(event_onsets(r)), np.mean)
-            rows.append(Row(cond, "order agreement: mean Kendall tau of event onsets", *tau,
-                            verdict_above(tau[1], tau[2], TAU_HIGH), [r.run_id]))
-            taus_ok.append(rows[-1].verdict)
+    taus, dispersed = [], {}
+    for src in SOURCES:
+        mains = {rho: runs[Key(ds, MAIN, rho, src)] for rho in rhos}
+        for rho, r in mains.items():
+            cond = Key(ds, MAIN, rho, src).label()
+            c = clusters(r)
+            tau = bootstrap_ci(order_agreement(event_onsets(r)), np.mean, clusters=c)
+            rows.append(Row.of(cond, f"order agreement: mean Kendall tau of event onsets (> {TAU_HIGH}, margin "
+                                     f"{MARGIN_TAU})", tau, verdict_above(tau[1], tau[2], TAU_HIGH, margin=MARGIN_TAU),
+                               [r.run_id], kind="verdict"))
+            taus.append(rows[-1].verdict)
             final_t = r.final("reliance", "target")
-            sd = bootstrap_ci(final_t, np.std)
-            rows.append(Row(cond, "dispersion: std of final target reliance", *sd,
-                            verdict_above(sd[1], sd[2], DISPERSED), [r.run_id]))
-            dispersed[src].append(rows[-1].verdict)
-            for stat, fn, x in (("IQR of final target reliance", _iqr, final_t),
-                                ("std of final proxy reliance", np.std, r.final("reliance", "proxy0")),
+            for stat, fn, x in (("SD of final proxy reliance", np.std, r.final("reliance", "proxy0")),
                                 ("pairwise disagreement rate on deploy", np.mean, r.final("disagreement")),
                                 ("mean final target reliance", np.mean, final_t)):
-                rows.append(Row(cond, stat, *bootstrap_ci(x, fn), "measurement", [r.run_id]))
-    ctrl_ok = True
-    for rho in CONTROL_RHOS:
-        r = runs[f"control rho={rho}"]
-        sd = bootstrap_ci(r.final("reliance", "target"), np.std)
-        ok = sd[2] < DISPERSED
-        ctrl_ok &= ok
-        rows.append(control_row(name(f"control rho={rho}"), "std of final target reliance", sd, ok, [r.run_id]))
+                rows.append(Row.of(cond, stat, bootstrap_ci(x, fn, clusters=c), "measurement", [r.run_id],
+                                   kind="measurement"))
+        d_rows, dispersed[src] = dispersion_rows(mains, src, lambda rho, src=src: Key(ds, MAIN, rho, src).label())
+        rows += d_rows
 
-    order = SUPPORTED if all(v == SUPPORTED for v in taus_ok) else (
-        REFUTED if REFUTED in taus_ok else INCONCLUSIVE)
-    # dispersed for a source if some ρ shows it; refuted only if no ρ could show it for either source
-    per_src = [any_supports(v) for v in dispersed.values()]
-    disp = all_agree(per_src)
-    if REFUTED in (order, disp):
-        verdict = REFUTED
-    elif order == disp == SUPPORTED and ctrl_ok:
-        verdict = SUPPORTED
+    pooled = [runs[Key(ds, POSITIVE, rho)] for rho in POOLED_RHOS]
+    x = np.concatenate([r.final("reliance", "target") for r in pooled])
+    # the two runs share world seeds but are different training sets: their worlds are distinct clusters
+    c = np.concatenate([r.worlds * len(pooled) + k for k, r in enumerate(pooled)])
+    pos_ci = spread(x, c)
+    pos_ok = pos_ci[1] > DISPERSED
+    rows.append(control_row(real_data.label(ds, f"control (positive): rho={POOLED_RHOS[0]} and rho={POOLED_RHOS[1]} "
+                                                "pooled"),
+                            f"SD of final target reliance: must exceed {DISPERSED}", pos_ci, pos_ok,
+                            [r.run_id for r in pooled], positive=True))
+    if ds == real_data.HIERARCHY:
+        neg = runs[Key(ds, NEGATIVE)]
+        neg_ci = spread(neg.final("reliance", "target"), clusters(neg))
+        neg_ok = neg_ci[2] < DISPERSED
+        rows.append(control_row(Key(ds, NEGATIVE).label(), f"SD of final target reliance: must stay below {DISPERSED}"
+                                f" (mean {neg.final('reliance', 'target').mean():.2f})", neg_ci, neg_ok, [neg.run_id],
+                                positive=False))
     else:
-        verdict = INCONCLUSIVE
-    return rows, verdict, (order, disp)
+        neg_ok = False
+        rows.append(real_data.no_control_row(ds, "negative", "no gated objective on real data: no condition whose "
+                                                             "end point is pinned away from 0 and 1, so this "
+                                                             "dataset's verdict cannot be 'supported'"))
+
+    order = all_agree(taus) if REFUTED not in taus else REFUTED
+    # dispersed for a source if some ρ shows it; refuted for it only if no ρ could
+    disp = all_agree([any_supports(v) for v in dispersed.values()])
+    verdict = (combine([order, disp], neg_ok, pos_ok) if ds == real_data.HIERARCHY
+               else real_data.verdict_without_negative_control([order, disp], pos_ok))
+    spreads = [r for r in rows if r.statistic.startswith("dispersion")]
+    top = max(spreads, key=lambda r: r.value)
+    summary = Row(real_data.label(ds, f"all rho, all sources (largest SD: {top.condition})"),
+                  f"parts: order robust {order} / objective dispersed {disp}", top.value, top.ci_low, top.ci_high,
+                  verdict, sorted({i for r in rows for i in r.run_ids}), kind="verdict")
+    return rows, verdict, summary
 
 
-def run(ctx: Context) -> ClaimResult:
-    runs, real_runs = real_data.split(ctx.run_all(ID, conditions(ctx)))
-    rows, verdict, (order, disp) = analyse(runs, RHOS)
-    rows.append(Row("all rho, both sources", "parts: order robust / objective dispersed", float("nan"),
-                    float("nan"), float("nan"), f"{order} / {disp}", [runs[k].run_id for k in runs]))
-    spread = [i for i, r in enumerate(rows) if r.statistic.startswith("dispersion")]
-    headline = max(spread, key=lambda i: rows[i].value)  # the most dispersed condition
-    panels = {f"{src} varied": {f"rho={rho}": runs[f"rho={rho}, {src} varied"].final("reliance", "target")
+def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
+    """The hierarchy world's rows and verdict (its summary row first); each real dataset adds its rows
+    and its own verdict row."""
+    rows, verdict, summary = analyse_world(runs, real_data.HIERARCHY, RHOS)
+    rows = [summary] + rows
+    for ds in real_data.DATASETS:
+        r_rows, r_verdict, r_summary = analyse_world(runs, ds, REAL_RHOS)
+        rows += [r_summary] + r_rows + [real_data.verdict_row(ds, r_verdict, r_summary.run_ids)]
+    return rows, verdict
+
+
+def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
+    h = real_data.HIERARCHY
+    panels = {f"{src} varied": {f"rho={rho}": runs[Key(h, MAIN, rho, src)].final("reliance", "target")
                                 for rho in RHOS} for src in SOURCES}
-    panels["both varied (controls)"] = {f"rho={rho}": runs[f"control rho={rho}"].final("reliance", "target")
-                                        for rho in CONTROL_RHOS}
-    fig = histograms_figure(ctx.figures_dir / "G4_final_target_hist.png",
-                            "G4: final target reliance across seeds", panels, "final target reliance")
-    for ds, real in real_runs.items():
-        r_rows, r_verdict, r_parts = analyse(real, REAL_RHOS, lambda c, ds=ds: real_data.name(ds, c))
-        r_rows.append(Row(real_data.name(ds, "all rho, both sources"), "parts: order robust / objective dispersed",
-                          float("nan"), float("nan"), float("nan"), " / ".join(r_parts),
-                          [r.run_id for r in real.values()]))
-        rows += r_rows + [real_data.verdict_row(ds, r_verdict, [i for r in r_rows for i in r.run_ids])]
-    return ClaimResult(ID, SUMMARY, verdict, rows, [fig], headline=headline)
+    panels["controls"] = {"gated (negative)": runs[Key(h, NEGATIVE)].final("reliance", "target"),
+                          "rho=0.5 + rho=1 pooled (positive)": np.concatenate(
+                              [runs[Key(h, POSITIVE, rho)].final("reliance", "target") for rho in POOLED_RHOS])}
+    return [histograms_figure(folder / "G4_final_target_hist.png", "G4: final target reliance across seeds", panels,
+                              "final target reliance")]

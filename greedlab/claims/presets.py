@@ -109,6 +109,25 @@ def paired(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
             b.without(np.flatnonzero(~np.isin(kb, both)).tolist()))
 
 
+def crossing(steps: np.ndarray, values: np.ndarray, threshold: float) -> np.ndarray:
+    """Per member: the step at which ``values`` (N, T) first reaches ``threshold``, interpolated
+    linearly between the evaluations either side of the crossing; the first evaluation's step if it
+    is already there, inf if never. Read off the evaluation grid alone (``instruments.onset``) the
+    members of an ensemble can all tie at one grid step (a decisive proxy is fitted within one
+    evaluation's gap), and an interval over identical values bounds nothing (``greedlab.stats`` refuses it); between
+    evaluations the members differ as their curves do."""
+    steps = np.asarray(steps, dtype=float)
+    hit = values >= threshold
+    k = hit.argmax(axis=1)
+    prev = np.maximum(k - 1, 0)
+    rows = np.arange(len(values))
+    v0, v1 = values[rows, prev], values[rows, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(v1 > v0, (threshold - v0) / (v1 - v0), 1.0)
+    out = steps[prev] + np.clip(frac, 0.0, 1.0) * (steps[k] - steps[prev])
+    return np.where(hit.any(axis=1), np.where(k == 0, steps[0], out), np.inf)
+
+
 def first_half(spec):
     """``spec`` with only the first half of its members (their inits, data orders and worlds): a
     control arm at half the cost, still two or more members per world, whose members are the main

@@ -1,0 +1,452 @@
+"""Claims G1–G4 on synthetic results: each claim's pure ``analyse`` fed curves chosen by hand. Every
+control is shown to fail when its condition is made to show the effect (negative) or to lack it
+(positive), turning the verdict inconclusive; clean inputs give the rule's verdict and number.
+Nothing trains here but the end-to-end test, which reads the shared smoke store."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greedlab.claims import g1_proxy_first as g1, g2_gradual_world_model as g2, g3_gradient_starvation as g3
+from greedlab.claims import g4_path_dependence as g4, real_data
+from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
+from greedlab.claims.context import Context, label
+from greedlab.experiment import RunResult, RunSpec
+from greedlab.train import eval_steps
+from fakes import fake_run
+
+QUICK = Context(SCALES["quick"], Path("."), None)
+OK, FAILED = "control ok", "control FAILED"
+H = real_data.HIERARCHY
+NEVER = np.inf
+
+
+def grid(spec: RunSpec) -> np.ndarray:
+    """Evaluation steps over ``spec``'s length: the usual grid, and every third step so that jittered
+    onsets differ between members (on the coarse grid alone many would tie)."""
+    return np.union1d(eval_steps(spec.total_steps, 30), np.arange(0, spec.total_steps + 1, 3))
+
+
+def jittered(n: int, onset: float, seed: int, rel: float = 0.1) -> np.ndarray:
+    """(n, 1) onsets: ``onset`` times 1 ± ``rel`` per member (inf stays inf)."""
+    return onset * (1 + rel * np.random.default_rng(seed).uniform(-1, 1, (n, 1)))
+
+
+def step(onsets: np.ndarray, lo: float, hi: float):
+    """A curve at ``lo`` until each member's onset, ``hi`` from it on."""
+    return lambda s: np.where(s >= onsets, hi, lo)
+
+
+def controls(rows, prefix: str = "control") -> list[str]:
+    """The verdicts of the control rows whose condition starts with ``prefix``, in order."""
+    return [r.verdict for r in rows if r.kind == "control" and r.condition.startswith(prefix)]
+
+
+def verdicts(rows) -> list:
+    return [r for r in rows if r.kind == "verdict"]
+
+
+# -- G1: proxy first -------------------------------------------------------------------------------------
+
+def g1_run(spec: RunSpec, proxy: float, target: float, decodable: float, seed: int) -> RunResult:
+    """Proxy reliance 0.85 from its onset until the target's, target reliance 0.95 from its onset, the
+    target decodable (0.98, else 0.6) from ``decodable``; onsets jittered ±10% per member."""
+    n = spec.n_models
+    p, t, d = (jittered(n, x, seed + k) for k, x in enumerate((proxy, target, decodable)))
+    peak = 0.85 + 0.02 * np.random.default_rng(seed + 3).uniform(-1, 1, (n, 1))
+    return fake_run(spec, grid(spec), {
+        ("reliance", "proxy0"): lambda s: np.where((s >= p) & (s < t), peak, 0.05),
+        ("reliance", "target"): step(t, 0.0, 0.95),
+        ("decodability:hidden.0", "target"): step(d, 0.6, 0.98),
+        ("decodability:hidden.1", "target"): step(d, 0.55, 0.97)})
+
+
+G1_CLEAN = {g1.MAIN: (10, 400, 300), g1.NEGATIVE: (NEVER, 19, 0), g1.POSITIVE: (10, NEVER, NEVER)}
+G1_REAL = {("mnist1d", g1.MAIN): (11, 450, 300), ("digits", g1.MAIN): (11, 450, 0)}
+
+
+def g1_runs(**arms) -> dict:
+    """Every condition clean but the hierarchy arms given as (proxy, target, decodable) onsets."""
+    plan = {**G1_CLEAN, **arms}
+    runs = {}
+    for i, (k, spec) in enumerate(g1.conditions(QUICK).items()):
+        onsets = plan[k.arm] if k.dataset == H else G1_REAL.get((k.dataset, k.arm), G1_CLEAN[k.arm])
+        runs[k] = g1_run(spec, *onsets, seed=10 * i)
+    return runs
+
+
+def test_g1_clean_proxy_first_is_supported_with_its_lead():
+    rows, verdict = g1.analyse(g1_runs())
+    lead, dec, peak = verdicts(rows)[:3]
+    assert verdict == SUPPORTED and [r.verdict for r in (lead, dec, peak)] == [SUPPORTED] * 3
+    assert lead.value == pytest.approx(np.log10(401 / 11), abs=0.05) and lead.ci_low > g1.MARGIN_LEAD
+    assert peak.value == pytest.approx(0.85, abs=0.01)
+    assert controls(rows) == [OK, OK]
+    neg = next(r for r in rows if r.condition == g1.Key(H, g1.NEGATIVE).label())
+    assert neg.value < -1.5  # the easy target's onset at ~19, the proxy never relied on: log10(20/1502)
+    # real data: no negative control, so mnist1d's supported parts stay inconclusive; digits' class is
+    # decodable at step 0, which refutes the decodability part (its positive control passed)
+    real = {r.condition: r.verdict for r in rows if r.condition.endswith("all parts")}
+    assert real == {"mnist1d: all parts": INCONCLUSIVE, "digits: all parts": REFUTED}
+    assert controls(rows, "mnist1d: no negative") == [INCONCLUSIVE]
+
+
+def test_g1_target_first_is_refuted_when_the_positive_control_passed():
+    rows, verdict = g1.analyse(g1_runs(main=(NEVER, 19, 0)))
+    assert verdict == REFUTED and verdicts(rows)[0].ci_high < 0
+
+
+def test_g1_negative_control_fails_when_the_easy_target_also_reads_proxy_first():
+    rows, verdict = g1.analyse(g1_runs(negative=(10, 400, 0)))
+    neg = [r for r in rows if r.kind == "control" and r.condition == g1.Key(H, g1.NEGATIVE).label()]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(np.log10(401 / 11), abs=0.05)
+    assert verdict == INCONCLUSIVE
+
+
+def test_g1_positive_control_fails_when_the_decisive_proxy_is_not_read_first_and_no_refutation_follows():
+    rows, verdict = g1.analyse(g1_runs(main=(NEVER, 19, 0), positive=(NEVER, 19, 0)))
+    pos = [r for r in rows if r.kind == "control" and r.condition == g1.Key(H, g1.POSITIVE).label()]
+    assert [r.verdict for r in pos] == [FAILED] and pos[0].value < -1.5
+    assert verdicts(rows)[0].verdict == REFUTED and verdict == INCONCLUSIVE  # the rule alone would refute
+
+
+def test_g1_conditions_are_typed_and_share_runs():
+    specs = g1.conditions(QUICK)
+    assert all(isinstance(k, g1.Key) for k in specs)
+    assert specs[g1.Key(H, g1.MAIN)] == QUICK.spec(g1.world(0.9)) and g1.Key(H, g1.MAIN).label() == "rho=0.9"
+    assert specs[g1.Key(H, g1.POSITIVE)] == g3.conditions(QUICK)[g3.Key(H, 1.0)]          # G3's ρ = 1
+    assert specs[g1.Key(H, g1.NEGATIVE)].world.target == (0,)                              # H5's, H6's easy target
+    assert specs[g1.Key("digits", g1.POSITIVE)] == g3.conditions(QUICK)[g3.Key("digits", 1.0)]
+    assert g1.Key("mnist1d", g1.MAIN).label() == "mnist1d: rho=0.9"
+
+
+# -- G2: the gradual world model ---------------------------------------------------------------------------
+
+def g2_run(spec: RunSpec, onsets: dict, seed: int) -> RunResult:
+    """Each feature decodable (0.97, else 0.6) from its onset; one member in every other world (2 seeds
+    a world) has its last two onsets swapped (its correlation over three learned levels reads 0.5, still
+    in order), and members 5 and 13 (worlds 2 and 6) have the last three reversed (−1: out of order)."""
+    n = spec.n_models
+    feats = list(onsets)
+    on = np.array([[onsets[f] for f in feats]] * n, float)
+    swap = np.arange(n) % 4 == 1
+    on[swap, -2:] = on[swap, -1:-3:-1]
+    rev = np.arange(n) % 8 == 5
+    on[rev, -3:] = np.array([onsets[f] for f in feats])[-1:-4:-1]
+    curves = {}
+    for k, f in enumerate(feats):
+        o = on[:, k:k + 1] * (1 + 0.02 * np.random.default_rng(seed + k).uniform(-1, 1, (n, 1)))
+        o = np.where(on[:, k:k + 1] == 0, 0, o)
+        curves[("decodability:hidden.0", f)] = step(o, 0.6, 0.97)
+    return fake_run(spec, grid(spec), curves)
+
+
+STAIR = {"step1": 0, "step2": 7, "step3": 131, "target": 200}
+READ_AT_INIT = {"proxy0": 0, "proxy1": NEVER, "proxy2": NEVER, "proxy3": NEVER}
+TAUGHT = {"step1": 0, "step2": 400, "step3": 800, "target": 1200}
+
+
+def g2_runs(main=STAIR, negative=READ_AT_INIT, positive=TAUGHT) -> dict:
+    plan = {g2.MAIN: main, g2.NEGATIVE: negative, g2.POSITIVE: positive}
+    return {k: g2_run(spec, plan[k], seed=10 * i) for i, (k, spec) in enumerate(g2.conditions(QUICK).items())}
+
+
+def test_g2_clean_staircase_is_supported_and_features_read_at_init_are_left_out():
+    rows, verdict = g2.analyse(g2_runs())
+    head = verdicts(rows)[0]
+    assert verdict == SUPPORTED and controls(rows) == [OK, OK]
+    assert head.value == pytest.approx(14 / 16) and head.ci_low > g2.HALF + g2.MARGIN  # two members reversed
+    mean = next(r for r in rows if r.condition == g2.MAIN.label() and r.statistic.startswith("mean Spearman(level, "
+                                                                                             "onset) over features"))
+    assert mean.value == pytest.approx((12 * 1 + 2 * 0.5 - 2 * 1) / 16)  # members 5 and 13 reversed, 1 and 9 swapped
+    neg = next(r for r in rows if r.kind == "control" and r.condition == g2.NEGATIVE.label())
+    assert neg.value == 0 and neg.ci_high < g2.HALF
+    # over all four features the unrewarded ones would read an ordering: level 1 at step 0, the rest never
+    every = next(r for r in rows if r.condition == g2.NEGATIVE.label() and "all four" in r.statistic)
+    assert every.value == pytest.approx(np.sqrt(0.6))  # Spearman of [1,2,3,4] with [0, N, N, N]: 0.775
+
+
+def test_g2_reversed_order_is_refuted():
+    rows, verdict = g2.analyse(g2_runs(main={"step1": 0, "step2": 200, "step3": 131, "target": 7}))
+    head = verdicts(rows)[0]
+    assert verdict == REFUTED and head.value == pytest.approx(2 / 16) and head.ci_high < g2.HALF
+
+
+def test_g2_negative_control_fails_when_unrewarded_features_sharpen_in_level_order():
+    # {0,1} crosses 0.9 at step 300 with nothing rewarding it (the frozen network reads it at 0.87)
+    rows, verdict = g2.analyse(g2_runs(negative={"proxy0": 0, "proxy1": 300, "proxy2": NEVER, "proxy3": NEVER}))
+    neg = [r for r in rows if r.kind == "control" and r.condition == g2.NEGATIVE.label()]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == 14 / 16  # Spearman 0.87: in order
+    assert verdict == INCONCLUSIVE
+
+
+def test_g2_positive_control_fails_when_the_taught_order_is_not_read_and_no_refutation_follows():
+    never = {"step1": 0, "step2": NEVER, "step3": NEVER, "target": NEVER}
+    rows, verdict = g2.analyse(g2_runs(main={"step1": 0, "step2": 200, "step3": 131, "target": 7}, positive=never))
+    pos = [r for r in rows if r.kind == "control" and r.condition == g2.POSITIVE.label()]
+    assert [r.verdict for r in pos] == [FAILED] and pos[0].value == 0
+    assert verdicts(rows)[0].verdict == REFUTED and verdict == INCONCLUSIVE
+
+
+def test_g2_conditions_plant_the_order_and_put_the_staircase_elsewhere():
+    specs = g2.conditions(QUICK)
+    assert set(specs) == {g2.MAIN, g2.NEGATIVE, g2.POSITIVE}
+    plan = specs[g2.POSITIVE].plan
+    assert [st.world.target for st in plan] == [(0,), (0, 1), (0, 1, 2), (0, 1, 2, 3)]
+    assert sum(st.train.steps for st in plan) == QUICK.scale.steps and specs[g2.POSITIVE].world == g2.STAIRCASE
+    neg = specs[g2.NEGATIVE].world
+    assert [p.latents for p in neg.proxies] == [(0,), (0, 1), (0, 1, 2), (0, 1, 2, 3)]
+    assert all(p.rho == 0.5 for p in neg.proxies) and not set(neg.target) & {0, 1, 2, 3}
+    assert g2.levels(neg, g2.UNREWARDED_FEATURES) == [1, 2, 3, 4] == g2.levels(g2.STAIRCASE, g2.STAIR_FEATURES)
+
+
+def test_level_onset_correlation_sees_an_ordering_and_ties_give_zero():
+    np.testing.assert_allclose(g2.level_onset_correlation([1, 2, 3, 4], np.array([[0, 10, 100, 200.0]])), 1.0)
+    np.testing.assert_allclose(g2.level_onset_correlation([1, 2, 3, 4], np.array([[5, 5, 5, 5.0]])), 0.0)
+    learned = np.array([[False, True, True, False]])  # two learned features, in order
+    np.testing.assert_allclose(g2.level_onset_correlation([1, 2, 3, 4], np.array([[0, 10, 100, 5.0]]), learned), 1.0)
+    one = np.array([[False, True, False, False]])
+    np.testing.assert_allclose(g2.level_onset_correlation([1, 2, 3, 4], np.array([[0, 10, 100, 5.0]]), one), 0.0)
+
+
+# -- G3: gradient starvation -------------------------------------------------------------------------------
+
+# per ρ: final target reliance, target onset, the target signal's level once the proxy fits (step ≥ 19)
+G3_CLEAN = {0.5: (0.99, 131, 1.0), 0.8: (0.9, 300, 0.4), 0.9: (0.6, 400, 0.2), 0.97: (0.2, 600, 0.1),
+            1.0: (0.0, NEVER, 0.02)}
+
+
+def g3_run(spec: RunSpec, final: float, target_on: float, after_fit: float, seed: int,
+           early_drop: float | None = None) -> RunResult:
+    """Target reliance 0 → ``final`` at its onset; proxy reliance peaking at step 19 (flat at 0.01 when
+    ρ = 0.5); the target's gradient signal 1 → ``after_fit`` from step 19 (ρ = 0.5: 1 until the
+    target's onset, or ``early_drop`` from step 49), → 0.01 once the target is learned; 5% noise."""
+    n = spec.n_models
+    rho = spec.world.rho if hasattr(spec.world, "rho") else spec.world.proxies[0].rho
+    t = jittered(n, target_on, seed)
+    noise = 1 + 0.05 * np.random.default_rng(seed + 1).uniform(-1, 1, (n, 1))
+    final = np.clip(final + 0.02 * np.random.default_rng(seed + 2).uniform(-1, 1, (n, 1)), 0, 1)
+    if rho == 0.5:
+        proxy = lambda s: np.full(s.shape, 0.01)
+        drop = (lambda s: np.where(s >= 49, early_drop, 1.0)) if early_drop is not None else (lambda s: 1.0)
+        signal = lambda s: np.where(s >= t, 0.01, drop(s)) * noise
+    else:
+        proxy = lambda s: np.where(s < 19, s / 19 * 0.8, 0.8 - 0.2 * (s > 19))
+        signal = lambda s: np.where(s >= t, 0.01, np.where(s >= 19, after_fit * noise, 1.0))
+    return fake_run(spec, grid(spec), {("reliance", "target"): step(t, 0.0, final),
+                                       ("reliance", "proxy0"): proxy,
+                                       ("gradient_signal", "target"): lambda s: np.broadcast_to(signal(s), s.shape),
+                                       ("gradient_signal", "proxy0"): lambda s: np.full(s.shape, 0.5),
+                                       ("train_acc", ""): lambda s: np.ones(s.shape)})
+
+
+def g3_runs(plan=None, early_drop=None) -> dict:
+    plan = {**G3_CLEAN, **(plan or {})}
+    return {k: g3_run(spec, *plan[k.rho], seed=10 * i, early_drop=early_drop)
+            for i, (k, spec) in enumerate(g3.conditions(QUICK).items())}
+
+
+def test_g3_clean_starvation_is_supported_in_every_part():
+    rows, verdict = g3.analyse(g3_runs())
+    a, b, c = verdicts(rows)[:3]
+    assert verdict == SUPPORTED and [r.verdict for r in (a, b, c)] == [SUPPORTED] * 3
+    rhos = sorted(G3_CLEAN)
+    assert a.value == pytest.approx(np.polyfit(rhos, [G3_CLEAN[r][0] for r in rhos], 1)[0], abs=0.05)
+    assert a.ci_high < -g3.MARGIN_A and b.value == pytest.approx(0.2, abs=0.01)
+    assert c.value == pytest.approx(np.log10(401 / 132), abs=0.05)  # the same members with and without the proxy
+    assert controls(rows) == [OK, OK]
+    neg = next(r for r in rows if r.condition == "control (negative): rho=0.5, scored late")
+    assert int(re.search(r"median step (\d+)", neg.statistic)[1]) >= 100 and neg.value == pytest.approx(1.0, abs=0.02)
+
+
+def test_g3_no_collapse_and_no_delay_is_refuted():
+    flat = {rho: (0.99, 131, 1.0) for rho in G3_CLEAN if rho < 1.0}
+    rows, verdict = g3.analyse(g3_runs(flat))
+    _, b, c = verdicts(rows)[:3]
+    assert b.verdict == REFUTED and b.value == pytest.approx(1.0, abs=0.02)
+    assert abs(c.value) < 0.05 and verdict == REFUTED
+
+
+def test_g3_negative_control_fails_when_the_signal_falls_before_the_target_is_learned():
+    rows, verdict = g3.analyse(g3_runs(early_drop=0.3))
+    neg = [r for r in rows if r.kind == "control" and r.condition == "control (negative): rho=0.5, scored late"]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(0.3, abs=0.02)
+    assert verdict == INCONCLUSIVE
+
+
+def test_g3_positive_control_fails_when_a_decisive_proxy_starves_nothing_and_no_refutation_follows():
+    flat = {rho: (0.99, 131, 1.0) for rho in G3_CLEAN if rho < 1.0}
+    rows, verdict = g3.analyse(g3_runs({**flat, 1.0: (0.0, NEVER, 1.0)}))
+    pos = [r for r in rows if r.kind == "control" and r.condition == "control (positive): rho=1.0, proxy decisive"]
+    assert [r.verdict for r in pos] == [FAILED] and pos[0].value == pytest.approx(1.0, abs=0.05)
+    assert verdicts(rows)[1].verdict == REFUTED and verdict == INCONCLUSIVE
+
+
+def test_g3_pairs_members_across_conditions_when_a_seed_diverged():
+    runs = g3_runs()
+    runs[g3.Key(H, 0.5)] = runs[g3.Key(H, 0.5)].without([3])
+    rows, verdict = g3.analyse(runs)
+    assert verdict == SUPPORTED and verdicts(rows)[2].value == pytest.approx(np.log10(401 / 132), abs=0.05)
+
+
+def test_g3_conditions_are_typed_per_world_and_rho():
+    specs = g3.conditions(QUICK)
+    assert {k.rho for k in specs if k.dataset == H} == set(g3.RHOS)
+    assert {k.rho for k in specs if k.dataset == "mnist1d"} == set(g3.REAL_RHOS)
+    assert g3.Key("digits", 0.97).label() == "digits: rho=0.97" and g3.Key(H, 0.5).label() == "rho=0.5"
+    members = {s.member_worlds + s.init_seeds + s.data_seeds for k, s in specs.items() if k.dataset == H}
+    assert len(members) == 1  # every ρ built with the same seeds: members pair across conditions
+
+
+# -- G4: path dependence -----------------------------------------------------------------------------------
+
+def g4_run(spec: RunSpec, finals: np.ndarray, seed: int) -> RunResult:
+    """Five events in one order (proxy 10, target decodable 100, train fit 200, target relied on 400,
+    deployment 500; target reliance ends at ``finals`` per member, so members ending below 0.5 never
+    reach that event)."""
+    n = spec.n_models
+    f = np.asarray(finals, float)[:, None]
+    t = jittered(n, 400, seed)
+    return fake_run(spec, grid(spec), {
+        ("reliance", "proxy0"): step(jittered(n, 10, seed + 1), 0.0, 0.8),
+        ("decodability:hidden.0", "target"): step(jittered(n, 100, seed + 2), 0.6, 0.95),
+        ("reliance", "target"): lambda s: np.where(s >= t, f, 0.0),
+        ("train_acc", ""): step(jittered(n, 200, seed + 3), 0.5, 1.0),
+        ("deploy_acc", ""): step(jittered(n, 500, seed + 4), 0.5, 0.95),
+        ("disagreement", ""): lambda s: np.full(s.shape, 0.05)})
+
+
+def tight(n: int, centre: float, seed: int, sd: float = 0.004) -> np.ndarray:
+    return centre + sd * np.random.default_rng(seed).standard_normal(n)
+
+
+def split(n: int, seed: int) -> np.ndarray:
+    """One member in four on the proxy, the rest on the target."""
+    return np.where(np.arange(n) % 4 == 3, 0.2, 0.9) + tight(n, 0, seed, 0.01)
+
+
+def g4_finals(k, n, seed, dispersed_at=0.97, gated=None, pooled=None):
+    if k.arm == g4.NEGATIVE:
+        return (gated or (lambda n, s: tight(n, 0.49, s)))(n, seed)
+    if k.arm == g4.POSITIVE:
+        return pooled(k.rho, n, seed) if pooled else tight(n, 0.99 if k.rho == 0.5 else 0.0, seed)
+    return split(n, seed) if k.rho == dispersed_at else tight(n, 0.6, seed)
+
+
+def g4_runs(**kw) -> dict:
+    return {k: g4_run(spec, g4_finals(k, spec.n_models, 10 * i, **kw), seed=10 * i)
+            for i, (k, spec) in enumerate(g4.conditions(QUICK).items())}
+
+
+def test_g4_clean_robust_order_and_dispersed_objective_is_supported():
+    rows, verdict = g4.analyse(g4_runs())
+    summary = rows[0]
+    assert verdict == SUPPORTED and summary.verdict == SUPPORTED
+    assert summary.value == pytest.approx(0.7 * np.sqrt(3) / 4, abs=0.02) and "rho=0.97" in summary.condition
+    assert controls(rows) == [OK, OK]
+    disp = [r for r in verdicts(rows) if r.statistic.startswith("dispersion") and ":" not in r.condition]
+    assert [r.verdict for r in disp if r.condition.startswith("rho=0.97")] == [SUPPORTED] * 3  # every source
+    taus = [r for r in verdicts(rows) if r.statistic.startswith("order") and ":" not in r.condition]
+    assert len(taus) == 9 and all(r.verdict == SUPPORTED and r.value > 0.75 for r in taus)
+    # real data: 8 members of one world cannot bound an SD (sd_ci needs 16); no negative control there
+    assert {r.verdict for r in rows if r.condition.endswith("all parts")} == {INCONCLUSIVE}
+
+
+def test_g4_no_spread_anywhere_is_refuted():
+    rows, verdict = g4.analyse(g4_runs(dispersed_at=None))
+    assert verdict == REFUTED and rows[0].ci_high < g4.DISPERSED
+
+
+def test_g4_negative_control_fails_when_a_pinned_objective_spreads():
+    rows, verdict = g4.analyse(g4_runs(gated=lambda n, s: np.where(np.arange(n) % 2 == 0, 0.3, 0.7)))
+    neg = [r for r in rows if r.kind == "control" and r.condition.startswith("control (negative)")]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(0.2)
+    assert verdict == INCONCLUSIVE
+
+
+def test_g4_positive_control_fails_when_the_pooled_runs_end_alike_and_no_refutation_follows():
+    rows, verdict = g4.analyse(g4_runs(dispersed_at=None, pooled=lambda rho, n, s: tight(n, 0.6, s)))
+    pos = [r for r in rows if r.kind == "control" and r.condition.startswith("control (positive)")]
+    assert [r.verdict for r in pos] == [FAILED] and pos[0].value < 0.01
+    assert verdict == INCONCLUSIVE  # every source undispersed: the rule alone would refute
+
+
+def test_g4_sources_vary_one_thing_and_one_world_is_not_resampled():
+    specs = g4.conditions(QUICK)
+    init, order, world = (specs[g4.Key(H, g4.MAIN, 0.97, src)] for src in g4.SOURCES)
+    assert len(set(init.init_seeds)) == 16 and len(set(init.data_seeds)) == 1 and len(set(init.member_worlds)) == 1
+    assert len(set(order.init_seeds)) == 1 and len(set(order.data_seeds)) == 16
+    assert len(set(world.member_worlds)) == 16 and len(set(world.init_seeds)) == len(set(world.data_seeds)) == 1
+    runs = g4_runs()
+    assert g4.clusters(runs[g4.Key(H, g4.MAIN, 0.97, "init")]) is None
+    assert len(set(g4.clusters(runs[g4.Key(H, g4.MAIN, 0.97, "world")]))) == 16
+    assert specs[g4.Key(H, g4.POSITIVE, 1.0)] == g3.conditions(QUICK)[g3.Key(H, 1.0)]  # G3's runs, pooled
+    assert specs[g4.Key(H, g4.NEGATIVE)].world.objective == "gated"
+
+
+def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
+    same = np.array([[0, 10, 100, 1000, 2000]] * 3, float)
+    np.testing.assert_allclose(g4.order_agreement(same), 1.0)
+    flipped = np.array([[0, 10, 100, 1000, 2000], [2000, 1000, 100, 10, 0]], float)
+    np.testing.assert_allclose(g4.order_agreement(flipped), -1.0)
+
+
+# -- real data ----------------------------------------------------------------------------------------------
+
+def _ctx(scale="smoke", overrides=None):
+    from greedlab.claims.common import get_scale
+    return Context(get_scale(scale), Path("."), None, overrides or {})
+
+
+def test_claims_carry_their_real_data_conditions_with_the_datasets_models():
+    from greedlab.claims import REGISTRY
+    from greedlab.worlds import RealConfig
+
+    for cid in ("G1", "G3", "G4"):  # H5's: tests/test_claims_h.py; A1's: tests/test_claims_remedies.py
+        specs = REGISTRY[cid].conditions(_ctx())
+        real = {k: s for k, s in specs.items() if isinstance(getattr(s, "world", None), RealConfig)}
+        assert real, cid
+        for key, s in real.items():
+            assert label(key).startswith(f"{s.world.dataset}: "), label(key)
+            assert s.model == real_data.MODELS[s.world.dataset]
+    g1_specs = g1.conditions(_ctx())
+    for ds in real_data.DATASETS:  # every real condition has its positive control with the marker decisive
+        assert g1_specs[g1.Key(ds, g1.POSITIVE)].world.rho == 1.0 and g1_specs[g1.Key(ds, g1.MAIN)].world.rho == 0.9
+
+
+def test_real_data_runs_take_train_overrides_only():
+    ctx = _ctx(overrides={"world": {"noise": 0.8}, "model": {"width": 24},
+                          "train": {"optimizer": "sgd", "pragmascope": 1.0}})
+    s = real_data.spec(ctx, "mnist1d", 0.9)
+    assert s.train.optimizer == "sgd" and s.train.lr == real_data.LR and s.model == real_data.MODELS["mnist1d"]
+    assert s.train.pragmascope == 0.0  # defined on a hierarchy world's pixels only
+    hier = ctx.spec(g1.world(0.9))
+    assert hier.world.noise == 0.8 and hier.model.width == 24 and hier.train.pragmascope == 1.0
+    runs = {"rho=0.9": 1, "digits: rho=0.9": 2, "mnist1d: control rho=0.5": 3}
+    h, real = real_data.split(runs)
+    assert h == {"rho=0.9": 1} and real == {"mnist1d": {"control rho=0.5": 3}, "digits": {"rho=0.9": 2}}
+    assert real_data.label(H, "rho=0.9") == "rho=0.9" and real_data.label("digits", "rho=0.9") == "digits: rho=0.9"
+
+
+# -- end to end ------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", [g1, g2, g3, g4])
+def test_claims_run_end_to_end_from_the_smoke_store(smoke_store, tmp_path, module):
+    """The smoke suite trained every claim and stored it; analysed again from the store: nothing
+    retrained, the stored verdict rows exactly, its figures, and every control row of its kind."""
+    from greedlab.claims.context import run_claim
+    from greedlab.experiment import run
+    from greedlab.store import Store
+
+    with Store(smoke_store[0] / "g.duckdb") as st:
+        n_runs = st.con.execute("select count(*) from runs").fetchone()[0]
+        stored = st.con.execute("select condition, statistic, value from verdicts where claim = ? "
+                                "and value is not null", [module.ID]).fetchall()
+        res = run_claim(module, Context(SCALES["smoke"], tmp_path / "figures", lambda spec, label: run(spec, st)))
+        assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs
+    assert res.claim == module.ID and res.figures and all(Path(f).exists() for f in res.figures)
+    assert {r.kind for r in res.rows if r.verdict.startswith("control")} == {"control"}
+    assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
