@@ -139,7 +139,8 @@ def test_g6_a_window_below_its_noise_floor_gives_no_verdict():
     rows, verdict = g6.analyse(attribution_runs(realised=0.3))  # the loss realises 30% of the attributed fall
     row = _row(rows, "mlp: rho 0.9")
     assert row.verdict == INCONCLUSIVE and "noise floor" in row.statistic and verdict == INCONCLUSIVE
-    floor = [r for r in rows if r.condition == "mlp: rho 0.9" and "noise floor" in r.statistic and r.kind == "measurement"]
+    floor = [r for r in rows if r.condition == "mlp: rho 0.9" and "noise floor" in r.statistic
+             and r.kind == "measurement"]
     assert len(floor) == 2 and all(r.value > 0 for r in floor)
 
 

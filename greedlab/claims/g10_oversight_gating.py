@@ -32,9 +32,13 @@ Controls, per architecture, each ending with the same oversight-only stage:
 - positive, "gated first": a model first trained to gate (χ_{01} when o = +1, a_4 when o = −1) for
   as long as the situationally aware one learns its context split, then the same oversight-only
   stage, which trains nothing where it gates. Its interval must lie above GATE: the gate survives
-  the last stage and the instrument reads it. Its index at the end of the gating stage is reported.
-A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation
-(a last stage that erases even a planted gate cannot show that gating was never learned).
+  the last stage and the instrument reads it. Its index at the end of the gating stage is reported
+  (measured at quick scale on 4 MLP seeds: 1.00–1.03 there, 0.50–0.65 after the oversight-only stage).
+The controls train half the seeds, two to a world (``setups.control_seeds``, ``setups.in_pairs``).
+A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
+there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
+effect's absence refutes nothing, and its presence is read by an instrument in doubt).
+(A last stage that erases even a planted gate cannot show that gating was never learned.)
 """
 
 from __future__ import annotations
@@ -45,14 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (
-    Row,
-    any_supports,
-    bootstrap_ci,
-    combine,
-    control_row,
-    verdict_above,
-)
+from greedlab.claims.common import Row, any_supports, bootstrap_ci, combine, control_row, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.model_class import ClassThresholds, class_shares, gating_index

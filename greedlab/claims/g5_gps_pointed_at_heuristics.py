@@ -31,7 +31,9 @@ Controls, per architecture, each paired with "no proxy stage" on the same worlds
 - positive, "heuristics kept": stages 1 and 2 without the base objective, measured on the base
   world: the proxy heuristic is planted and nothing trains it away, so the difference must exceed
   MARGIN (interval) — the heuristic survives the command stage and the instrument sees it.
-A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
+A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
+there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
+effect's absence refutes nothing, and its presence is read by an instrument in doubt).
 """
 
 from __future__ import annotations
@@ -42,15 +44,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (
-    INCONCLUSIVE,
-    Row,
-    any_supports,
-    bootstrap_ci,
-    combine,
-    control_row,
-    verdict_above,
-)
+from greedlab.claims.common import INCONCLUSIVE, Row, any_supports, bootstrap_ci, combine, control_row, verdict_above
 from greedlab.claims.context import Context
 from greedlab.claims.presets import paired
 from greedlab.experiment import RunResult, RunSpec
@@ -170,6 +164,7 @@ def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
     for a in dict.fromkeys(k.arch for k in runs):
         figs.append(reliance_figure(folder / f"G5_{a}.png", f"G5 ({a}): heuristics → commands → base objective",
                                     {arm: runs[Cond(a, arm)] for arm in ARMS},
-                                    [("reliance", "proxy0", "proxy reliance"), ("reliance", "target", "target reliance"),
+                                    [("reliance", "proxy0", "proxy reliance"),
+                                     ("reliance", "target", "target reliance"),
                                      ("command_acc", "heldout", "held-out command accuracy")]))
     return figs

@@ -26,7 +26,10 @@ Controls (runs shared with H2, ``setups.attribution_conditions``), per architect
 - positive, "head frozen early": the head trains only for the first steps/25, then the trunk
   alone; the objective's returns are stopped by hand, so the share must fall by more than MARGIN
   (interval below −MARGIN) — the attribution, the onset and the windows could see the effect.
-A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
+The controls train half the seeds, two to a world (``setups.control_seeds``, ``setups.in_pairs``).
+A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
+there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
+effect's absence refutes nothing, and its presence is read by an instrument in doubt).
 """
 
 from __future__ import annotations
@@ -34,15 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (
-    INCONCLUSIVE,
-    Row,
-    all_agree,
-    bootstrap_ci,
-    combine,
-    control_row,
-    verdict_below,
-)
+from greedlab.claims.common import INCONCLUSIVE, Row, all_agree, bootstrap_ci, combine, control_row, verdict_below
 from greedlab.claims.context import Context
 from greedlab.claims.setups import HEAD_FROZEN, MAIN, NO_PROXY, Attribution
 from greedlab.experiment import RunResult, RunSpec
@@ -108,9 +103,9 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         ci, used = m["ci"], m["used"]
         readable = setups.above_floor(m["floors"])
         verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN) if readable else INCONCLUSIVE
-        rows.append(Row.of(cond, f"head share after proxy fit − before ({used.sum()}/{len(used)} seeds fit the proxy; "
-                           f"supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci, verdict,
-                           [main.run_id], "verdict"))
+        rows.append(Row.of(cond, f"head share after proxy fit − before ({used.sum()}/{len(used)} seeds fit the "
+                           f"proxy; supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci,
+                           verdict, [main.run_id], "verdict"))
         for name in ("before", "after"):
             rows.append(Row.of(cond, f"head share {name} proxy fit",
                                bootstrap_ci(m[name][used], np.mean, clusters=main.worlds[used]), "measurement",
@@ -123,13 +118,14 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         neg_ok = bool(n["ci"][1] > -MARGIN) and setups.above_floor(n["floors"])
         rows.append(control_row(Attribution(a, NO_PROXY).label(),
                                 f"head share after step {split:g} (the main arm's median proxy fit) − before; no "
-                                f"proxy: must not fall by the margin, interval above −{MARGIN}{_floor_note(n['floors'])}",
+                                f"proxy: must not fall by the margin, interval above −{MARGIN}"
+                                f"{_floor_note(n['floors'])}",
                                 n["ci"], neg_ok, [neg.run_id, main.run_id], positive=False))
         p = share_change(pos)
         pos_ok = bool(p["ci"][2] < -MARGIN) and setups.above_floor(p["floors"])
         rows.append(control_row(Attribution(a, HEAD_FROZEN).label(),
-                                f"head share after proxy fit − before ({p['used'].sum()}/{len(p['used'])} seeds fit); "
-                                f"head frozen by hand: must fall by the margin, interval below −{MARGIN}"
+                                f"head share after proxy fit − before ({p['used'].sum()}/{len(p['used'])} seeds "
+                                f"fit); head frozen by hand: must fall by the margin, interval below −{MARGIN}"
                                 f"{_floor_note(p['floors'])}", p["ci"], pos_ok, [pos.run_id], positive=True))
         parts.append(combine([verdict], neg_ok, pos_ok))
     return rows, all_agree(parts)

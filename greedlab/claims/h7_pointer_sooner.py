@@ -30,7 +30,9 @@ Controls, per architecture, on the same worlds and seeds:
   ρ = 1 (it explains every training label, so the internal model follows a_4 and stays near 0.5 at
   deployment) against the one-command arm: a lead planted by the world, which the onsets, censoring
   and pairing must show: the interval must lie above MARGIN.
-A failed negative control makes the verdict inconclusive; a failed positive one forbids a refutation.
+A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
+there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
+effect's absence refutes nothing, and its presence is read by an instrument in doubt).
 """
 
 from __future__ import annotations
@@ -41,15 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (
-    Row,
-    all_agree,
-    bootstrap_ci,
-    censor,
-    combine,
-    control_row,
-    verdict_above,
-)
+from greedlab.claims.common import Row, all_agree, bootstrap_ci, censor, combine, control_row, verdict_above
 from greedlab.claims.context import Context
 from greedlab.claims.presets import paired
 from greedlab.experiment import RunResult, RunSpec
@@ -123,8 +117,8 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
         d, w = lead(runs, a, POINTER, INTERNAL)
         ci = bootstrap_ci(d, np.mean, clusters=w)
         verdict = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN)
-        rows.append(Row.of(a, f"log10 lead of pointer over internal, paired (steps to ≥ {GENERALIZED} accuracy on the "
-                           f"target; supported above {MARGIN}, refuted below 0)", ci, verdict,
+        rows.append(Row.of(a, f"log10 lead of pointer over internal, paired (steps to ≥ {GENERALIZED} accuracy on "
+                           f"the target; supported above {MARGIN}, refuted below 0)", ci, verdict,
                            [r[POINTER].run_id, r[INTERNAL].run_id], "verdict"))
         for arm in ARMS:
             t = reached(r[arm], arm)
