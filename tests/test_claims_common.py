@@ -61,6 +61,7 @@ def test_clusters_pass_through_for_one_array_and_for_groups():
     assert bootstrap_ci([x], np.std, clusters=[worlds]) == stats.sd_ci(x, worlds)
     ci = bootstrap_ci([x, y], lambda a, b: a.mean() - b.mean(), clusters=[worlds, worlds + 8])
     assert ci[1:] == pytest.approx(stats.diff_ci(x, y, worlds, worlds)[1:], rel=1e-9)
+    assert bootstrap_ci([x], np.mean, clusters=worlds) == stats.mean_ci(x, worlds)  # one array for the groups
     assert bootstrap_ci(x[:4], np.mean, clusters=worlds[:4]).reason  # smoke: 2 worlds, no interval, no crash
 
 

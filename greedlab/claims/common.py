@@ -79,8 +79,9 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
 
     ``samples`` is one per-member array, or a list of them (one per condition, passed to ``stat``
     in order). ``clusters`` gives each member's world id (a list of such arrays for a list of
-    groups); members of one world are resampled together. Without it every member is its own
-    world.
+    groups; one array is taken to hold for every group); members of one world are resampled
+    together, across groups too when the groups share world ids. Without it every member is its
+    own world.
 
     Dispatch, on one per-member array: ``np.mean`` of 0/1 values (or booleans) is a share —
     Clopper–Pearson, never [0, 0]; any other ``np.mean`` is the mean's bootstrap-t; ``np.std``
@@ -89,6 +90,8 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
     accuracy of 1.0 on every seed) is then read as a share, whose interval is valid for the mean
     of any quantity in [0, 1] but wide; call ``stats.mean_ci`` where that matters. Deterministic:
     every resampling method draws from the fixed ``BOOT_SEED``."""
+    if isinstance(samples, list) and clusters is not None and not isinstance(clusters, (list, tuple)):
+        clusters = [clusters] * len(samples)  # one array of ids for every group (the same worlds)
     if not isinstance(samples, list) or len(samples) == 1:
         x = np.asarray(samples[0] if isinstance(samples, list) else samples)
         cl = clusters[0] if isinstance(samples, list) and clusters is not None else clusters
