@@ -2,11 +2,11 @@
 is represented ("Greed Is the Root of This Evil", §1: "If the world-model doesn't yet represent the
 target abstraction, the SGD will attach heuristics to upstream correlates/proxies of that abstraction").
 
-Operationalization: on the default hierarchy world (target χ_{0123}, proxy a_4 at ρ = 0.9), per
-member: proxy-reliance onset (≥ 0.5), target-reliance onset (≥ 0.5) and target-decodability onset
-(best hidden layer ≥ 0.9), each the step at which the curve crosses, interpolated between evaluations
-(``presets.crossing``; 'never' counts one step past the end). Statistics, each the mean over members with a 95% interval over worlds (the members of
-one world are resampled together):
+Operationalization: on the default hierarchy world (target χ_{0123}, proxy a_4 at ρ = 0.9), per member:
+proxy-reliance onset (≥ 0.5), target-reliance onset (≥ 0.5) and target-decodability onset (best hidden
+layer ≥ 0.9), each the step at which the curve crosses, interpolated between evaluations
+(``presets.crossing``; 'never' counts one step past the end). Statistics, each the mean over members
+with a 95% interval over worlds (the members of one world are resampled together):
 - lead of target reliance over proxy reliance, log10((t_target+1)/(t_proxy+1)), above its margin
   MARGIN_LEAD = 0.2 decades: early evaluations are 10^0.21 ≈ 1.6× apart (``train.eval_steps``), so a
   smaller lead can be one evaluation of the grid;
@@ -18,13 +18,15 @@ part is refuted and both controls pass (an absent effect counts only from an ins
 it where it is, and not to see it where it is not); else inconclusive.
 
 Controls (each a row of kind "control"):
-- negative, "target as easy as the proxy" (``presets.easy_target_world``, H5's and H6's run): the
-  same world and ρ, but the target is the level-1 feature χ_0, linear in the pixels and so represented from the first step: the mechanism (no target
-  yet to attach to) is absent, while everything else that could make the proxy read first remains —
-  a level-1 correlate at the same ρ, the same onset threshold, evaluation grid and censoring of
-  'never'. The lead of target reliance over proxy reliance must vanish: its interval must lie below
-  MARGIN_LEAD. (It replaces ρ = 0.5, where an uncorrelated feature cannot be relied on at all, so
-  that control could not fail.)
+- negative, "target as easy as the proxy" (``presets.easy_target_world``, H5's and H6's run): the same
+  world and ρ, but the target is the level-1 feature χ_0, linear in the pixels and so represented from
+  the first step: the mechanism (no target yet to attach to) is absent, while everything else that could
+  make the proxy read first remains — a level-1 correlate at the same ρ, the same onset threshold,
+  evaluation grid and censoring of 'never'. The lead of target reliance over proxy reliance must vanish:
+  its interval must lie below MARGIN_LEAD. Measured at quick length on 4 seeds, the proxy was relied on
+  (peak 0.23–0.35) but the target reached 0.5 first, at step ~19 (lead −1.9): the control can move. (It
+  replaces ρ = 0.5, where an uncorrelated feature cannot be relied on at all, so that control could not
+  fail.)
 - positive, "proxy decisive": ρ = 1 (G3's run): the proxy agrees with the label on every training
   example, so it is fitted before anything else; the same lead must read above MARGIN_LEAD, or the
   instruments and onsets could not see the effect where it is certain.

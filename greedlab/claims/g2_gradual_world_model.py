@@ -19,20 +19,19 @@ member's correlation takes five values, and where every member reads 1 (or, in t
 interval is exact for any count. The mean correlation is reported beside it.
 
 Controls:
-- negative, "a staircase elsewhere": the network climbs a mirror staircase {8} ⊂ {8,9} ⊂ {8,9,10} ⊂
-  T' = {8,9,10,11} (same rates), while the four features {0} ⊂ {0,1} ⊂ {0,1,2} ⊂ {0,1,2,3} are in the
-  world but agree with the label only by chance (ρ = 0.5 proxies): no gradient ever points at them,
-  so none is learned by building on another. What could still order them by level is the
-  representation sharpening as a whole while the probe's own bias ranks the levels: a frozen random
-  network already reads them at 1.00 / 0.87 / 0.55 / 0.51 (4 seeds, quick length), so any general
-  gain pushes {0,1} over 0.9 first (in the planted curriculum below it crosses while a_0 alone is
-  taught); and 'never' ties at the end. The share of members with these four in level order must
-  stay below 1/2 (interval wholly below); measured, their readability fell as the network learned the
-  mirror staircase ({0,1}: 0.87 → 0.70). It replaces "equal levels ranked 1–4 by their order in the config", a placebo on
-  labels whose expected correlation is 0 by symmetry whatever the instruments do. (A frozen world
-  model could not fail either: its probes read the same at every evaluation. Over all four features,
-  the one readable at initialization included, it reads 0.77 with nothing learned: the reason the
-  statistic leaves such features out.)
+- negative, "a staircase elsewhere": the network climbs a mirror staircase {8} ⊂ {8,9} ⊂ {8,9,10} ⊂ T' =
+  {8,9,10,11} (same rates), while the four features {0} ⊂ {0,1} ⊂ {0,1,2} ⊂ {0,1,2,3} are in the world
+  but agree with the label only by chance (ρ = 0.5 proxies): no gradient ever points at them, so none is
+  learned by building on another. What could still order them by level is the representation sharpening
+  as a whole while the probe's own bias ranks the levels: a frozen random network already reads them at
+  1.00 / 0.87 / 0.55 / 0.51 (4 seeds, quick length), so any general gain pushes {0,1} over 0.9 first (in
+  the planted curriculum below it crosses while a_0 alone is taught); and 'never' ties at the end. The
+  share of members with these four in level order must stay below 1/2 (interval wholly below); measured,
+  their readability fell as the network learned the mirror staircase ({0,1}: 0.87 → 0.70). It replaces
+  "equal levels ranked 1–4 by their order in the config", a placebo on labels whose expected correlation
+  is 0 by symmetry whatever the instruments do. (A frozen world model could not fail either: its probes
+  read the same at every evaluation. Over all four features, the one readable at initialization
+  included, it reads 0.77 with nothing learned: the reason the statistic leaves such features out.)
 - positive, "order planted by hand": a curriculum that trains the label χ_{S1}, then χ_{S2}, χ_{S3},
   χ_T, a quarter of the steps each, measured in the staircase world; each feature is taught in its own
   stage, so the order is there by construction of the training, and the statistic must read it (its

@@ -14,13 +14,13 @@ that world; with "world" every member is its own world.
   'never' ties at the end); Kendall τ-b between every pair of members, averaged per member. "High":
   the interval of the mean lies above TAU_HIGH = 0.5 by MARGIN_TAU = 0.1, in every condition (an
   intersection of tests: no adjustment).
-- Objective dispersion: the SD across members of final target reliance (interval:
-  ``stats.sd_ci``, which errs toward larger SDs; the percentile bootstrap
-  of np.std lay wholly below the true SD a third of the time). "Dispersed" means above DISPERSED =
-  0.05, the smallest spread that counts — three times the ~0.016 standard error of one reliance
-  reading on 4,096 deployment samples — at some ρ (three chances per source: Holm-adjusted), for
-  every source; "not dispersed" at a ρ when the interval lies wholly below it. The SD of final proxy reliance and the pairwise disagreement rate on deployment are
-  reported beside it.
+- Objective dispersion: the SD across members of final target reliance (interval: ``stats.sd_ci``,
+  which errs toward larger SDs; the percentile bootstrap of np.std lay wholly below the true SD a
+  third of the time). "Dispersed" means above DISPERSED = 0.05, the smallest spread that counts —
+  three times the ~0.016 standard error of one reliance reading on 4,096 deployment samples — at
+  some ρ (three chances per source: intervals at Holm's levels, ``stats.holm_intervals``), for every
+  source; "not dispersed" at a ρ when the interval lies wholly below it. The SD of final proxy
+  reliance and the pairwise disagreement rate on deployment are reported beside it.
 Rule (``common.combine``): order robust and objective dispersed (both supported) with both controls
 passing → supported; either part refuted with both controls passing → refuted; else inconclusive.
 
@@ -175,7 +175,7 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
     """Order agreement and dispersion per ρ and source and the controls on one world's runs. Returns
     the rows, the verdict and a summary row (the parts and the largest spread)."""
     rows: list[Row] = []
-    taus, dispersed = [], {}
+    taus, by_source = [], {}
     for src in SOURCES:
         mains = {rho: runs[Key(ds, MAIN, rho, src)] for rho in rhos}
         for rho, r in mains.items():
@@ -192,7 +192,7 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
                                 ("mean final target reliance", np.mean, final_t)):
                 rows.append(Row.of(cond, stat, bootstrap_ci(x, fn, clusters=c), "measurement", [r.run_id],
                                    kind="measurement"))
-        d_rows, dispersed[src] = dispersion_rows(mains, src, lambda rho, src=src: Key(ds, MAIN, rho, src).label())
+        d_rows, by_source[src] = dispersion_rows(mains, src, lambda rho, src=src: Key(ds, MAIN, rho, src).label())
         rows += d_rows
 
     pooled = [runs[Key(ds, POSITIVE, rho)] for rho in POOLED_RHOS]
@@ -220,11 +220,11 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
 
     order = all_agree(taus) if REFUTED not in taus else REFUTED
     # dispersed for a source if some ρ shows it; refuted for it only if no ρ could
-    disp = all_agree([any_supports(v) for v in dispersed.values()])
+    disp = all_agree([any_supports(v) for v in by_source.values()])
     verdict = (combine([order, disp], neg_ok, pos_ok) if ds == real_data.HIERARCHY
                else real_data.verdict_without_negative_control([order, disp], pos_ok))
     spreads = [r for r in rows if r.statistic.startswith("dispersion")]
-    top = max(spreads, key=lambda r: r.value)
+    top = max(spreads, key=lambda r: r.value if np.isfinite(r.value) else -np.inf)
     summary = Row(real_data.label(ds, f"all rho, all sources (largest SD: {top.condition})"),
                   f"parts: order robust {order} / objective dispersed {disp}", top.value, top.ci_low, top.ci_high,
                   verdict, sorted({i for r in rows for i in r.run_ids}), kind="verdict")
