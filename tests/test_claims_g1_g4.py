@@ -393,6 +393,28 @@ def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
     np.testing.assert_allclose(g4.order_agreement(flipped), -1.0)
 
 
+def test_order_agreement_is_the_mean_of_scipys_kendall_tau_b():
+    from itertools import combinations
+
+    from scipy.stats import kendalltau
+
+    onsets = np.random.default_rng(0).integers(0, 4, (7, 5)).astype(float)  # many ties
+    onsets[:2] = 5.0                                                         # two seeds tie every event alike
+    tau = np.eye(7)
+    for i, j in combinations(range(7), 2):
+        t = 1.0 if np.array_equal(onsets[i], onsets[j]) else kendalltau(onsets[i], onsets[j]).statistic
+        tau[i, j] = tau[j, i] = 0.0 if np.isnan(t) else t
+    np.testing.assert_allclose(g4.order_agreement(onsets), (tau.sum(axis=1) - 1) / 6)
+
+
+def test_crossing_interpolates_between_evaluations():
+    from greedlab.claims.presets import crossing
+
+    steps = np.array([0, 10, 20, 40])
+    values = np.array([[0.0, 0.2, 0.6, 1.0], [0.7, 0.8, 0.9, 1.0], [0.0, 0.1, 0.2, 0.3], [0.0, 0.5, 0.4, 0.9]])
+    np.testing.assert_allclose(crossing(steps, values, 0.5), [17.5, 0.0, np.inf, 10.0])
+
+
 # -- real data ----------------------------------------------------------------------------------------------
 
 def _ctx(scale="smoke", overrides=None):
