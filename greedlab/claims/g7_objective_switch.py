@@ -151,7 +151,7 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     pos, step = planted(bound, sc)
     pos_ok = pos[1] > MARGIN
     rows.append(control_row(f"{SWITCH_BOUND.label()} − {SCRATCH.label()} (positive: heuristic planted at the switch)",
-                            f"A-proxy (a_4) reliance {step} steps into B: difference (must lie above {MARGIN})", pos,
+                            f"A-proxy (a_4) reliance at step {step} of B: difference (must lie above {MARGIN})", pos,
                             pos_ok, [bound.run_id, sc.run_id], positive=True))
     for key in (SWITCH, SWITCH_BOUND, UNRELATED):
         r = runs[key]

@@ -187,14 +187,15 @@ def not_sacrificed(d2: tuple) -> str:
 
 def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     genie, plain, no_prag = runs[Key(GENIE)], runs[Key(PLAIN_COMPUTE)], runs[Key(NO_PRAG)]
-    d1, d2, d5 = difference(genie, plain, "proxy"), difference(genie, plain, "held"), difference(genie, no_prag, "proxy")
+    d1, d2 = difference(genie, plain, "proxy"), difference(genie, plain, "held")
+    d5 = difference(genie, no_prag, "proxy")
     ids = [genie.run_id, plain.run_id]
     rows = [Row.of("clean genie − plain (equal compute)", f"proxy reliance, target commanded (d1; margin {MARGIN})",
                    d1, verdict_below(d1[1], d1[2], 0.0, margin=MARGIN), ids, "verdict"),
             Row.of("clean genie − plain (equal compute)", f"held-out command accuracy (d2; may lose at most "
                    f"{HELDOUT_LOSS})", d2, not_sacrificed(d2), ids, "verdict"),
-            Row.of("clean genie − genie without pragmascope", f"proxy reliance, target commanded (d5: the regularizer's "
-                   f"own share; margin {MARGIN})", d5, verdict_below(d5[1], d5[2], 0.0, margin=MARGIN),
+            Row.of("clean genie − genie without pragmascope", f"proxy reliance, target commanded (d5: the "
+                   f"regularizer's own share; margin {MARGIN})", d5, verdict_below(d5[1], d5[2], 0.0, margin=MARGIN),
                    [genie.run_id, no_prag.run_id], "verdict")]
     parts = [r.verdict for r in rows]
     g0, p0 = runs[Key(GENIE, NO_PROXY_RHO)], runs[Key(PLAIN_COMPUTE, NO_PROXY_RHO)]
