@@ -29,10 +29,11 @@ inconclusive otherwise, and whenever the negative control fails.
 
 Controls (rows of kind "control"):
 - negative, "a penalty too small to act": λ/100 at ρ = 0.97 against none (half the members: the
-  first half of none's, paired with them). Speed pressure is absent,
-  but everything else that could make a difference read as help remains: the penalty's code path,
-  two runs of one member drifting apart (at ρ = 0.97 where a member ends is path dependent), the
-  pairing and the interval. No help may show: both differences' intervals inside ±δ.
+  first half of none's, paired with them). Speed pressure is absent, but everything else that could
+  make a difference read as help remains: the penalty's code path, two runs of one member drifting
+  apart (at ρ = 0.97 where a member ends is path dependent), the pairing and the interval. Help
+  beyond δ must be ruled out as the rule reads "no help": the proxy difference's interval above −δ
+  and the target difference's below +δ.
 - positive, "a regularizer that does help": the default MLP with and without L1 (λ by the remedies
   table's rule, ``presets.l1_strength``) at ρ = 0.97 (the remedies table's and G3's runs, not
   trained twice): the same statistic must read help, the target difference's interval above +δ — or
@@ -169,10 +170,10 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     proxy, target = difference(small, none, "reliance", "proxy0"), difference(small, none, "reliance", "target")
     neg_ok = no_help(help_verdicts(proxy, target)) == SUPPORTED
     cond = f"rho={CONTROL_RHO}: penalty {PLACEBO:.5f} − none (negative: too small to act)"
-    rows.append(control_row(cond, f"final proxy reliance: difference (no help: inside ±{MARGIN} with the target's)",
-                            proxy, neg_ok, [small.run_id, none.run_id], positive=False))
-    rows.append(control_row(cond, f"final target reliance: difference (no help: inside ±{MARGIN} with the proxy's)",
-                            target, neg_ok, [small.run_id, none.run_id], positive=False))
+    rows.append(control_row(cond, f"final proxy reliance: difference (no help: above −{MARGIN}, the target's "
+                            f"below +{MARGIN})", proxy, neg_ok, [small.run_id, none.run_id], positive=False))
+    rows.append(control_row(cond, f"final target reliance: difference (no help: below +{MARGIN}, the proxy's "
+                            f"above −{MARGIN})", target, neg_ok, [small.run_id, none.run_id], positive=False))
     plain, l1 = runs[Key(CONTROL_RHO, MLP, NONE)], runs[Key(CONTROL_RHO, MLP, L1)]
     seen = difference(l1, plain, "reliance", "target")
     l1_ok = seen[1] > MARGIN
