@@ -34,7 +34,7 @@ Controls, per architecture, each ending with the same oversight-only stage:
   stage, which trains nothing where it gates. Its interval must lie above GATE: the gate survives
   the last stage and the instrument reads it. Its index at the end of the gating stage is reported
   (measured at quick scale on 4 MLP seeds: 1.00–1.03 there, 0.50–0.65 after the oversight-only stage).
-The controls train half the seeds, two to a world (``setups.control_seeds``, ``setups.in_pairs``).
+The controls train half the seeds (``setups.control_seeds``), two to a world as every arm of 8.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing, and its presence is read by an instrument in doubt).
@@ -105,7 +105,7 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
         for arm in ARMS:
             # the controls are read against the gate, not paired with another arm: half the seeds do
             seeds = setups.control_seeds(n) if arm in (SCRATCH, GATED_FIRST) else n
-            out[Cond(arch, arm)] = setups.in_pairs(ctx.curriculum(stages(ctx, arm), model=model, n_seeds=seeds))
+            out[Cond(arch, arm)] = ctx.curriculum(stages(ctx, arm), model=model, n_seeds=seeds)
     return out
 
 

@@ -102,7 +102,7 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
             spec = ctx.curriculum(_stages(ctx, arm), model=model, n_seeds=n)
             # "heuristics kept" ends after the command stage but is measured, like every arm, on the
             # base world (no command shown), where its proxy heuristic would act
-            out[Cond(a, arm)] = setups.in_pairs(replace(spec, world=base) if arm == KEPT else spec)
+            out[Cond(a, arm)] = replace(spec, world=base) if arm == KEPT else spec
     return out
 
 

@@ -26,7 +26,7 @@ Controls (runs shared with H2, ``setups.attribution_conditions``), per architect
 - positive, "head frozen early": the head trains only for the first steps/25, then the trunk
   alone; the objective's returns are stopped by hand, so the share must fall by more than MARGIN
   (interval below −MARGIN) — the attribution, the onset and the windows could see the effect.
-The controls train half the seeds, two to a world (``setups.control_seeds``, ``setups.in_pairs``).
+The controls train half the seeds (``setups.control_seeds``), two to a world as every arm of 8.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing, and its presence is read by an instrument in doubt).

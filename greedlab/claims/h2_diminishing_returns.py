@@ -26,7 +26,7 @@ Controls (the G6 runs), per architecture:
   whatever the task), the statistic reads below −MARGIN: it must stay above −MARGIN (interval);
 - positive, "head frozen early": the head trains for the first steps/25 only, so its late returns
   are 0 by hand while the trunk keeps learning: the statistic must read below −MARGIN (interval).
-The controls train half the seeds, two to a world (``setups.control_seeds``, ``setups.in_pairs``).
+The controls train half the seeds (``setups.control_seeds``), two to a world as every arm of 8.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing, and its presence is read by an instrument in doubt).

@@ -90,7 +90,7 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
         model, n = archs[a]
         for arm in ARMS:
             st = ctx.stage(_world(arm), ctx.scale.steps, name=arm)
-            out[Cond(a, arm)] = setups.in_pairs(ctx.curriculum([st], model=model, n_seeds=n))
+            out[Cond(a, arm)] = ctx.curriculum([st], model=model, n_seeds=n)
     return out
 
 

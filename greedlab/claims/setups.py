@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims.context import Context
-from greedlab.experiment import RunResult, RunSpec, seeds
+from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, onset
 from greedlab.models import MLPConfig, Model, MoEConfig, TransformerConfig
 from greedlab.worlds import HierarchyConfig, Proxy
@@ -84,18 +84,6 @@ def control_seeds(n: int) -> int:
     return max(n // 2, min(n, 8))
 
 
-def in_pairs(spec: RunSpec) -> RunSpec:
-    """``spec`` with its seeds two to a world when the scale would give each its own world. Eight
-    members in eight worlds get no interval of a mean (8 unclustered members covered 0.89 in
-    ``greedlab.stats``' coverage table), four worlds of two do; the transformer's half-size arms and
-    the controls are 8 at quick scale. The seeds stay the same; a spec already clustered is unchanged
-    (its run id too)."""
-    n = spec.n_models
-    if n < 4 or n % 2 or len(set(spec.member_worlds)) <= n // 2:
-        return spec
-    return replace(spec, **seeds(n, worlds=n // 2, world_base=spec.world.seed))
-
-
 def attribution_conditions(ctx: Context) -> dict[Attribution, RunSpec]:
     """G6 and H2 share these runs (same specs, same ids, trained once): per architecture the base world
     at ρ = 0.9 with per-group loss-decrease attribution, and two controls — ρ = 0.5 (no proxy to fit),
@@ -115,7 +103,7 @@ def attribution_conditions(ctx: Context) -> dict[Attribution, RunSpec]:
                             name="base objective, head frozen")]
         out[Attribution(a, HEAD_FROZEN)] = ctx.curriculum(frozen, model=model, n_seeds=control_seeds(n),
                                                           attribute=True)
-    return {k: in_pairs(spec) for k, spec in out.items()}
+    return out
 
 
 def proxy_fit(r: RunResult) -> np.ndarray:
