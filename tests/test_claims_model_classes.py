@@ -221,10 +221,18 @@ def g5_runs(first=0.4, none=0.05, irrelevant=0.05, kept=0.7, gps=0.95) -> dict:
     return out
 
 
+def _first_half_of(control: RunSpec, main: RunSpec) -> bool:
+    n = control.n_models
+    return (control.init_seeds, control.data_seeds, control.member_worlds) == (
+        main.init_seeds[:n], main.data_seeds[:n], main.member_worlds[:n])
+
+
 def test_g5_conditions_pair_every_arm_and_measure_the_kept_heuristic_on_the_base_world():
     specs = g5.conditions(QUICK)
     mlp = {k.arm: s for k, s in specs.items() if k.arch == "mlp"}
-    assert len({(s.init_seeds, s.member_worlds) for s in mlp.values()}) == 1  # paired: same worlds and seeds
+    assert mlp[g5.FIRST].n_models == mlp[g5.NONE].n_models == 16 and mlp[g5.KEPT].n_models == 8
+    assert all(_first_half_of(s, mlp[g5.NONE]) for s in mlp.values())  # paired: the same worlds and seeds
+    assert specs[g5.Cond("transformer", g5.KEPT)].n_models == 8  # half of 8 would leave 2 worlds: all kept
     assert mlp[g5.KEPT].world == mlp[g5.FIRST].world and mlp[g5.KEPT].world.objective == "target"
     assert [st.name for st in mlp[g5.KEPT].stages] == ["proxy heuristics", g5.GPS_STAGE]
     irr = mlp[g5.IRRELEVANT_FIRST].stages[0].world
@@ -358,7 +366,8 @@ def h7_runs(internal=80, pointer=20, one_command=80, decisive=np.inf) -> dict:
 def test_h7_conditions_pair_the_arms_and_the_negative_control_trains_one_command():
     specs = h7.conditions(QUICK)
     mlp = {k.arm: s for k, s in specs.items() if k.arch == "mlp"}
-    assert len({(s.init_seeds, s.member_worlds) for s in mlp.values()}) == 1
+    assert all(_first_half_of(s, mlp[h7.INTERNAL]) for s in mlp.values())
+    assert mlp[h7.ONE_COMMAND].n_models == mlp[h7.DECISIVE].n_models == 8 and mlp[h7.POINTER].n_models == 16
     one = mlp[h7.ONE_COMMAND].world
     assert one.commands == (setups.TARGET,) and len(one.all_commands) == len(mlp[h7.POINTER].world.all_commands)
     assert mlp[h7.DECISIVE].world.proxies[0].rho == 1.0 and mlp[h7.DECISIVE].world.objective == "target"

@@ -31,6 +31,8 @@ Controls, per architecture, each paired with "no proxy stage" on the same worlds
 - positive, "heuristics kept": stages 1 and 2 without the base objective, measured on the base
   world: the proxy heuristic is planted and nothing trains it away, so the difference must exceed
   MARGIN (interval) — the heuristic survives the command stage and the instrument sees it.
+The controls train the first half of the main arms' seeds where that leaves four worlds of two (the
+MLP at quick scale; ``setups.control_arm``), paired member by member with them.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing, and its presence is read by an instrument in doubt).
@@ -46,7 +48,7 @@ import numpy as np
 from greedlab.claims import setups
 from greedlab.claims.common import INCONCLUSIVE, Row, any_supports, bootstrap_ci, combine, control_row, verdict_above
 from greedlab.claims.context import Context
-from greedlab.claims.presets import paired
+from greedlab.claims.presets import paired_members
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.model_class import class_shares
 from greedlab.report.figures import class_shares_figure, reliance_figure
@@ -102,7 +104,8 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
             spec = ctx.curriculum(_stages(ctx, arm), model=model, n_seeds=n)
             # "heuristics kept" ends after the command stage but is measured, like every arm, on the
             # base world (no command shown), where its proxy heuristic would act
-            out[Cond(a, arm)] = replace(spec, world=base) if arm == KEPT else spec
+            spec = replace(spec, world=base) if arm == KEPT else spec
+            out[Cond(a, arm)] = setups.control_arm(spec) if arm in (IRRELEVANT_FIRST, KEPT) else spec
     return out
 
 
@@ -116,7 +119,7 @@ def gps_accuracy(r: RunResult) -> np.ndarray:
 
 def _difference(a: RunResult, b: RunResult, level: float = 0.95):
     """Final proxy reliance of ``a`` − ``b``, member by member (a seed diverged in either leaves both)."""
-    a, b = paired(a, b)
+    a, b = paired_members(a, b)
     return bootstrap_ci(a.final("reliance", "proxy0") - b.final("reliance", "proxy0"), np.mean, clusters=a.worlds,
                         level=level)
 

@@ -10,9 +10,10 @@ proxy a_4 at ρ = 0.9 in training, commands naming sets of 1–2 of latents 0..7
 Both see the same number of steps and examples, on the same worlds and seeds; the pointer sees the
 target's set in 1/28 of them, the price of having to follow any command. Statistic, per member (the
 arms are paired): log10 lead of the pointer over the internal model, log10((t_internal+1)/(t_pointer+1)),
+each t interpolated between the evaluations either side of the crossing (``presets.crossing``),
 never-reached censored one step past the end; the interval resamples worlds.
 Margin: MARGIN = 0.2 decades (a factor 1.6 in steps): the smallest lead that counts, twice the
-resolution of the evaluation grid near the onsets (~0.1 decade).
+spacing of the evaluation grid near the onsets (~0.1 decade), which the interpolation only narrows.
 Rule, per architecture (``verdict_above`` at 0 with MARGIN): supported if the interval lies above
 MARGIN, refuted if it lies below 0 (the pointer is no sooner, or later), inconclusive
 (underpowered) if it straddles while wider than 2·MARGIN. Supported if every architecture supports
@@ -30,6 +31,8 @@ Controls, per architecture, on the same worlds and seeds:
   ρ = 1 (it explains every training label, so the internal model follows a_4 and stays near 0.5 at
   deployment) against the one-command arm: a lead planted by the world, which the onsets, censoring
   and pairing must show: the interval must lie above MARGIN.
+The controls train the first half of the main arms' seeds where that leaves four worlds of two (the
+MLP at quick scale; ``setups.control_arm``), paired member by member with them.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing, and its presence is read by an instrument in doubt).
@@ -45,9 +48,8 @@ import numpy as np
 from greedlab.claims import setups
 from greedlab.claims.common import Row, all_agree, bootstrap_ci, censor, combine, control_row, verdict_above
 from greedlab.claims.context import Context
-from greedlab.claims.presets import paired
+from greedlab.claims.presets import crossing, paired_members
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments import onset
 from greedlab.instruments.model_class import class_shares
 from greedlab.report.figures import class_shares_figure, reliance_figure
 
@@ -90,21 +92,23 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
         model, n = archs[a]
         for arm in ARMS:
             st = ctx.stage(_world(arm), ctx.scale.steps, name=arm)
-            out[Cond(a, arm)] = ctx.curriculum([st], model=model, n_seeds=n)
+            spec = ctx.curriculum([st], model=model, n_seeds=n)
+            out[Cond(a, arm)] = setups.control_arm(spec) if arm in (ONE_COMMAND, DECISIVE) else spec
     return out
 
 
 def reached(r: RunResult, arm: str) -> np.ndarray:
-    """Per seed: the first step at which the arm's own accuracy on the target reaches GENERALIZED
-    (inf if never): deployment accuracy for a fixed objective, accuracy when commanded {0, 1} for
-    a commanded one."""
+    """Per seed: the step at which the arm's own accuracy on the target reaches GENERALIZED,
+    interpolated between evaluations (inf if never): deployment accuracy for a fixed objective,
+    accuracy when commanded {0, 1} for a commanded one. Read off the grid alone, arms training the
+    same task would tie at one evaluation and their paired leads be all 0, which bounds nothing."""
     curve = r.curve("command_acc", "target") if arm in (POINTER, ONE_COMMAND) else r.curve("deploy_acc")
-    return onset(r.steps, curve, GENERALIZED)
+    return crossing(r.steps, curve, GENERALIZED)
 
 
 def lead(runs: dict[Cond, RunResult], arch: str, sooner: str, later: str):
     """Per member, paired: log10 lead of arm ``sooner`` over arm ``later``; with its worlds."""
-    a, b = paired(runs[Cond(arch, sooner)], runs[Cond(arch, later)])
+    a, b = paired_members(runs[Cond(arch, sooner)], runs[Cond(arch, later)])
     steps = int(a.steps[-1])
     log_a, log_b = (np.log10(censor(reached(r, arm), steps) + 1) for r, arm in ((a, sooner), (b, later)))
     return log_b - log_a, a.worlds

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims.context import Context
+from greedlab.claims.presets import first_half
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, onset
 from greedlab.models import MLPConfig, Model, MoEConfig, TransformerConfig
@@ -75,6 +76,12 @@ class Attribution(NamedTuple):
 
     def label(self) -> str:
         return f"{self.arch}: {self.arm}"
+
+
+def control_arm(spec: RunSpec) -> RunSpec:
+    """A control arm paired with a main arm: the main arm's first half of members (``presets.first_half``)
+    where that still leaves 8 (4 worlds of 2), else all of them; ``presets.paired_members`` pairs it."""
+    return first_half(spec) if spec.n_models // 2 >= 8 else spec
 
 
 def control_seeds(n: int) -> int:
