@@ -30,3 +30,10 @@ def test_the_readme_commands_need_no_root_and_start_small():
     # command 1 gives a first result in about a minute: a few claims at smoke scale, not the whole suite
     run = install.split(" && ")[-1].split()
     assert run[:2] == ["greedlab", "run"] and run[run.index("--scale") + 1] == "smoke" and "--claim" in run, run
+
+
+def test_the_readme_types_no_result_by_hand():
+    # results live in docs/RESULTS.md, generated from a store; an interval typed into the README goes stale
+    readme = (ROOT / "README.md").read_text()
+    assert not re.findall(r"\[−?-?\d+\.\d+, ?−?-?\d+\.\d+\]", readme)
+    assert "docs/RESULTS.md" in readme
