@@ -31,6 +31,10 @@ Controls (each a row of kind "control"):
   example, so it is fitted before anything else; the same lead must read above MARGIN_LEAD, or the
   instruments and onsets could not see the effect where it is certain.
 
+At the quick scale (hierarchy world, 16 seeds in 8 worlds): lead 1.44 [1.42, 1.47], decodability lead
+1.35 [1.32, 1.38], peak proxy reliance 0.84 [0.83, 0.85]; easy target −1.97 [−1.99, −1.95] (ok),
+proxy decisive 2.08 [2.07, 2.09] (ok): supported.
+
 Real data (greedlab.claims.real_data): the same statistics on MNIST-1D and digits, where the target
 is the class group and the proxy a marker agreeing with it at ρ = 0.9, with the positive control at
 ρ = 1. A real class cannot be made as easy as the marker, so real data has no negative control: its

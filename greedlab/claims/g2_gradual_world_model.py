@@ -36,6 +36,9 @@ Controls:
   χ_T, a quarter of the steps each, measured in the staircase world; each feature is taught in its own
   stage, so the order is there by construction of the training, and the statistic must read it (its
   interval above 1/2 + MARGIN).
+At the quick scale (16 seeds in 8 worlds): 16 of 16 seeds in level order [0.63, 1] (mean correlation
+0.83); staircase elsewhere 0 of 16 [0, 0.37] (ok; over all four features, the old statistic, it reads
+0.77 there); taught in turn 16 of 16 (ok): supported.
 Rule (``common.combine``): supported if the staircase's interval lies above 1/2 + MARGIN and both
 controls pass; refuted if it lies below 1/2 and both controls pass; else inconclusive.
 """

@@ -37,6 +37,12 @@ Controls of the dispersion part:
   ending on the target and half on the proxy: a spread of about 0.5 made by construction, which the
   same instrument and interval must read as dispersed.
 
+At the quick scale (hierarchy world, 16 seeds): order agreement 0.92–1.00 in all nine conditions
+(robust); the SD of final target reliance is above the margin only at ρ = 0.97 with the world varied,
+0.083 [0.055, 0.159]; init varied 0.072 [0.046, 0.137] and order varied 0.026 [0.014, 0.059] straddle
+it; at ρ = 0.9 and 0.99 every source is below it. Gated 0.008 [0.003, 0.033] (ok), pooled 0.50 (ok):
+inconclusive (dispersion not shown for init or order).
+
 Real data (greedlab.claims.real_data): the same parts and positive control on MNIST-1D and digits at
 ρ = 0.97 (class group as target, marker as proxy); a gated objective does not exist there, so real
 data has no negative control and its verdict cannot be "supported".
