@@ -1,24 +1,28 @@
 """The ``greedlab`` command: run claims, export results, benchmark.
 
 Every bad input ends in one line naming the field and the accepted values, exit code 2, and
-nothing stored is touched (the store is opened only after all arguments are validated).
+nothing stored is touched: arguments, paths and every run's config are checked before the store
+opens and before anything trains. The cheap checks come first, before torch loads (seconds).
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from greedlab import __version__
+from greedlab.claim_ids import CLAIM_IDS, SCALE_NAMES
 from greedlab.errors import ConfigError, StoreError
+from greedlab.store import check_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="greedlab: test the claims that gradient descent is greedy, on real gradient descent.")
@@ -29,6 +33,8 @@ err_console = Console(stderr=True)
 STORE_HELP = "Results store (DuckDB file)."
 VERDICT_STYLE = {"supported": "green", "refuted": "red", "inconclusive": "yellow", "control ok": "green",
                  "control FAILED": "red", "flagged": "magenta"}
+SMOKE_STYLE = "grey50"
+NOT_EVIDENCE = "smoke: not evidence"
 
 
 @contextmanager
@@ -41,6 +47,21 @@ def _clean_errors() -> Iterator[None]:
         raise typer.Exit(2)
 
 
+@contextmanager
+def _on_interrupt(message: str) -> Iterator[None]:
+    """Ctrl-C ends in one line and exit code 130, not a traceback or a silent exit."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(message, highlight=False)
+        raise typer.Exit(130)
+
+
+def _loading(quiet: bool, what: str):
+    """A spinner for the seconds in which nothing else moves (torch loading, plans being built)."""
+    return nullcontext(None) if quiet else err_console.status(what, spinner="dots")
+
+
 def _check_device(device: str) -> str:
     import torch
 
@@ -51,183 +72,326 @@ def _check_device(device: str) -> str:
     raise ConfigError("device", "cpu, or cuda[:N] when a CUDA GPU is available", device)
 
 
+def _check_folder(path: Path, field: str, inside: tuple[str, ...] = ()) -> None:
+    """A folder that will be written (made if missing), refused now rather than after the training
+    that fills it. ``inside``: names in it that will be replaced, and so must be writable too."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(field, "a folder (new or existing), not a file", str(path))
+    there = path if path.exists() else next((a for a in path.parents if a.exists()), Path("."))
+    if not there.is_dir():
+        raise ConfigError(field, "a folder path", f"{path} ({there} is a file)")
+    if not os.access(there, os.W_OK | os.X_OK):
+        raise ConfigError(field, "a folder this user can write to", f"{path} ({there} is not writable)")
+    for name in inside:
+        p = path / name
+        if p.exists() and not os.access(p, os.W_OK | (os.X_OK if p.is_dir() else 0)):
+            raise ConfigError(field, "a folder this user can write to", f"{path} ({p} is not writable)")
+
+
+def _claim_ids(claim: list[str] | None) -> list[str]:
+    for c in claim or []:
+        if c not in CLAIM_IDS:
+            raise ConfigError("claim", ", ".join(CLAIM_IDS), c)
+    return list(dict.fromkeys(claim)) if claim else list(CLAIM_IDS)
+
+
+def _check_counts(counts: dict) -> None:
+    for k, v in counts.items():
+        if v is not None and v < 1:
+            raise ConfigError(f"--{k}", "an integer ≥ 1", v)
+
+
 def _progress(quiet: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                     console=err_console, disable=quiet, transient=False)
 
 
-def _command(ids, scale, config, set_, claim_given) -> str:
-    parts = ["greedlab run"] + ([f"--claim {c}" for c in ids] if claim_given else []) + [f"--scale {scale}"]
-    if config is not None:
-        parts.append(f"--config {config}")
-    parts += [f"--set {s}" for s in set_ or []]
-    return " ".join(parts)
+def _execute(claim, store: Path, scale: str | None, device: str, report: Path | None, config, set_, quiet: bool,
+             counts: dict, train: bool) -> None:
+    """Shared by ``run`` (trains what is missing) and ``report`` (reads the store only)."""
+    ids = _claim_ids(claim)
+    if scale is not None and scale not in SCALE_NAMES:
+        raise ConfigError("scale", ", ".join(SCALE_NAMES), scale)
+    _check_counts(counts)
+    check_path(store, read_only=not train)
+    report_dir = report or store.parent / "greedlab-report"
+    _check_folder(report_dir, "--report", ("index.html", "figures"))
+    with _loading(quiet, "loading torch and building the plan…"):
+        from greedlab import config as user_config
+        from greedlab.claims.overrides import check
+        from greedlab.report.sets import ResultSet, build_scale, scale_changes, set_overrides
+
+        overrides = user_config.load(config, set_)
+        # report: --set, --config or a count flag name one set exactly; --scale alone, every set at that
+        # scale; none of them, every set the store holds
+        exact = bool(overrides) or any(v is not None for v in counts.values())
+        chosen = exact or scale is not None
+        scale = scale or "quick"
+        changes = scale_changes(scale, counts)
+        sc = build_scale(scale, changes)
+        check(ids, overrides, sc)  # a --set key a claim sets or varies itself would silently rewrite it
+        current = ResultSet(scale, set_overrides(overrides, changes))
+        if train:
+            plan = _plan(ids, sc, overrides, report_dir / "figures" / current.slug)
+            dev = _check_device(device)
+    if train:
+        _train(ids, store, sc, overrides, current, plan, dev, report_dir, quiet)
+    else:
+        _report(ids, store, current, exact, chosen, report_dir, quiet)
 
 
-def _execute(claim, store, scale, device, report, config, set_, quiet, train: bool) -> None:
-    """Shared by ``run`` (trains what is missing) and ``report`` (loads only)."""
-    from greedlab import config as user_config
+def _plan(ids, sc, overrides, fig_dir) -> dict:
+    """Every run's config, built before the store opens: a bad value fails here, naming its field."""
     from greedlab.claims import REGISTRY, check_extras
-    from greedlab.claims.common import get_scale
+    from greedlab.claims.context import Context
+
+    plan = {c: REGISTRY[c].conditions(Context(sc, fig_dir, None, overrides)) for c in ids}
+    for c in ids:  # training a claim needs its optional packages
+        check_extras(c)
+    return plan
+
+
+def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path, quiet: bool) -> None:
+    from greedlab.claims import REGISTRY
     from greedlab.claims.context import Context, run_claim
-    from greedlab.experiment import MissingRun, load
     from greedlab.experiment import run as run_spec
     from greedlab.report import html
+    from greedlab.report.sets import rebuild, stored_sets
     from greedlab.store import Store
 
-    ids = claim or list(REGISTRY)
-    for c in ids:
-        if c not in REGISTRY:
-            raise ConfigError("claim", ", ".join(REGISTRY), c)
-    sc = get_scale(scale)
-    dev = _check_device(device)
-    overrides = user_config.load(config, set_)
-    report_dir = report or store.parent / "greedlab-report"
-    fig_dir = report_dir / "figures"
+    fig_dir = report_dir / "figures" / current.slug
+    run_ids = list(dict.fromkeys(spec.run_id for specs in plan.values() for spec in specs.values()))
+    results = {}
+    with Store(store) as st:
+        try:
+            work = {spec.run_id: spec.total_steps * spec.n_models for specs in plan.values()
+                    for spec in specs.values() if st.run_status(spec.run_id) != "done"}
+            with _progress(quiet) as prog:
+                # one bar over everything left to train, in model-steps: the overall ETA (none when
+                # everything is stored: no bar for training that will not happen)
+                overall = prog.add_task(f"training {len(work)} of {len(run_ids)} runs (the rest are stored)",
+                                        total=sum(work.values())) if work else None
+                claims_task = prog.add_task("claims", total=len(ids))
+                trained: dict[str, int] = {}
 
-    def context(runner) -> Context:
-        return Context(sc, fig_dir, runner, overrides)
+                def runner(spec, label):
+                    if spec.run_id not in work:
+                        return run_spec(spec, st, device=dev)  # stored: read back, nothing to show
+                    task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.total_steps)
 
-    # build every run's config before touching the store: a bad value fails here, naming its field
-    plan = {c: REGISTRY[c].conditions(context(None)) for c in ids}
-    if train:  # a report only reads the store; training a claim needs its optional packages
-        for c in ids:
-            check_extras(c)
-    if not train and not store.exists():
-        raise StoreError(f"store {store}: no such file; `greedlab run` makes it")
-    results = []
-    with Store(store, read_only=not train) as st, _progress(quiet) as prog:
-        claims_task = prog.add_task("claims", total=len(ids))
-        n_runs = len({spec.run_id for specs in plan.values() for spec in specs.values()})
-        runs_task = prog.add_task(f"runs ({n_runs} distinct)", total=n_runs)
-        seen: set[str] = set()
+                    def progress(done, total):
+                        prog.update(task, completed=done)
+                        trained[spec.run_id] = done * spec.n_models
+                        if overall is not None:
+                            prog.update(overall, completed=sum(trained.values()))
+                    res = run_spec(spec, st, device=dev, progress=progress)
+                    prog.update(task, completed=spec.total_steps, visible=False)
+                    return res
 
-        def runner(spec, label):
-            if not train:
-                return load(spec, st)
-            task = prog.add_task(f"  {label} ({spec.n_models} seeds)", total=spec.total_steps)
-            res = run_spec(spec, st, device=dev, progress=lambda done, total: prog.update(task, completed=done))
-            prog.update(task, completed=spec.total_steps, visible=False)
-            if spec.run_id not in seen:
-                seen.add(spec.run_id)
-                prog.advance(runs_task)
-            return res
+                for i, c in enumerate(ids):
+                    prog.update(claims_task, description=f"claim {c} ({i + 1} of {len(ids)})")
+                    res = run_claim(REGISTRY[c], Context(sc, fig_dir, runner, overrides))
+                    st.replace_verdicts(c, [dict(r.as_dict(), version=__version__) for r in res.rows]
+                                        + [dict(condition="overall", statistic="verdict", value=float("nan"),
+                                                ci_low=float("nan"), ci_high=float("nan"), verdict=res.verdict,
+                                                run_ids=sorted({i for r in res.rows for i in r.run_ids}),
+                                                version=__version__)],
+                                        scale=sc.name, overrides=current.overrides)
+                    results[c] = res
+                    prog.advance(claims_task)
+            # the report shows everything the store holds: this set first, then every other, newest first
+            with _loading(quiet, "building the report…"):
+                sets = [rebuild(list(CLAIM_IDS), current.scale, current.overrides, st, fig_dir, done=results)]
+                sets += stored_sets(list(CLAIM_IDS), st, report_dir / "figures", skip={(current.scale, current.key)})
+                page = html.build(report_dir, sets, store)
+        except KeyboardInterrupt:
+            _interrupted(st, run_ids)
+    _print_results([results[c] for c in ids], current.smoke, current.describe())
+    console.print(f"store: {store}   report: {page}")
 
-        for c in ids:
-            prog.update(claims_task, description=f"claim {c}")
-            try:
-                res = run_claim(REGISTRY[c], context(runner))
-            except MissingRun:
-                results.append((REGISTRY[c], None))
-                prog.advance(claims_task)
-                continue
-            if train:
-                st.replace_verdicts(c, [dict(r.as_dict(), version=__version__) for r in res.rows]
-                                    + [dict(condition="overall", statistic="verdict", value=float("nan"),
-                                            ci_low=float("nan"), ci_high=float("nan"), verdict=res.verdict,
-                                            run_ids=sorted({i for r in res.rows for i in r.run_ids}),
-                                            version=__version__)])
-            results.append((REGISTRY[c], res))
-            prog.advance(claims_task)
-        # the report shows every claim the store holds at this scale, not only the ones just run
-        others = []
-        for c in REGISTRY:
-            if c in ids:
-                continue
-            try:
-                others.append((REGISTRY[c], run_claim(REGISTRY[c], context(lambda spec, label: load(spec, st)))))
-            except (MissingRun, ConfigError):  # not stored, or not buildable under these overrides
-                others.append((REGISTRY[c], None))
-    order = list(REGISTRY)
-    everything = sorted(results + others, key=lambda mr: order.index(mr[0].ID))
-    page = html.build(report_dir, everything, _command(order, scale, config, set_, False), store)
-    _print_results([r for _, r in results if r is not None])
-    missing = [m.ID for m, r in results if r is None]
-    if missing:
-        console.print(f"not in the store at this scale (run them first): {', '.join(missing)}")
+
+def _interrupted(st, run_ids: list[str]) -> None:
+    """Ctrl-C: every finished run is stored (each in one transaction), so a rerun resumes."""
+    try:
+        done = sum(st.run_status(r) == "done" for r in run_ids)
+        err_console.print(f"interrupted: {done} of {len(run_ids)} runs stored; rerun to resume", highlight=False)
+    except Exception:  # the store's connection may itself have been interrupted
+        err_console.print("interrupted: every finished run is stored; rerun to resume", highlight=False)
+    raise typer.Exit(130)
+
+
+def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Path, quiet: bool) -> None:
+    from greedlab.report import html
+    from greedlab.report.sets import rebuild, stored_sets
+    from greedlab.store import Store
+
+    with Store(store, read_only=True) as st, _loading(quiet, "reading the store…") as status:
+        def on_claim(c):
+            if status is not None:
+                status.update(f"reading the store: {c}")
+        if exact:  # --set, --config or a count flag: that one set, rebuilt from its runs
+            sets = [rebuild(ids, current.scale, current.overrides, st, report_dir / "figures" / current.slug,
+                            on_claim)]
+        else:
+            sets = stored_sets(ids, st, report_dir / "figures", scale=current.scale if chosen else None,
+                               on_claim=on_claim)
+            if not sets and chosen:  # no verdicts at this scale: still read whatever runs it has
+                sets = [rebuild(ids, current.scale, {}, st, report_dir / "figures" / current.scale, on_claim)]
+        if not sets:
+            raise StoreError(f"store {store}: holds no claim verdicts yet; `greedlab run` computes them "
+                             "(--scale rebuilds a scale from its stored runs)")
+        page = html.build(report_dir, sets, store)
+    for rs in sets:
+        _print_summary([r for _, r in rs.claims if r is not None], rs.smoke, rs.describe())
+        missing = [m.ID for m, r in rs.claims if r is None]
+        if missing:
+            console.print(f"not in the store at this setting (run them first): {', '.join(missing)}", highlight=False)
     console.print(f"store: {store}   report: {page}")
 
 
 REPORT_HELP = "Report folder (index.html + figures/); default: greedlab-report next to the store."
-CONFIG_HELP = "TOML file of [world] [model] [train] overrides."
-SET_HELP = "Override one field: model.width=128 (repeatable)."
+CONFIG_HELP = escape("TOML file of [world] [model] [train] overrides.")
+SET_HELP = "Override one field: model.width=128 (repeatable); not the scale's seeds or steps (--seeds, --steps)."
+SEEDS_HELP = "Models per condition, in all (default: the scale's)."
+WORLDS_HELP = "Independent world draws the seeds are spread over; --seeds must be a multiple (default: the scale's)."
+STEPS_HELP = "Training steps (default: the scale's)."
 
 
 @app.command()
 def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
         store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
-        scale: str = typer.Option("quick", "--scale", help="smoke, quick (minutes on a laptop) or full."),
+        scale: str = typer.Option("quick", "--scale", help="smoke (a pipeline check, not evidence), quick "
+                                  "(minutes on a laptop) or full."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
         report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
         config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
         set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+        seeds: Optional[int] = typer.Option(None, "--seeds", help=SEEDS_HELP),
+        worlds: Optional[int] = typer.Option(None, "--worlds", help=WORLDS_HELP),
+        steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
     """Run claims (all by default): train what the store lacks, compute verdicts, write the report."""
-    with _clean_errors():
-        _execute(claim, store, scale, device, report, config, set_, quiet, train=True)
+    with _clean_errors(), _on_interrupt("interrupted: every finished run is stored; rerun to resume"):
+        _execute(claim, store, scale, device, report, config, set_, quiet,
+                 dict(seeds=seeds, worlds=worlds, steps=steps), train=True)
 
 
 @app.command("report")
 def report_cmd(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
                store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
-               scale: str = typer.Option("quick", "--scale", help="The scale the runs were made at."),
+               scale: Optional[str] = typer.Option(None, "--scale", help="Only this scale's results; default: every "
+                                                   "scale and override set in the store, newest first."),
                report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
                config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
                set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
-               quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
+               seeds: Optional[int] = typer.Option(None, "--seeds", help=SEEDS_HELP),
+               worlds: Optional[int] = typer.Option(None, "--worlds", help=WORLDS_HELP),
+               steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+               quiet: bool = typer.Option(False, "--quiet", help="No progress display.")) -> None:
     """Rebuild the report from the store without training anything."""
-    with _clean_errors():
-        _execute(claim, store, scale, "cpu", report, config, set_, quiet, train=False)
+    with _clean_errors(), _on_interrupt("interrupted: nothing stored was changed"):
+        _execute(claim, store, scale, "cpu", report, config, set_, quiet,
+                 dict(seeds=seeds, worlds=worlds, steps=steps), train=False)
 
 
 def _fmt(x: float) -> str:
-    return "" if x != x else f"{x:.3g}"
+    return "—" if x != x else f"{x:.3g}"
 
 
-def _print_results(results) -> None:
-    table = Table(title="greedlab verdicts", show_lines=False)
+def _ci(lo: float, hi: float) -> str:
+    return "—" if lo != lo or hi != hi else f"[{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _verdict(verdict: str, smoke: bool, bold: bool = False, overall: bool = False) -> str:
+    b = "bold " if bold else ""
+    if smoke:  # a pipeline check: printed grey, and the overall verdict says it is no evidence
+        text = f"{NOT_EVIDENCE} (pipeline: {verdict})" if overall else verdict
+        return f"[{b}{SMOKE_STYLE}]{escape(text)}[/]"
+    style = VERDICT_STYLE.get(verdict, "")
+    return f"[{b}{style}]{escape(verdict)}[/]" if style or b else escape(verdict)
+
+
+def _print_results(results, smoke: bool = False, setting: str = "") -> None:
+    table = Table(title=f"greedlab verdicts: {setting}" if setting else "greedlab verdicts", show_lines=False)
     for col in ("claim", "condition", "statistic", "value", "95% CI", "verdict"):
         table.add_column(col, overflow="fold")
     for res in results:
         for r in res.rows:
-            ci = f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
-            style = VERDICT_STYLE.get(r.verdict, "")
-            table.add_row(res.claim, r.condition, r.statistic, _fmt(r.value), ci,
-                          f"[{style}]{r.verdict}[/]" if style else r.verdict)
-        style = VERDICT_STYLE[res.verdict]
-        table.add_row(f"[bold]{res.claim}[/]", "overall", res.summary, "", "", f"[bold {style}]{res.verdict}[/]",
-                      end_section=True)
+            table.add_row(res.claim, escape(r.condition), escape(r.statistic), _fmt(r.value), _ci(r.ci_low, r.ci_high),
+                          _verdict(r.verdict, smoke))
+        table.add_row(f"[bold]{res.claim}[/]", "overall", escape(res.summary), "", "",
+                      _verdict(res.verdict, smoke, bold=True, overall=True), end_section=True)
     console.print(table)
-    summary = Table(title="summary")
+    _print_summary(results, smoke, setting)
+
+
+def _print_summary(results, smoke: bool = False, setting: str = "") -> None:
+    summary = Table(title=f"summary: {setting}" if setting else "summary")
     for col in ("claim", "claim text", "controls", "verdict"):
         summary.add_column(col)
     for res in results:
         controls = [r.verdict for r in res.rows if r.verdict.startswith("control")]
         ctrl = "ok" if controls and all(c == "control ok" for c in controls) else ("FAILED" if controls else "—")
-        summary.add_row(res.claim, res.summary, ctrl, f"[bold {VERDICT_STYLE[res.verdict]}]{res.verdict}[/]")
+        summary.add_row(res.claim, escape(res.summary), ctrl, _verdict(res.verdict, smoke, bold=True, overall=True))
     console.print(summary)
+
+
+@app.command("list")
+def list_cmd(store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP + " Its scales are "
+                                        "shown when it exists.")) -> None:
+    """The claims: id, one-line claim, optional packages, and the scales the store has verdicts at."""
+    with _clean_errors():
+        import importlib.util
+
+        from greedlab.claim_ids import describe
+
+        stored: dict[str, list[str]] = {}
+        if store.exists():
+            from greedlab.store import Store
+
+            with Store(store, read_only=True) as st:
+                for s in st.verdict_sets():
+                    for c in s["claims"]:
+                        stored.setdefault(c, []).append(s["scale"] + ("" if not s["overrides"] else "*"))
+        table = Table(title="greedlab claims" + (f" (stored in {store}; * = with overrides)" if store.exists() else ""))
+        for col in ("claim", "one-line claim", "extras", "stored") if store.exists() else ("claim", "one-line claim",
+                                                                                           "extras"):
+            table.add_column(col, overflow="fold")
+        for d in describe():
+            extras = ", ".join(f"{extra} ({pkg}{'' if importlib.util.find_spec(pkg) else ': not installed'})"
+                               for pkg, extra in d["extras"].items()) or "—"
+            cells = [d["id"], escape(d["summary"]), escape(extras)]
+            if store.exists():
+                cells.append(", ".join(dict.fromkeys(stored.get(d["id"], []))) or "—")
+            table.add_row(*cells)
+        console.print(table)
+        console.print(f"scales: {', '.join(SCALE_NAMES)} (every claim runs at each; smoke is a pipeline check, "
+                      "not evidence)", highlight=False)
 
 
 @app.command()
 def export(store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
            out: Path = typer.Option(..., "--out", help="Folder for runs, metrics and verdicts tables."),
-           fmt: str = typer.Option("csv", "--format", help="csv or parquet.")) -> None:
-    """Write the runs, metrics and verdicts tables as CSV or Parquet files."""
+           fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+           force: bool = typer.Option(False, "--force", help="Replace runs/metrics/verdicts files already in --out.")
+           ) -> None:
+    """Write the runs, metrics and verdicts tables (verdicts with their scale and overrides) as CSV or Parquet."""
     with _clean_errors():
-        from greedlab.store import Store
+        from greedlab.store import Store, check_export
 
         if fmt not in ("csv", "parquet"):
             raise ConfigError("format", "csv, parquet", fmt)
+        check_export(out, fmt, force)
         if not store.exists():
             raise StoreError(f"{store}: no such results store")
         with Store(store, read_only=True) as st:
-            for p in st.export(out, fmt):
+            for p in st.export(out, fmt, force=force):
                 console.print(str(p))
 
 
 @app.command()
-def sweep(grid: Path = typer.Argument(..., help="Grid file (.toml; .yaml with PyYAML): [sweep], [grid] axes, "
-                                                "fixed [world] [model] [train] values."),
+def sweep(grid: Path = typer.Argument(..., help=escape("Grid file (.toml; .yaml with PyYAML): [sweep], [grid] axes, "
+                                                       "fixed [world] [model] [train] values.")),
           store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
           engine: str = typer.Option("local", "--engine", help="local (this machine) or ray."),
           address: Optional[str] = typer.Option(None, "--address", help="ray: auto or HOST:PORT of a running "
@@ -347,19 +511,36 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
 @app.command()
 def pragmascope(data: Path = typer.Argument(..., help="CSV or Parquet file: rows are samples, numeric columns variables."),
                 views: Optional[str] = typer.Option(None, "--views", help="Column groups: '0-3,4-7', "
-                                                    "'0-1+8-9,2-3+10-11' or 'auto:V'. Default: every column a view."),
+                                                    "'0-1+8-9,2-3+10-11', 'auto:V', or by column name: 'a+b,c+d'. "
+                                                    "Indices count the numeric columns only. Default: every column "
+                                                    "a view."),
                 out: Path = typer.Option(..., "--out", help="Folder for features.csv, scores.json, pragmascope.png."),
                 method: str = typer.Option("linear", "--method", help="linear (multi-view CCA) or nonlinear "
-                                           "(contrastive per-view encoders).")) -> None:
+                                           "(contrastive per-view encoders)."),
+                na: str = typer.Option("refuse", "--na", help="Rows with a blank or non-finite cell: refuse (the "
+                                       "default: one error naming the column) or drop them.")) -> None:
     """Find the natural abstractions in a dataset (see greedlab.pragmascope)."""
     with _clean_errors():
         from greedlab import pragmascope as ps
 
         if method not in ("linear", "nonlinear"):
             raise ConfigError("--method", "linear, nonlinear", method)
-        x, names = ps.load(data)
-        groups = ps.parse_views(views, x.shape[1])
-        result = ps.find(x, groups) if method == "linear" else ps.find_nonlinear(x, groups)
+        if na not in ps.NA_POLICIES:
+            raise ConfigError("--na", ", ".join(ps.NA_POLICIES), na)
+        _check_folder(out, "--out", ("features.csv", "scores.json", "pragmascope.png"))
+        table = ps.load_table(data, na)
+        names = table.names
+        if table.dropped_columns:
+            # said out loud: they shift every column index after them
+            numbering = ", ".join(f"{i}={n}" for i, n in enumerate(names[:12])) + (", …" if len(names) > 12 else "")
+            err_console.print(f"note: non-numeric columns left out: {', '.join(table.dropped_columns)}; --views "
+                              f"indices count the numeric ones: {numbering}", highlight=False, soft_wrap=True,
+                              markup=False)
+        if table.dropped_rows:
+            err_console.print(f"note: --na drop left out {table.dropped_rows} of {table.dropped_rows + len(table.x)} "
+                              "rows (a blank or non-finite cell)", highlight=False, markup=False)
+        groups = ps.parse_views(views, table.x.shape[1], names)
+        result = ps.find(table.x, groups) if method == "linear" else ps.find_nonlinear(table.x, groups)
         for p in ps.write(result, out, names):
             console.print(str(p))
         console.print(f"{result.features.shape[1]} natural abstractions (redundancy > {ps.REDUNDANCY_MIN}, "

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,12 +33,14 @@ def test_run_prints_verdicts_for_every_claim_and_draws_figures(smoke_store):
     for claim in ("G1", "G2", "G3"):
         assert claim in res.output
     assert "control" in res.output
-    figs = sorted(p.name for p in (d / "greedlab-report" / "figures").glob("*.png"))
+    assert "smoke: not evidence" in res.output  # a pipeline check, printed as one
+    figs = sorted(p.name for p in (d / "greedlab-report" / "figures" / "smoke").glob("*.png"))
     assert (d / "greedlab-report" / "index.html").exists()
     assert "G1_reliance.png" in figs and "G3_final_target.png" in figs and "G2_onsets.png" in figs
     verdicts = duckdb.connect(str(d / "g.duckdb"), read_only=True).execute(
-        "select distinct verdict from verdicts where condition = 'overall'").fetchall()
-    assert {v for (v,) in verdicts} <= {"supported", "refuted", "inconclusive"}
+        "select distinct verdict, scale, overrides from verdicts where condition = 'overall'").fetchall()
+    assert {v for (v, _, _) in verdicts} <= {"supported", "refuted", "inconclusive"}
+    assert {(s, o) for (_, s, o) in verdicts} == {("smoke", "{}")}
 
 
 def test_rerunning_a_finished_config_is_a_no_op(smoke_store):
@@ -115,6 +118,102 @@ def test_corrupt_store_file_is_left_untouched(tmp_path):
 def test_console_script_is_installed():
     out = subprocess.run([sys.executable, "-m", "greedlab.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_claim_ids_and_scales_match_the_registry():
+    """greedlab.claim_ids lets the CLI refuse a typo before torch loads; it must not drift."""
+    from greedlab.claim_ids import CLAIM_IDS, SCALE_NAMES, describe
+    from greedlab.claims import REGISTRY
+    from greedlab.claims.common import SCALES
+
+    assert CLAIM_IDS == tuple(REGISTRY) and SCALE_NAMES == tuple(SCALES)
+    assert describe() == [dict(id=c, summary=m.SUMMARY, extras=getattr(m, "EXTRAS", {})) for c, m in REGISTRY.items()]
+
+
+def test_list_shows_every_claim_and_what_the_store_holds(tmp_path):
+    from greedlab.claims import REGISTRY
+    from greedlab.store import Store
+
+    res = _run("list", "--store", str(tmp_path / "none.duckdb"))
+    assert res.exit_code == 0, res.output
+    for c, m in REGISTRY.items():
+        assert f"│ {c} " in res.output
+    assert "stored" not in res.output
+    for m in REGISTRY.values():
+        for package, extra in getattr(m, "EXTRAS", {}).items():
+            assert f"{extra} ({package}" in res.output
+    with Store(tmp_path / "s.duckdb") as st:
+        row = dict(condition="overall", statistic="verdict", value=0.0, ci_low=0.0, ci_high=0.0, verdict="supported",
+                   run_ids=[], version="0")
+        st.replace_verdicts("G2", [row], scale="quick")
+        st.replace_verdicts("G2", [row], scale="smoke", overrides={"model": {"width": 8}})
+    res = _run("list", "--store", str(tmp_path / "s.duckdb"))
+    assert res.exit_code == 0, res.output
+    assert "smoke*, quick" in next(line for line in res.output.splitlines() if "│ G2 " in line)
+
+
+def test_help_shows_the_config_sections():
+    res = _run("run", "--help")
+    assert "[world] [model] [train]" in " ".join(res.output.split())
+    assert all(f in res.output for f in ("--seeds", "--worlds", "--steps"))
+
+
+def test_ctrl_c_says_how_much_is_stored_and_exits_130(tmp_path, monkeypatch):
+    import greedlab.experiment as experiment
+
+    real, calls = experiment.run, []
+
+    def interrupted_second(spec, store, **kw):
+        calls.append(spec.run_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(spec, store, **kw)
+
+    monkeypatch.setattr(experiment, "run", interrupted_second)
+    store = tmp_path / "s.duckdb"
+    res = _run("run", "--scale", "smoke", "--claim", "G1", "--store", str(store), "--quiet")
+    assert res.exit_code == 130, res.output
+    n = res.output.strip().splitlines()[-1]
+    assert n.startswith("interrupted: 1 of ") and n.endswith(" runs stored; rerun to resume")
+    assert _count(store, "runs") == 1 and _count(store, "verdicts") == 0
+
+
+def test_verdicts_are_kept_per_scale_and_overrides(smoke_store, tmp_path):
+    """A run at another setting adds a verdict set; it never replaces the smoke run's, and the report
+    shows both, newest first, without a progress bar for training it does not do."""
+    d, _ = smoke_store
+    store = tmp_path / "g.duckdb"
+    shutil.copy(d / "g.duckdb", store)
+    before = duckdb.connect(str(store), read_only=True).execute(
+        "select * exclude (created_at) from verdicts order by all").fetchall()
+    res = _run("run", "--scale", "smoke", "--claim", "G1", "--seeds", "2", "--worlds", "1", "--steps", "30",
+               "--store", str(store), "--quiet", "--report", str(tmp_path / "r1"))
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(store), read_only=True)
+    assert con.execute("select * exclude (created_at) from verdicts where overrides = '{}' order by all"
+                       ).fetchall() == before
+    (new,) = con.execute("select distinct overrides from verdicts where overrides != '{}'").fetchall()
+    con.close()
+    assert json.loads(new[0]) == {"scale": {"seeds": 2, "worlds": 1, "steps": 30}}
+    steps = {json.loads(c).get("train", {}).get("steps") for (c,) in duckdb.connect(
+        str(store), read_only=True).execute("select config_json from runs").fetchall()}
+    assert 30 in steps
+    res = _run("report", "--store", str(store), "--report", str(tmp_path / "r"))
+    assert res.exit_code == 0, res.output
+    assert "runs to train" not in res.output and "/119" not in res.output  # nothing trains, so no such bar
+    page = (tmp_path / "r" / "index.html").read_text()
+    newest, older = page.index("--seeds 2"), page.index("Summary: smoke scale")
+    assert page.index("In this store") < page.index('id="set-smoke-') < page.index('id="set-smoke"')
+    assert "smoke: not evidence" in page and newest > 0 and older > 0
+    only = _run("report", "--store", str(store), "--report", str(tmp_path / "r2"), "--quiet", "--seeds", "2",
+                "--worlds", "1", "--steps", "30", "--scale", "smoke", "--claim", "G1")
+    assert only.exit_code == 0, only.output
+    assert "In this store" not in (tmp_path / "r2" / "index.html").read_text()
+    out = _run("export", "--store", str(store), "--out", str(tmp_path / "x"))
+    assert out.exit_code == 0, out.output
+    exported = tmp_path / "x" / "verdicts.csv"
+    rows = duckdb.connect().execute(f"select distinct scale, overrides from read_csv('{exported}')").fetchall()
+    assert set(rows) == {("smoke", "{}"), ("smoke", new[0])}
 
 
 @pytest.mark.parametrize("args, field", [

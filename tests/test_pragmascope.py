@@ -98,8 +98,51 @@ def test_parquet_input_keeps_numeric_columns(tmp_path):
                     f"to '{tmp_path / 'd.parquet'}' (format parquet)")
     x, names = ps.load(tmp_path / "d.parquet")
     assert x.shape == (50, 3) and names == ["a", "b", "c"] and x[7].tolist() == [7.0, 14.0, -7.0]
+    assert ps.load_table(tmp_path / "d.parquet").dropped_columns == ["label"]
     with pytest.raises(ConfigError):
         ps.load(tmp_path / "d.txt")
+
+
+def test_missing_and_non_finite_values_are_refused_or_dropped(tmp_path):
+    """A blank cell used to become 0.0 and an inf a LinAlgError deep in the whitening."""
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,c\n1,2,3\n4,,6\n7,8,inf\n1,2,3\n")
+    with pytest.raises(ConfigError, match="column 'b'.*data row 2; 2 of 4 rows") as e:
+        ps.load(path)
+    assert e.value.field == "data" and "--na drop" in e.value.accepted
+    t = ps.load_table(path, na="drop")
+    assert t.x.tolist() == [[1, 2, 3], [1, 2, 3]] and t.dropped_rows == 2
+    x = np.ones((30, 3))
+    x[4, 1] = np.nan
+    with pytest.raises(ConfigError, match="column 'x1'"):
+        ps.find(x)
+    assert ps.load(x, na="drop")[0].shape == (29, 3)
+    with pytest.raises(ConfigError) as e:
+        ps.load(path, na="zero")
+    assert e.value.field == "--na"
+
+
+def test_views_by_column_name_and_dropped_text_columns_named(tmp_path):
+    w, x, a = _world(rows=1000)
+    cols = [c for v in w.view_index() for c in v]
+    x = x[:, cols]
+    path = tmp_path / "data.csv"
+    names = [f"p{c}" for c in cols]
+    # a text column in front would shift every index after it: it is named, and views can use names
+    lines = ["id," + ",".join(names)] + [f"row{i}," + ",".join(f"{v:.5f}" for v in r) for i, r in enumerate(x)]
+    path.write_text("\n".join(lines) + "\n")
+    spec = ",".join("+".join(names[v * 16:(v + 1) * 16]) for v in range(4))
+    assert [g.tolist() for g in ps.parse_views(spec, 64, names)] == [list(range(v * 16, (v + 1) * 16))
+                                                                     for v in range(4)]
+    assert [g.tolist() for g in ps.parse_views(f"{names[0]}+1-3,4-7", 8, names[:8])] == [[0, 1, 2, 3],
+                                                                                        [4, 5, 6, 7]]
+    with pytest.raises(ConfigError, match="column names"):
+        ps.parse_views("p0+nope,1", 8, names[:8])
+    res = CliRunner().invoke(app, ["pragmascope", str(path), "--views", spec, "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "non-numeric columns left out: id" in res.output and f"0={names[0]}" in res.output
+    scores = json.loads((tmp_path / "out" / "scores.json").read_text())
+    assert scores["views"][1] == names[16:32] and len(scores["features"]) == 16
 
 
 def _sign_nuisance(n=4000, k=2, V=4, seed=0):

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+import types
 
 import duckdb
 import numpy as np
@@ -60,7 +61,49 @@ def test_report_for_claims_not_yet_run_says_so(smoke_store, tmp_path):
     res = CliRunner().invoke(app, ["report", "--scale", "quick", "--store", str(d / "g.duckdb"),
                                    "--report", str(tmp_path / "r"), "--quiet"])
     assert res.exit_code == 0, res.output
-    assert "not run" in (tmp_path / "r" / "index.html").read_text()
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "not run" in page and "<details><summary>G1" in page  # one collapsed line per claim
+    assert "<table><tr><th>condition</th>" not in page
+
+
+def test_report_shows_what_the_store_holds_by_default(smoke_store, tmp_path):
+    """No --scale: the smoke run's results, not an empty quick-scale page."""
+    d, _ = smoke_store
+    res = CliRunner().invoke(app, ["report", "--store", str(d / "g.duckdb"), "--report", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "Summary: smoke scale (pipeline check: not evidence), defaults" in page and "not run" not in page
+    assert page.count("smoke: not evidence") >= len(REGISTRY)
+    assert "smoke: not evidence" in res.output and "/119" not in res.output
+
+
+def _fake_claim(cid, summary):
+    mod = types.ModuleType(f"fake_{cid}", "Operationalization with ``double`` and `single` backticks.")
+    mod.ID, mod.SUMMARY, mod.QUOTE, mod.SOURCE = cid, summary, "a quote", "a source"
+    return mod
+
+
+def test_page_renders_code_dashes_and_collapses_claims_not_run(tmp_path):
+    from greedlab.claims.common import ClaimResult, Row
+    from greedlab.report import html
+    from greedlab.report.sets import ResultSet
+
+    nan = float("nan")
+    res = ClaimResult("G1", "reliance on `a_4` first", "supported",
+                      [Row("rho=0.9", "lead of `target`", 0.5, 0.1, 0.9, "supported", ["r1"]),
+                       Row("all parts", "verdict", nan, nan, nan, "supported", ["r1"])])
+    quick = ResultSet("quick", {}, [(_fake_claim("G1", "uses `a_4`"), res), (_fake_claim("G2", "not `run`"), None)])
+    smoke = ResultSet("smoke", {"model": {"width": 8}}, [(_fake_claim("G1", "x"), res)])
+    page = html.build(tmp_path, [quick, smoke], tmp_path / "s.duckdb").read_text()
+    assert "<code>a_4</code>" in page and "<code>double</code>" in page and "<code>single</code>" in page
+    assert "`" not in page.split("<body>", 1)[1].split("<script>")[0]
+    assert "[, ]" not in page and "[nan" not in page and "<td class=num>—</td>" in page
+    assert '<section id="G2" class=notrun><details>' in page  # collapsed to one line
+    assert '<section id="G1">' in page and f'<section id="{smoke.slug}-G1">' in page  # anchors stay unique
+    assert page.index('id="set-quick"') < page.index(f'id="set-{smoke.slug}"')
+    assert "greedlab run --claim G1 --scale smoke --set model.width=8" in page
+    quick_part, smoke_part = page.split(f'id="set-{smoke.slug}"')
+    assert "smoke: not evidence" not in quick_part and "smoke: not evidence" in smoke_part
 
 
 def test_report_of_a_missing_store_is_one_clear_error(tmp_path):
