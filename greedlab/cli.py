@@ -80,12 +80,13 @@ def _check_folder(path: Path, field: str, inside: tuple[str, ...] = ()) -> None:
     there = path if path.exists() else next((a for a in path.parents if a.exists()), Path("."))
     if not there.is_dir():
         raise ConfigError(field, "a folder path", f"{path} ({there} is a file)")
+    writable = f"a folder this user can write to ({field} DIR puts it elsewhere)"
     if not os.access(there, os.W_OK | os.X_OK):
-        raise ConfigError(field, "a folder this user can write to", f"{path} ({there} is not writable)")
+        raise ConfigError(field, writable, f"{path} ({there} is not writable)")
     for name in inside:
         p = path / name
         if p.exists() and not os.access(p, os.W_OK | (os.X_OK if p.is_dir() else 0)):
-            raise ConfigError(field, "a folder this user can write to", f"{path} ({p} is not writable)")
+            raise ConfigError(field, writable, f"{path} ({p} is not writable)")
 
 
 def _claim_ids(claim: list[str] | None) -> list[str]:
