@@ -2,4 +2,5 @@
 
 from greedlab.cli import app
 
-app(prog_name="greedlab")
+if __name__ == "__main__":  # worker processes (spawned, for parallel runs) import this module too
+    app(prog_name="greedlab")

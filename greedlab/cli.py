@@ -65,11 +65,13 @@ def _loading(quiet: bool, what: str):
 def _check_device(device: str) -> str:
     import torch
 
+    if device == "auto":  # a GPU when there is one: the ensemble's batched matmuls are what it is for
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
         return device
     if device.startswith("cuda") and torch.cuda.is_available():
         return device
-    raise ConfigError("device", "cpu, or cuda[:N] when a CUDA GPU is available", device)
+    raise ConfigError("device", "auto, cpu, or cuda[:N] when a CUDA GPU is available", device)
 
 
 def _check_folder(path: Path, field: str, inside: tuple[str, ...] = ()) -> None:
@@ -108,7 +110,7 @@ def _progress(quiet: bool) -> Progress:
 
 
 def _execute(claim, store: Path, scale: str | None, device: str, report: Path | None, config, set_, quiet: bool,
-             counts: dict, train: bool) -> None:
+             counts: dict, train: bool, workers: int | None = None, markdown: Path | None = None) -> None:
     """Shared by ``run`` (trains what is missing) and ``report`` (reads the store only)."""
     ids = _claim_ids(claim)
     if scale is not None and scale not in SCALE_NAMES:
@@ -117,6 +119,12 @@ def _execute(claim, store: Path, scale: str | None, device: str, report: Path | 
     check_path(store, read_only=not train)
     report_dir = report or store.parent / "greedlab-report"
     _check_folder(report_dir, "--report", ("index.html", "figures"))
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", "an integer ≥ 1", workers)
+    if markdown is not None:
+        _check_folder(markdown.parent if str(markdown.parent) else Path("."), "--markdown", ())
+        if markdown.is_dir():
+            raise ConfigError("--markdown", "a file path (e.g. docs/RESULTS.md), not a folder", str(markdown))
     with _loading(quiet, "loading torch and building the plan…"):
         from greedlab import config as user_config
         from greedlab.claims.overrides import check
@@ -136,9 +144,11 @@ def _execute(claim, store: Path, scale: str | None, device: str, report: Path | 
             plan = _plan(ids, sc, overrides, report_dir / "figures" / current.slug)
             dev = _check_device(device)
     if train:
-        _train(ids, store, sc, overrides, current, plan, dev, report_dir, quiet)
+        from greedlab.parallel import default_workers
+        _train(ids, store, sc, overrides, current, plan, dev, report_dir, quiet,
+               workers if workers is not None else default_workers(dev))
     else:
-        _report(ids, store, current, exact, chosen, report_dir, quiet)
+        _report(ids, store, current, exact, chosen, report_dir, quiet, markdown)
 
 
 def _plan(ids, sc, overrides, fig_dir) -> dict:
@@ -152,7 +162,8 @@ def _plan(ids, sc, overrides, fig_dir) -> dict:
     return plan
 
 
-def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path, quiet: bool) -> None:
+def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path, quiet: bool,
+           workers: int = 1) -> None:
     from greedlab.claims import REGISTRY
     from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import run as run_spec
@@ -174,6 +185,19 @@ def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path
                                         total=sum(work.values())) if work else None
                 claims_task = prog.add_task("claims", total=len(ids))
                 trained: dict[str, int] = {}
+                if work and workers > 1:
+                    # independent runs in worker processes of one thread each, longest first; every run
+                    # is stored as it finishes, so the claims below only read the store
+                    from greedlab.parallel import train_missing
+                    sizes = {spec.run_id: spec.n_models for specs in plan.values() for spec in specs.values()}
+
+                    def advance(run_id, done, total):
+                        trained[run_id] = done * sizes.get(run_id, 1)
+                        prog.update(overall, completed=sum(trained.values()))
+                    prog.update(claims_task, description=f"training in {workers} processes")
+                    train_missing([sp for specs in plan.values() for sp in specs.values()], st, workers, dev,
+                                  progress=advance)
+                    work = {}
 
                 def runner(spec, label):
                     if spec.run_id not in work:
@@ -221,7 +245,8 @@ def _interrupted(st, run_ids: list[str]) -> None:
     raise typer.Exit(130)
 
 
-def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Path, quiet: bool) -> None:
+def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Path, quiet: bool,
+            markdown: Path | None = None) -> None:
     from greedlab.report import html
     from greedlab.report.sets import rebuild, stored_sets
     from greedlab.store import Store
@@ -242,12 +267,22 @@ def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Pa
             raise StoreError(f"store {store}: holds no claim verdicts yet; `greedlab run` computes them "
                              "(--scale rebuilds a scale from its stored runs)")
         page = html.build(report_dir, sets, store)
+        if markdown is not None:  # the results document, generated from this store's verdicts
+            from greedlab.claim_ids import describe
+            from greedlab.report.markdown import results_markdown
+            summaries = {d["id"]: d["summary"] or "" for d in describe()}
+            try:
+                text = results_markdown(st, summaries, scale=current.scale if chosen else None)
+            except LookupError as e:
+                raise StoreError(f"store {store}: {e}; `greedlab run` computes them") from None
+            markdown.parent.mkdir(parents=True, exist_ok=True)
+            markdown.write_text(text, encoding="utf-8")
     for rs in sets:
         _print_summary([r for _, r in rs.claims if r is not None], rs.smoke, rs.describe())
         missing = [m.ID for m, r in rs.claims if r is None]
         if missing:
             console.print(f"not in the store at this setting (run them first): {', '.join(missing)}", highlight=False)
-    console.print(f"store: {store}   report: {page}")
+    console.print(f"store: {store}   report: {page}" + (f"   results: {markdown}" if markdown else ""))
 
 
 REPORT_HELP = "Report folder (index.html + figures/); default: greedlab-report next to the store."
@@ -263,7 +298,9 @@ def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim i
         store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
         scale: str = typer.Option("quick", "--scale", help="smoke (a pipeline check, not evidence), quick "
                                   "(minutes on a laptop) or full."),
-        device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+        device: str = typer.Option("auto", "--device", help="auto (a CUDA GPU if there is one), cpu or cuda."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Processes training independent runs, one "
+                                              "thread each (default: 2 on CPU, 1 on a GPU)."),
         report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
         config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
         set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
@@ -274,7 +311,7 @@ def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim i
     """Run claims (all by default): train what the store lacks, compute verdicts, write the report."""
     with _clean_errors(), _on_interrupt("interrupted: every finished run is stored; rerun to resume"):
         _execute(claim, store, scale, device, report, config, set_, quiet,
-                 dict(seeds=seeds, worlds=worlds, steps=steps), train=True)
+                 dict(seeds=seeds, worlds=worlds, steps=steps), train=True, workers=workers)
 
 
 @app.command("report")
@@ -283,6 +320,8 @@ def report_cmd(claim: Optional[list[str]] = typer.Option(None, "--claim", help="
                scale: Optional[str] = typer.Option(None, "--scale", help="Only this scale's results; default: every "
                                                    "scale and override set in the store, newest first."),
                report: Optional[Path] = typer.Option(None, "--report", help=REPORT_HELP),
+               markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the results as "
+                                                       "Markdown, e.g. docs/RESULTS.md."),
                config: Optional[Path] = typer.Option(None, "--config", help=CONFIG_HELP),
                set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
                seeds: Optional[int] = typer.Option(None, "--seeds", help=SEEDS_HELP),
@@ -292,7 +331,7 @@ def report_cmd(claim: Optional[list[str]] = typer.Option(None, "--claim", help="
     """Rebuild the report from the store without training anything."""
     with _clean_errors(), _on_interrupt("interrupted: nothing stored was changed"):
         _execute(claim, store, scale, "cpu", report, config, set_, quiet,
-                 dict(seeds=seeds, worlds=worlds, steps=steps), train=False)
+                 dict(seeds=seeds, worlds=worlds, steps=steps), train=False, markdown=markdown)
 
 
 def _fmt(x: float) -> str:
