@@ -74,6 +74,9 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
         "(`greedlab/claims/`), from 95% intervals that resample worlds (the data draw), seeds nested inside.",
         "",
     ]
+    missing = [c for c in summaries if c not in by_claim]
+    if missing:
+        out += [f"Not in this store at this scale (not yet run): {', '.join(missing)}.", ""]
     if vs["scale"] == "smoke":
         out += ["> **smoke scale: a pipeline check, not evidence.** Its verdicts mean nothing.", ""]
     out += ["| claim | claim text | controls | verdict |", "|---|---|---|---|"]
