@@ -22,7 +22,7 @@ from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy, RealConfig
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CORE = {"reliance", "reliance_se", "hard_reliance", "hard_reliance_se", "train_acc", "train_loss", "deploy_acc",
-        "deploy_loss", "gradient_signal", "diverged"}
+        "deploy_loss", "gradient_signal", "diverged", "exception_acc"}
 
 
 @pytest.fixture(scope="module")

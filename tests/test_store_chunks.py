@@ -84,6 +84,8 @@ def test_an_unchunked_restart_replaces_a_chunked_attempt(tmp_path):
 def _schema1_store(path):
     con = duckdb.connect(str(path))
     con.execute(store_mod._SCHEMA)
+    for col in ("scale", "overrides_hash", "overrides"):  # schema 1 had no verdict sets
+        con.execute(f"alter table verdicts drop column {col}")
     con.execute("insert into greedlab_meta values ('schema', '1')")
     con.execute("insert into runs values ('old', '{}', '[0]', '[1]', 'done', now(), now(), '0.1.0')")
     con.execute("insert into metrics values ('old', 0, 0, 'train_acc', '', 0.75)")

@@ -97,7 +97,8 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
     archs = setups.architectures(ctx)
     out = {}
     train, held = setups.commands()
-    base = setups.world(rho=RHO, commands=train, heldout_commands=held)
+    # the measured base world with the user's overrides, as every stage world has them
+    base = ctx.stage(setups.world(rho=RHO, commands=train, heldout_commands=held), 1).world
     for a in ARCHS:
         model, n = archs[a]
         for arm in ARMS:
