@@ -99,7 +99,8 @@ def test_seeds_that_agree_within_worlds_count_as_fewer_trials():
     alone, together = proportion_ci(x), proportion_ci(x, np.repeat(np.arange(8), 2))
     assert alone.point == together.point == 0.25
     assert together.high - together.low > alone.high - alone.low
-    assert together[1:] == pytest.approx(stats._clopper_pearson(2, 8), abs=1e-9)  # ICC 1: 2 of 8 worlds
+    want = [float(v) for v in stats._clopper_pearson(2, 8)]  # plain floats: approx() takes no 0-d arrays
+    assert [float(v) for v in together[1:]] == pytest.approx(want, abs=1e-9)  # ICC 1: 2 of 8 worlds
 
 
 def test_the_mean_resamples_worlds_not_seeds():
