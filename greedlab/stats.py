@@ -265,6 +265,16 @@ def _finite(x: np.ndarray, method: str) -> str:
     return ""
 
 
+def _screen(x: np.ndarray, clusters, method: str) -> tuple[np.ndarray | None, int, str]:
+    """(world codes, number of worlds, why ``method`` gives no interval: undefined members or too few
+    worlds — "" when it does) for one sample of per-member values."""
+    why = _finite(x, method)
+    if why:
+        return None, 0, why
+    codes, g = _codes(len(x), clusters)
+    return codes, g, _refusal(method, g, g < len(x))
+
+
 NO_SPREAD = "every world gave the same value: the data cannot bound how much a new world would differ"
 
 
@@ -280,11 +290,7 @@ def mean_ci(x, clusters=None, level: float = LEVEL) -> Interval:
     correction, where the bootstrap-t covers 0.94). Fewer worlds than MIN_CLUSTERS["mean"]: no interval (see the coverage figures)."""
     x = np.asarray(x, dtype=float).ravel()
     point = float(x.mean()) if len(x) else float("nan")
-    why = _finite(x, "mean")
-    if why:
-        return no_verdict(point, "mean", why)
-    codes, g = _codes(len(x), clusters)
-    why = _refusal("mean", g, g < len(x))
+    codes, g, why = _screen(x, clusters, "mean")
     if why:
         return no_verdict(point, "mean", why)
     v = _pseudo_values(x, _indicator(codes, g))
@@ -489,11 +495,7 @@ def sd_ci(x, clusters=None, level: float = LEVEL) -> Interval:
     mode a quarter of the runs fall into 10% of the time, and then the SD is far too small."""
     x = np.asarray(x, dtype=float).ravel()
     point = float(x.std()) if len(x) else float("nan")
-    why = _finite(x, "sd")
-    if why:
-        return no_verdict(point, "sd", why)
-    codes, g = _codes(len(x), clusters)
-    why = _refusal("sd", g, g < len(x))
+    codes, g, why = _screen(x, clusters, "sd")
     if why:
         return no_verdict(point, "sd", why)
     lo, hi = _sd_core(x, _indicator(codes, g), level)

@@ -90,10 +90,6 @@ def _floor_rows(cond: str, floors, run_id: str) -> list[Row]:
             for name, (s, f) in zip(("before-fit", "after-fit"), floors)]
 
 
-def _floor_note(floors) -> str:
-    return "" if setups.above_floor(floors) else "; a window is not above its noise floor: no verdict"
-
-
 def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
     rows, parts = [], []
     for a in dict.fromkeys(k.arch for k in runs):
@@ -104,7 +100,7 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         readable = setups.above_floor(m["floors"])
         verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN) if readable else INCONCLUSIVE
         rows.append(Row.of(cond, f"head share after proxy fit − before ({used.sum()}/{len(used)} seeds fit the "
-                           f"proxy; supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci,
+                           f"proxy; supported below −{MARGIN}, refuted above 0){setups.floor_note(m['floors'])}", ci,
                            verdict, [main.run_id], "verdict"))
         for name in ("before", "after"):
             rows.append(Row.of(cond, f"head share {name} proxy fit",
@@ -119,14 +115,14 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         rows.append(control_row(Attribution(a, NO_PROXY).label(),
                                 f"head share after step {split:g} (the main arm's median proxy fit) − before; no "
                                 f"proxy: must not fall by the margin, interval above −{MARGIN}"
-                                f"{_floor_note(n['floors'])}",
+                                f"{setups.floor_note(n['floors'])}",
                                 n["ci"], neg_ok, [neg.run_id, main.run_id], positive=False))
         p = share_change(pos)
         pos_ok = bool(p["ci"][2] < -MARGIN) and setups.above_floor(p["floors"])
         rows.append(control_row(Attribution(a, HEAD_FROZEN).label(),
                                 f"head share after proxy fit − before ({p['used'].sum()}/{len(p['used'])} seeds "
                                 f"fit); head frozen by hand: must fall by the margin, interval below −{MARGIN}"
-                                f"{_floor_note(p['floors'])}", p["ci"], pos_ok, [pos.run_id], positive=True))
+                                f"{setups.floor_note(p['floors'])}", p["ci"], pos_ok, [pos.run_id], positive=True))
         parts.append(combine([verdict], neg_ok, pos_ok))
     return rows, all_agree(parts)
 

@@ -91,10 +91,6 @@ def returns(r: RunResult, split: np.ndarray | None = None) -> dict:
     return dict(ci=ci, used=used, floors=floors, per_step=per_step)
 
 
-def _floor_note(floors) -> str:
-    return "" if setups.above_floor(floors) else "; a window is not above its noise floor: no verdict"
-
-
 def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
     rows, parts = [], []
     nan = float("nan")
@@ -106,7 +102,7 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         readable = setups.above_floor(m["floors"])
         verdict = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN) if readable else INCONCLUSIVE
         rows.append(Row.of(cond, f"log10 decay of head returns − of trunk returns ({used.sum()}/{len(used)} seeds; "
-                           f"supported below −{MARGIN}, refuted above 0){_floor_note(m['floors'])}", ci, verdict,
+                           f"supported below −{MARGIN}, refuted above 0){setups.floor_note(m['floors'])}", ci, verdict,
                            [main.run_id], "verdict"))
         for k, name in enumerate(NAMES):
             rows.append(Row.of(cond, f"loss decrease per step: {name}",
@@ -124,13 +120,13 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
         rows.append(control_row(Attribution(a, NO_PROXY).label(),
                                 f"log10 decay of head − trunk returns, windows from step {split:g} (the main arm's "
                                 f"median proxy fit); no proxy: interval must lie above −{MARGIN}"
-                                f"{_floor_note(n['floors'])}", n["ci"], neg_ok, [neg.run_id, main.run_id],
+                                f"{setups.floor_note(n['floors'])}", n["ci"], neg_ok, [neg.run_id, main.run_id],
                                 positive=False))
         p = returns(pos)
         pos_ok = bool(p["ci"][2] < -MARGIN) and setups.above_floor(p["floors"])
         rows.append(control_row(Attribution(a, HEAD_FROZEN).label(),
                                 f"log10 decay of head − trunk returns ({p['used'].sum()}/{len(p['used'])} seeds); "
-                                f"head frozen by hand: interval must lie below −{MARGIN}{_floor_note(p['floors'])}",
+                                f"head frozen by hand: interval must lie below −{MARGIN}{setups.floor_note(p['floors'])}",
                                 p["ci"], pos_ok, [pos.run_id], positive=True))
         parts.append(combine([verdict], neg_ok, pos_ok))
     return rows, all_agree(parts)

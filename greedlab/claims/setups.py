@@ -164,6 +164,11 @@ def above_floor(windows_: list[tuple[np.ndarray, np.ndarray]]) -> bool:
     return bool(windows_) and all(float(np.mean(s)) > float(np.mean(f)) for s, f in windows_)
 
 
+def floor_note(floors) -> str:
+    """What a row adds when a window of its statistic is not above its noise floor (G6 and H2)."""
+    return "" if above_floor(floors) else "; a window is not above its noise floor: no verdict"
+
+
 def final_classes(r: RunResult) -> np.ndarray:
     """Each seed's model class at the end of a run (``instruments.model_class`` rules and thresholds)."""
     from greedlab.instruments.model_class import classify
