@@ -103,14 +103,10 @@ def run_claim(module, ctx: Context) -> ClaimResult:
     The claim contract: a module gives ``conditions(ctx) -> {key: spec}`` (keys typed, e.g. a
     NamedTuple per claim, never strings parsed back), a pure ``analyse(runs) -> (rows, verdict)`` over
     the results keyed alike (it trains nothing and draws nothing, so a test can feed it synthetic
-    results), and ``figures(runs, folder) -> [paths]``. This function does the rest for every claim.
-    A module not yet in that form still offers ``run(ctx)``."""
-    if hasattr(module, "figures"):
-        runs = ctx.run_all(module.ID, module.conditions(ctx))
-        rows, verdict = module.analyse(runs)
-        figs = module.figures(runs, ctx.figures_dir)
-        res = ClaimResult(module.ID, module.SUMMARY, verdict, rows, [str(f) for f in figs])
-    else:
-        res = module.run(ctx)
+    results), and ``figures(runs, folder) -> [paths]``. This function does the rest for every claim."""
+    runs = ctx.run_all(module.ID, module.conditions(ctx))
+    rows, verdict = module.analyse(runs)
+    figs = module.figures(runs, ctx.figures_dir)
+    res = ClaimResult(module.ID, module.SUMMARY, verdict, rows, [str(f) for f in figs])
     res.rows += ctx.flagged_rows()
     return res
