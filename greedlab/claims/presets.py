@@ -102,11 +102,7 @@ def paired(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
     sa, sb = a.spec, b.spec
     if (sa.init_seeds, sa.data_seeds, sa.member_worlds) != (sb.init_seeds, sb.data_seeds, sb.member_worlds):
         raise ValueError(f"runs {a.run_id} and {b.run_id} do not share their members' seeds: not paired")
-    ka = a.kept if a.kept is not None else np.arange(sa.n_models)
-    kb = b.kept if b.kept is not None else np.arange(sb.n_models)
-    both = np.intersect1d(ka, kb)
-    return (a.without(np.flatnonzero(~np.isin(ka, both)).tolist()),
-            b.without(np.flatnonzero(~np.isin(kb, both)).tolist()))
+    return paired_members(a, b)  # the same members: matched row for row, a diverged one leaves both
 
 
 def crossing(steps: np.ndarray, values: np.ndarray, threshold: float) -> np.ndarray:
