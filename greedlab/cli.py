@@ -445,8 +445,8 @@ def sweep(grid: Path = typer.Argument(..., help=escape("Grid file (.toml; .yaml 
           quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")) -> None:
     """Train every run of a grid the store lacks, chunk by chunk; a killed sweep resumes where it stopped."""
     with _clean_errors():
-        from greedlab.engines import ENGINES, ChunkFailed, check_address, require_ray
-        from greedlab.grid import load_grid
+        from greedlab.sweep.engines import ENGINES, ChunkFailed, check_address, require_ray
+        from greedlab.sweep.grid import load_grid
         from greedlab.sweep import run_sweep
 
         plan = load_grid(grid, set_).with_chunk(chunk)  # every run built and checked before the store opens
@@ -506,8 +506,8 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
     with _clean_errors():
         import json
 
-        from greedlab.bench_suite import PRECISIONS, figure as draw, precision_error, print_suite
-        from greedlab.bench_suite import suite as run_suite
+        from greedlab.bench.suite import PRECISIONS, figure as draw, precision_error, print_suite
+        from greedlab.bench.suite import suite as run_suite
 
         if models < 1:
             raise ConfigError("models", "an integer ≥ 1", models)
@@ -530,8 +530,8 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
                 if figure is not None:
                     console.print(f"figure: {figure}")
             return
-        from greedlab.bench import bench as run_bench
-        from greedlab.bench import print_bench
+        from greedlab.bench.throughput import bench as run_bench
+        from greedlab.bench.throughput import print_bench
 
         result = run_bench(n_models=models, steps=steps, device=dev)
         variants = [(m, False) for m in modes] + ([("float32", True)] if compile_ else [])

@@ -15,7 +15,7 @@ rendering and size, the model and the optimizer under every claim. Each value is
 dataclass it lands in, so a bad one fails with the field's name before anything runs.
 
 One parser: ``parse`` turns a dotted key and a value (TOML-typed or text) into a typed value, once;
-``run``/``report`` (``load``) and sweep grids (``greedlab.grid``) both use it. A field a claim sets
+``run``/``report`` (``load``) and sweep grids (``greedlab.sweep.grid``) both use it. A field a claim sets
 or varies itself cannot be overridden for that claim (``greedlab.claims.overrides.check``), and
 ``train.steps`` is the scale's (``--steps``), not an override, for claims.
 """

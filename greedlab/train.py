@@ -23,7 +23,7 @@ from greedlab.errors import ConfigError
 from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.models.mlp import init_dense
 from greedlab.optim import ConeDescent
-from greedlab.pragmascope_regularizer import FEATURES, SCHEDULES, invariance_penalty, resampler, strength
+from greedlab.pragmascope.regularizer import FEATURES, SCHEDULES, invariance_penalty, resampler, strength
 from greedlab.worlds import Batch, World
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "cone")
@@ -57,7 +57,7 @@ class TrainConfig:
     """λ of the speed penalty: adds λ·mean expected exit depth to each model's loss (early-exit models only)."""
     pragmascope: float = 0.0
     """λ of the pragmascope regularizer: hidden activity must not depend on anything but the world's
-    natural latents (``greedlab.pragmascope_regularizer``; hierarchy worlds only)."""
+    natural latents (``greedlab.pragmascope.regularizer``; hierarchy worlds only)."""
     pragmascope_features: str = "natural"
     """natural (the pragmascope's latents) or random (a random subspace of the same size: the control)."""
     pragmascope_schedule: str = "constant"

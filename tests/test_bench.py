@@ -3,7 +3,7 @@ import math
 
 from rich.console import Console
 
-from greedlab.bench import bench, print_bench
+from greedlab.bench.throughput import bench, print_bench
 
 RATES = ("ensemble_model_steps_per_s", "loop_model_steps_per_s", "batched_model_steps_per_s",
          "vmap_model_steps_per_s", "achieved_flops", "matmul_flops", "peak_rss_mb")

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from greedlab.bench_suite import figure, precision_error, print_suite, suite
+from greedlab.bench.suite import figure, precision_error, print_suite, suite
 from greedlab.cli import app
 
 

@@ -16,7 +16,7 @@ from greedlab.claims.context import Context
 from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, evaluate
 from greedlab.models import MLPConfig
-from greedlab.pragmascope_regularizer import invariance_penalty, resampler, strength
+from greedlab.pragmascope.regularizer import invariance_penalty, resampler, strength
 from greedlab.train import TrainConfig, train
 from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from greedlab.errors import ConfigError
-from greedlab.grid import Sweep, load_grid
+from greedlab.sweep.grid import Sweep, load_grid
 
 TOML = """
 [sweep]

@@ -55,3 +55,11 @@ def test_no_claim_imports_another_claim():
     claims = {m for m in graph if m.startswith("greedlab.claims.") and m.split(".")[-1] not in SHARED}
     bad = {m: sorted(graph[m] & claims) for m in claims if graph[m] & claims}
     assert not bad, bad
+
+
+def test_pipeline_packages():
+    """The stages that are more than one module are packages (issue: sweep/, bench/, pragmascope/)."""
+    for pkg in ("worlds", "models", "instruments", "claims", "report", "sweep", "bench", "pragmascope"):
+        assert (ROOT / pkg / "__init__.py").is_file(), pkg
+    for old in ("sweep", "grid", "chunks", "engines", "bench", "bench_suite", "pragmascope", "pragmascope_regularizer"):
+        assert not (ROOT / f"{old}.py").exists(), old

@@ -12,10 +12,10 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from greedlab.chunks import train_chunk
+from greedlab.sweep.chunks import train_chunk
 from greedlab.cli import app
-from greedlab.engines import LocalEngine
-from greedlab.grid import load_grid
+from greedlab.sweep.engines import LocalEngine
+from greedlab.sweep.grid import load_grid
 from greedlab.store import Store
 from greedlab.sweep import run_sweep
 

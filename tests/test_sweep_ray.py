@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from greedlab.cli import app
-from greedlab.engines import LocalEngine, RayEngine, connect_ray
-from greedlab.grid import load_grid
+from greedlab.sweep.engines import LocalEngine, RayEngine, connect_ray
+from greedlab.sweep.grid import load_grid
 from greedlab.sweep import run_sweep
 
 from sweep_helpers import N_CHUNKS, snapshot, write_grid
@@ -52,7 +52,7 @@ def test_a_worker_killed_mid_task_is_retried_and_the_sweep_completes(cluster, lo
         # kills its own worker process, as an out-of-memory kill or a lost node would
         import os as _os
 
-        from greedlab.chunks import train_chunk
+        from greedlab.sweep.chunks import train_chunk
 
         mark = _os.path.join(marks, f"{spec.run_id}-{lo}")
         if lo == 0 and not _os.path.exists(mark):

@@ -1,6 +1,6 @@
 """Sweeps: many runs, trained in chunks on an engine, checkpointed chunk by chunk.
 
-    from greedlab.grid import load_grid
+    from greedlab.sweep.grid import load_grid
     from greedlab.sweep import run_sweep
     summary = run_sweep(load_grid("sweep.toml"), "greedlab.duckdb", engine="ray", address="auto")
 
@@ -22,10 +22,10 @@ from typing import Callable
 import numpy as np
 
 from greedlab import __version__
-from greedlab.chunks import bounds, run_wide_metrics
-from greedlab.engines import LocalEngine, RayEngine, Task, make_engine
+from greedlab.sweep.chunks import bounds, run_wide_metrics
+from greedlab.sweep.engines import LocalEngine, RayEngine, Task, make_engine
 from greedlab.experiment import RunSpec, load
-from greedlab.grid import Sweep
+from greedlab.sweep.grid import Sweep
 from greedlab.store import Store
 
 Log = Callable[[str], None]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from greedlab.bench import _train_rate, matmul_flops
+from greedlab.bench.throughput import _train_rate, matmul_flops
 from greedlab.errors import ConfigError
 from greedlab.instruments import feature_matrix, reliance
 from greedlab.models import MLPConfig

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from greedlab.chunks import ChunkResult, train_chunk
+from greedlab.sweep.chunks import ChunkResult, train_chunk
 from greedlab.errors import ConfigError
 from greedlab.experiment import RunSpec
 
