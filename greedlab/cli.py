@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
@@ -17,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from greedlab import timing
 from rich.table import Table
 
 from greedlab import __version__
@@ -110,7 +113,8 @@ def _progress(quiet: bool) -> Progress:
 
 
 def _execute(claim, store: Path, scale: str | None, device: str, report: Path | None, config, set_, quiet: bool,
-             counts: dict, train: bool, workers: int | None = None, markdown: Path | None = None) -> None:
+             counts: dict, train: bool, workers: int | None = None, markdown: Path | None = None,
+             timings: Path | None = None) -> None:
     """Shared by ``run`` (trains what is missing) and ``report`` (reads the store only)."""
     ids = _claim_ids(claim)
     if scale is not None and scale not in SCALE_NAMES:
@@ -146,7 +150,7 @@ def _execute(claim, store: Path, scale: str | None, device: str, report: Path | 
     if train:
         from greedlab.parallel import default_workers
         _train(ids, store, sc, overrides, current, plan, dev, report_dir, quiet,
-               workers if workers is not None else default_workers(dev))
+               workers if workers is not None else default_workers(dev), timings=timings)
     else:
         _report(ids, store, current, exact, chosen, report_dir, quiet, markdown)
 
@@ -163,7 +167,7 @@ def _plan(ids, sc, overrides, fig_dir) -> dict:
 
 
 def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path, quiet: bool,
-           workers: int = 1) -> None:
+           workers: int = 1, timings: Path | None = None) -> None:
     from greedlab.claims import REGISTRY
     from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import run as run_spec
@@ -174,10 +178,12 @@ def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path
     fig_dir = report_dir / "figures" / current.slug
     run_ids = list(dict.fromkeys(spec.run_id for specs in plan.values() for spec in specs.values()))
     results = {}
+    started, before = time.perf_counter(), timing.snapshot()
     with Store(store) as st:
         try:
             work = {spec.run_id: spec.total_steps * spec.n_models for specs in plan.values()
                     for spec in specs.values() if st.run_status(spec.run_id) != "done"}
+            trained_now = list(work)
             with _progress(quiet) as prog:
                 # one bar over everything left to train, in model-steps: the overall ETA (none when
                 # everything is stored: no bar for training that will not happen)
@@ -225,14 +231,28 @@ def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path
                     results[c] = res
                     prog.advance(claims_task)
             # the report shows everything the store holds: this set first, then every other, newest first
-            with _loading(quiet, "building the report…"):
+            with _loading(quiet, "building the report…"), timing.phase("report"):
                 sets = [rebuild(list(CLAIM_IDS), current.scale, current.overrides, st, fig_dir, done=results)]
                 sets += stored_sets(list(CLAIM_IDS), st, report_dir / "figures", skip={(current.scale, current.key)})
                 page = html.build(report_dir, sets, store)
+            spent = timing.breakdown(st.run_timings(trained_now), timing.since(before))
         except KeyboardInterrupt:
             _interrupted(st, run_ids)
+    wall = time.perf_counter() - started
     _print_results([results[c] for c in ids], current.smoke, current.describe())
+    if timings is not None:
+        _write_timings(timings, spent, wall, workers, len(trained_now), len(run_ids))
+    console.print(f"time: {wall:.0f} s, {len(trained_now)} of {len(run_ids)} runs trained; {timing.describe(spent)}",
+                  highlight=False)
     console.print(f"store: {store}   report: {page}")
+
+
+def _write_timings(path: Path, spent: dict, wall: float, workers: int, trained: int, runs: int) -> None:
+    """Where a command's time went, as JSON (``greedlab bench --suite`` reads it)."""
+    import json
+
+    path.write_text(json.dumps({"wall_seconds": wall, "workers": workers, "runs_trained": trained, "runs": runs,
+                                "phases": spent}, indent=2))
 
 
 def _interrupted(st, run_ids: list[str]) -> None:
@@ -297,7 +317,8 @@ STEPS_HELP = "Training steps (default: the scale's)."
 def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim id (repeatable); default: all."),
         store: Path = typer.Option(Path("greedlab.duckdb"), "--store", help=STORE_HELP),
         scale: str = typer.Option("quick", "--scale", help="smoke (a pipeline check, not evidence), quick "
-                                  "(minutes on a laptop) or full."),
+                                  "(evidence: 16 seeds in 8 worlds) or full (64 in 16); `greedlab bench --suite` "
+                                  "times them."),
         device: str = typer.Option("auto", "--device", help="auto (a CUDA GPU if there is one), cpu or cuda."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes training independent runs, one "
                                               "thread each (default: 2 on CPU, 1 on a GPU)."),
@@ -307,11 +328,15 @@ def run(claim: Optional[list[str]] = typer.Option(None, "--claim", help="Claim i
         seeds: Optional[int] = typer.Option(None, "--seeds", help=SEEDS_HELP),
         worlds: Optional[int] = typer.Option(None, "--worlds", help=WORLDS_HELP),
         steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress bars.")) -> None:
+        quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+        timings: Optional[Path] = typer.Option(None, "--timings", help="Also write where the time went "
+                                               "(seconds per phase, JSON) to this file.")) -> None:
     """Run claims (all by default): train what the store lacks, compute verdicts, write the report."""
     with _clean_errors(), _on_interrupt("interrupted: every finished run is stored; rerun to resume"):
+        if timings is not None:
+            _check_folder(timings.parent if str(timings.parent) else Path("."), "--timings", ())
         _execute(claim, store, scale, device, report, config, set_, quiet,
-                 dict(seeds=seeds, worlds=worlds, steps=steps), train=True, workers=workers)
+                 dict(seeds=seeds, worlds=worlds, steps=steps), train=True, workers=workers, timings=timings)
 
 
 @app.command("report")
@@ -493,9 +518,14 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
           suite: bool = typer.Option(False, "--suite", help="Every figure: throughput against ensemble size "
-                                     "(1…1024 models), ensemble vs loop at 256, peak memory, quick-suite wall time."),
-          claims: bool = typer.Option(True, "--claims/--no-claims", help="With --suite: time the quick claims "
-                                      "suite too (minutes)."),
+                                     "(1…1024 models) with its spread, ensemble vs loop at 256, peak memory, the claims "
+                                     "suite's plan, wall time and where it goes."),
+          claims: bool = typer.Option(True, "--claims/--no-claims", help="With --suite: time the claims suite "
+                                      "too, with where its time goes (quick: hours on 2 CPU cores)."),
+          scale: str = typer.Option("quick", "--scale", help="With --suite: the claims suite's scale (smoke, quick, "
+                                    "full); its plan (runs, model-steps per claim) is printed either way."),
+          workers: Optional[int] = typer.Option(None, "--workers", help="With --suite: processes for the claims "
+                                                "suite (default: as greedlab run)."),
           figure: Optional[Path] = typer.Option(None, "--figure", help="With --suite: write the throughput curve "
                                                 "(PNG) here."),
           compile_: bool = typer.Option(False, "--compile", help="Also time torch.compile'd training, with its "
@@ -520,7 +550,12 @@ def bench(models: int = typer.Option(64, "--models", help="Ensemble size."),
         modes = tuple(precision or ())
         if suite:
             log = None if as_json else (lambda msg: err_console.print(msg, highlight=False))
-            result = run_suite(dev, claims=claims, precisions=modes, use_compile=compile_, log=log)
+            if scale not in SCALE_NAMES:
+                raise ConfigError("scale", ", ".join(SCALE_NAMES), scale)
+            if workers is not None and workers < 1:
+                raise ConfigError("--workers", "an integer ≥ 1", workers)
+            result = run_suite(dev, claims=claims, scale=scale, precisions=modes, use_compile=compile_, log=log,
+                               workers=workers)
             if figure is not None:
                 result["figure"] = str(draw(result, figure))
             if as_json:

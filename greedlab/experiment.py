@@ -14,11 +14,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from greedlab import __version__
+from greedlab import __version__, timing
 from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
+from greedlab.timing import phase
 from greedlab.train import TRAINABLE, Attribution, TrainConfig, train
 from greedlab.worlds import HierarchyConfig, RealConfig, make_world
 
@@ -268,12 +269,12 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             progress(total, total)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
+    before = timing.snapshot()
     if not isinstance(spec, RunSpec):  # another kind of run (greedlab.anchors) measures itself
         cols = _to_columns(spec.measure(device, progress))
-        store.finish_run(run_id, cols)
-        return _from_columns(run_id, spec, cols)
-    cols = measure(spec, device, progress)
-    store.finish_run(run_id, cols)
+    else:
+        cols = measure(spec, device, progress)
+    store.finish_run(run_id, cols, timings=timing.since(before))
     return _from_columns(run_id, spec, cols)
 
 
@@ -296,11 +297,12 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     seeds_w = list(dict.fromkeys(mine))
     which = [seeds_w.index(w) for w in mine]
     groups = [torch.tensor([m for m, i in enumerate(which) if i == g]) for g in range(len(seeds_w))]
-    measured = [make_world(spec.world_of(spec.world, w)) for w in seeds_w]
-    half = spec.eval_samples // 2
-    measured_data = [w.train_set() for w in measured]
-    evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d,
-                         starvation=spec.starvation) for w, d in zip(measured, measured_data)]
+    with phase("world"):
+        measured = [make_world(spec.world_of(spec.world, w)) for w in seeds_w]
+        half = spec.eval_samples // 2
+        measured_data = [w.train_set() for w in measured]
+        evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
+                             train_set=d, starvation=spec.starvation) for w, d in zip(measured, measured_data)]
     attribution = Attribution(spec.model.param_groups()) if spec.attribute else None
     records: list[tuple[int, dict]] = []
     params = None
@@ -330,8 +332,9 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
 
     for k, stage in enumerate(spec.plan):
         same = stage.world == spec.world
-        worlds = measured if same else [make_world(spec.world_of(stage.world, w)) for w in seeds_w]
-        data = measured_data if same else [w.train_set() for w in worlds]  # the measured world's are built
+        with phase("world"):
+            worlds = measured if same else [make_world(spec.world_of(stage.world, w)) for w in seeds_w]
+            data = measured_data if same else [w.train_set() for w in worlds]  # the measured world's are built
 
         def on_eval(step, p, k=k, offset=offset):
             if k > 0 and step == 0:

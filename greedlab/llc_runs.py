@@ -20,6 +20,7 @@ from greedlab.errors import ConfigError
 from greedlab.experiment import RunSpec, config_key
 from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.instruments.llc import LLCConfig, ensemble_llc, regression_check
+from greedlab.timing import phase
 from greedlab.train import eval_steps, logistic_loss, train
 from greedlab.worlds import HierarchyConfig, make_world
 
@@ -96,11 +97,12 @@ class LLCRunSpec:
         seeds_w = list(dict.fromkeys(mine))
         which = [seeds_w.index(w) for w in mine]
         groups = [torch.tensor([m for m, i in enumerate(which) if i == g]) for g in range(len(seeds_w))]
-        measured = [make_world(spec.world_of(self.measured, w)) for w in seeds_w]
-        datas = [w.train_set().to(device) for w in measured]
-        half = spec.eval_samples // 2
-        evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device, train_set=d)
-               for w, d in zip(measured, datas)]
+        with phase("world"):
+            measured = [make_world(spec.world_of(self.measured, w)) for w in seeds_w]
+            datas = [w.train_set().to(device) for w in measured]
+            half = spec.eval_samples // 2
+            evs = [EvalSet.build(w, n_deploy=spec.eval_samples, n_probe=half, n_train=half, device=device,
+                                 train_set=d) for w, d in zip(measured, datas)]
         kept: dict[int, list[torch.Tensor]] = {}
         wanted = set(self.checkpoints)
 
@@ -142,8 +144,9 @@ class LLCRunSpec:
                 good = [i for i, bad in enumerate(part["diverged", ""].tolist()) if not bad]
                 llc, sd, init = (torch.full((len(idx),), float("nan")) for _ in range(3))
                 if good:
-                    ests = ensemble_llc(spec.model, [q[good] for q in p], data.x, data.y,
-                                        [spec.init_seeds[int(idx[i])] for i in good], self.llc, tick)
+                    with phase("llc"):
+                        ests = ensemble_llc(spec.model, [q[good] for q in p], data.x, data.y,
+                                            [spec.init_seeds[int(idx[i])] for i in good], self.llc, tick)
                     for i, e in zip(good, ests):
                         llc[i], sd[i], init[i] = e.llc, float(e.per_chain.std()), e.init_loss
                 part["llc", ""], part["llc_chain_sd", ""], part["llc_init_loss", ""] = llc, sd, init
@@ -207,7 +210,8 @@ class LLCCheckSpec:
         done = 0
         for kind, d in CHECK_CASES:
             name = f"{kind} d={d}"
-            got = [regression_check(d, kind == "duplicated", n=self.n, seed=s, cfg=self.llc) for s in self.seeds]
+            with phase("llc"):
+                got = [regression_check(d, kind == "duplicated", n=self.n, seed=s, cfg=self.llc) for s in self.seeds]
             vals["llc_check", name] = torch.tensor([e.llc for e, _, _ in got])
             vals["llc_check_truth", name] = torch.tensor([t for _, _, t in got])
             vals["llc_check_params", name] = torch.tensor([float(k) for _, k, _ in got])

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from greedlab import timing
 from greedlab.experiment import RunSpec, _to_columns, measure
 from greedlab.store import Store
 
@@ -45,14 +46,17 @@ def cost(spec) -> float:
     return float(n * spec.total_steps * width * width * max(depth, 1) * (5 if getattr(model, "family", "") == "transformer" else 1))
 
 
-def measure_run(spec, device: str = "cpu", progress_queue=None) -> tuple[str, dict[str, np.ndarray]]:
-    """(run id, store columns) of one run, trained and measured in this process."""
+def measure_run(spec, device: str = "cpu", progress_queue=None) -> tuple[str, dict[str, np.ndarray], dict]:
+    """(run id, store columns, seconds per phase) of one run, trained and measured in this process."""
     def progress(done, total):
         if progress_queue is not None:
             progress_queue.put((spec.run_id, done, total))
+    before = timing.snapshot()
     if isinstance(spec, RunSpec):
-        return spec.run_id, measure(spec, device, progress)
-    return spec.run_id, _to_columns(spec.measure(device, progress))  # a run of its own kind (anchors, LLC)
+        cols = measure(spec, device, progress)
+    else:
+        cols = _to_columns(spec.measure(device, progress))  # a run of its own kind (anchors, LLC)
+    return spec.run_id, cols, timing.since(before)
 
 
 def _one_thread() -> None:
@@ -89,9 +93,9 @@ def train_missing(specs: Iterable, store: Store, workers: int, device: str = "cp
                 _drain(q, progress)
                 for fut in done:
                     spec = pending.pop(fut)
-                    run_id, cols = fut.result()
+                    run_id, cols, seconds = fut.result()
                     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
-                    store.finish_run(run_id, cols)
+                    store.finish_run(run_id, cols, timings=seconds)
                     trained += 1
                     if run_done is not None:
                         run_done(run_id)

@@ -32,15 +32,16 @@ import numpy as np
 
 from greedlab.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = "3"
-# schema 1 lacks ``chunks``, schema 2 the verdicts' scale and overrides: _MIGRATIONS adds them
-READABLE_SCHEMAS = ("1", "2", "3")
+SCHEMA_VERSION = "4"
+# schema 1 lacks ``chunks``, schema 2 the verdicts' scale and overrides, schema 3 the runs' timings:
+# _MIGRATIONS adds them
+READABLE_SCHEMAS = ("1", "2", "3", "4")
 METRIC_COLUMNS = ("seed", "step", "instrument", "feature", "value")
 TABLES = ("runs", "metrics", "verdicts")
 _SCHEMA = """
 CREATE TABLE greedlab_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, config_json VARCHAR, init_seeds VARCHAR, data_seeds VARCHAR,
-                   status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, version VARCHAR);
+                   status VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, version VARCHAR, timings VARCHAR);
 CREATE TABLE metrics (run_id VARCHAR, seed INTEGER, step INTEGER, instrument VARCHAR, feature VARCHAR,
                       value DOUBLE);
 CREATE TABLE verdicts (claim VARCHAR, condition VARCHAR, statistic VARCHAR, value DOUBLE, ci_low DOUBLE,
@@ -71,7 +72,9 @@ ALTER TABLE verdicts ADD COLUMN overrides_hash VARCHAR;
 ALTER TABLE verdicts ADD COLUMN overrides VARCHAR;
 UPDATE verdicts SET scale = '{UNKNOWN_SCALE}', overrides_hash = '{overrides_key({})}', overrides = '{{}}';
 """
-_MIGRATIONS = {"1": _CHUNKS, "2": _VERDICT_SETS}  # the statements that take schema N to N + 1
+# seconds per phase of a run (greedlab.timing), JSON; NULL for runs stored before it was kept
+_TIMINGS = "ALTER TABLE runs ADD COLUMN timings VARCHAR;"
+_MIGRATIONS = {"1": _CHUNKS, "2": _VERDICT_SETS, "3": _TIMINGS}  # the statements that take schema N to N + 1
 VERDICT_COLUMNS = ("claim", "scale", "overrides_hash", "overrides", "condition", "statistic", "value", "ci_low",
                    "ci_high", "verdict", "run_ids", "version", "created_at")
 # export order: deterministic files, so two exports of the same store diff cleanly
@@ -247,15 +250,16 @@ class Store:
     def _upsert_run(self, run_id: str, config: dict, init_seeds: list[int], data_seeds: list[int],
                     version: str) -> None:
         self.con.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?) ON CONFLICT (run_id) DO UPDATE SET "
+            "INSERT INTO runs VALUES (?, ?, ?, ?, 'running', ?, NULL, ?, NULL) ON CONFLICT (run_id) DO UPDATE SET "
             "config_json = excluded.config_json, init_seeds = excluded.init_seeds, "
             "data_seeds = excluded.data_seeds, status = 'running', started_at = excluded.started_at, "
-            "finished_at = NULL, version = excluded.version",
+            "finished_at = NULL, version = excluded.version, timings = NULL",
             [run_id, json.dumps(config, sort_keys=True, default=str), json.dumps([int(s) for s in init_seeds]),
              json.dumps([int(s) for s in data_seeds]), _now(), version])
 
-    def finish_run(self, run_id: str, metrics: dict[str, np.ndarray]) -> None:
-        """Store all of a run's metrics (replacing any) and mark it done, in one transaction.
+    def finish_run(self, run_id: str, metrics: dict[str, np.ndarray], timings: dict[str, float] | None = None) -> None:
+        """Store all of a run's metrics (replacing any) and mark it done, in one transaction; with
+        ``timings``, the seconds per phase it took (``greedlab.timing``).
 
         ``metrics`` has equal-length columns seed, step (ints), instrument, feature (str), value
         (float). NaN values are stored as NULL (DuckDB's numpy scan reads NaN as missing) and come
@@ -267,8 +271,18 @@ class Store:
         def fn():
             self.con.execute("DELETE FROM metrics WHERE run_id = ?", [run_id])
             self._insert_new_metrics()
-            self.con.execute("UPDATE runs SET status = 'done', finished_at = ? WHERE run_id = ?", [_now(), run_id])
+            self.con.execute("UPDATE runs SET status = 'done', finished_at = ?, timings = ? WHERE run_id = ?",
+                             [_now(), json.dumps(timings) if timings else None, run_id])
         self._write_with(batch, fn)
+
+    def run_timings(self, run_ids: list[str] | None = None) -> dict[str, dict[str, float]]:
+        """Seconds per phase of each finished run that recorded them (runs stored before, none)."""
+        if self.schema != SCHEMA_VERSION:  # an older store opened read-only: it kept no timings
+            return {}
+        rows = self.con.execute("SELECT run_id, timings FROM runs WHERE status = 'done' AND timings IS NOT NULL"
+                                ).fetchall()
+        wanted = None if run_ids is None else set(run_ids)
+        return {r: json.loads(j) for r, j in rows if wanted is None or r in wanted}
 
     def _insert_new_metrics(self) -> None:
         self.con.execute("INSERT INTO metrics SELECT run_id, seed, step, instrument, feature, value FROM _new_metrics")

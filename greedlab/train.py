@@ -24,6 +24,7 @@ from greedlab.models import EXIT_DEPTH, Model, Params
 from greedlab.models.mlp import init_dense
 from greedlab.optim import ConeDescent
 from greedlab.pragmascope.regularizer import FEATURES, SCHEDULES, invariance_penalty, resampler, strength
+from greedlab.timing import phase
 from greedlab.worlds import Batch, World
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "cone")
@@ -375,42 +376,44 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
             return stacks[0][0]
         return [torch.cat([s[0][k] for s in stacks]) for k in range(len(stacks[0][0]))]
 
-    checkpoints = set(eval_steps(config.steps, config.n_evals))
-    for step in range(config.steps + 1):
-        if on_eval is not None and step in checkpoints:
-            with torch.no_grad():
-                on_eval(step, all_params())
-        if step == config.steps:
-            break
-        measured = []
-        for params, opt, orders, decoder, data, resamp in stacks:
-            idx = orders.next()
-            x = data.x[idx]
-            logits, acts = model.forward(params, x, keep=keep)
-            if ssl:
-                pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
-                loss = effects_loss(pred, data.e[idx]).sum()
-            else:
-                loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
-            loss = loss + penalty(config, params, logits)
-            if resamp is not None:
-                # one permutation per step, shared by every model and chunk: results stay chunk-independent
-                perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(step)).to(dev)
-                _, acts2 = model.forward(params, resamp.resample(x, perm), keep=True)
-                lam = strength(config.pragmascope, config.pragmascope_schedule, step, config.steps)
-                loss = loss + lam * invariance_penalty(acts, acts2, perm, layers).sum()
-            if config.speed_penalty > 0:  # charged on the compute the model chose, per example
-                loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+    # the step loop is timed as training, its evaluations apart (greedlab.timing)
+    with phase("training"):
+        checkpoints = set(eval_steps(config.steps, config.n_evals))
+        for step in range(config.steps + 1):
+            if on_eval is not None and step in checkpoints:
+                with torch.no_grad(), phase("evaluation"):
+                    on_eval(step, all_params())
+            if step == config.steps:
+                break
+            measured = []
+            for params, opt, orders, decoder, data, resamp in stacks:
+                idx = orders.next()
+                x = data.x[idx]
+                logits, acts = model.forward(params, x, keep=keep)
+                if ssl:
+                    pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
+                    loss = effects_loss(pred, data.e[idx]).sum()
+                else:
+                    loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
+                loss = loss + penalty(config, params, logits)
+                if resamp is not None:
+                    # one permutation per step, shared by every model and chunk: results stay chunk-independent
+                    perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(step)).to(dev)
+                    _, acts2 = model.forward(params, resamp.resample(x, perm), keep=True)
+                    lam = strength(config.pragmascope, config.pragmascope_schedule, step, config.steps)
+                    loss = loss + lam * invariance_penalty(acts, acts2, perm, layers).sum()
+                if config.speed_penalty > 0:  # charged on the compute the model chose, per example
+                    loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if attribution is not None:
+                    before = [p.detach().clone() for p in params]
+                    grads = [p.grad for p in params]
+                opt.step()
+                if attribution is not None:
+                    measured.append(attribution.measure(params, grads, before))
             if attribution is not None:
-                before = [p.detach().clone() for p in params]
-                grads = [p.grad for p in params]
-            opt.step()
-            if attribution is not None:
-                measured.append(attribution.measure(params, grads, before))
-        if attribution is not None:
-            attribution.add(measured)
-        if on_step is not None:
-            on_step(step + 1)
+                attribution.add(measured)
+            if on_step is not None:
+                on_step(step + 1)
     return [p.detach() for p in all_params()]

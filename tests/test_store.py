@@ -289,7 +289,7 @@ def test_export_tables(tmp_path, fmt):
     reader = "read_parquet" if fmt == "parquet" else "read_csv"
     con = duckdb.connect()
     want = {"runs": (["run_id", "config_json", "init_seeds", "data_seeds", "status", "started_at", "finished_at",
-                      "version"], 2),
+                      "version", "timings"], 2),
             "metrics": (["run_id", "seed", "step", "instrument", "feature", "value"], 6),
             "verdicts": (["claim", "scale", "overrides_hash", "overrides", "condition", "statistic", "value",
                           "ci_low", "ci_high", "verdict", "run_ids", "version", "created_at"], 2)}

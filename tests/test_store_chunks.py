@@ -86,6 +86,7 @@ def _schema1_store(path):
     con.execute(store_mod._SCHEMA)
     for col in ("scale", "overrides_hash", "overrides"):  # schema 1 had no verdict sets
         con.execute(f"alter table verdicts drop column {col}")
+    con.execute("alter table runs drop column timings")  # nor the runs' timings (schema 4)
     con.execute("insert into greedlab_meta values ('schema', '1')")
     con.execute("insert into runs values ('old', '{}', '[0]', '[1]', 'done', now(), now(), '0.1.0')")
     con.execute("insert into metrics values ('old', 0, 0, 'train_acc', '', 0.75)")
@@ -104,6 +105,11 @@ def test_a_schema_1_store_is_read_as_it_is_and_upgraded_when_written(tmp_path):
         assert st.schema == store_mod.SCHEMA_VERSION
         assert st.load_metrics("old")["value"].tolist() == [0.75]
         st.begin_chunked_run("new", {}, [0], [1], "v", [(0, 1)])
+        assert st.run_timings() == {}  # the old run kept no timings; a new one does
+        st.begin_run("timed", {}, [0], [1], "v")
+        st.finish_run("timed", {"seed": np.array([0]), "step": np.array([0]), "instrument": np.array(["a"]),
+                                "feature": np.array([""]), "value": np.array([1.0])}, timings={"training": 2.5})
+        assert st.run_timings() == {"timed": {"training": 2.5}}
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("select value from greedlab_meta where key = 'schema'").fetchone() == (store_mod.SCHEMA_VERSION,)
     assert con.execute("select count(*) from chunks").fetchone() == (1,)

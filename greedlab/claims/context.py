@@ -10,6 +10,7 @@ from greedlab.claims.common import FLAGGED, ClaimResult, Row, Scale
 from greedlab.config import Overrides, apply
 from greedlab.experiment import RunResult, RunSpec, Stage, seeds
 from greedlab.models import MLPConfig, Model
+from greedlab.timing import phase
 from greedlab.train import TrainConfig
 from greedlab.worlds import HierarchyConfig, RealConfig
 
@@ -105,8 +106,10 @@ def run_claim(module, ctx: Context) -> ClaimResult:
     the results keyed alike (it trains nothing and draws nothing, so a test can feed it synthetic
     results), and ``figures(runs, folder) -> [paths]``. This function does the rest for every claim."""
     runs = ctx.run_all(module.ID, module.conditions(ctx))
-    rows, verdict = module.analyse(runs)
-    figs = module.figures(runs, ctx.figures_dir)
+    with phase("analysis"):
+        rows, verdict = module.analyse(runs)
+    with phase("figures"):
+        figs = module.figures(runs, ctx.figures_dir)
     res = ClaimResult(module.ID, module.SUMMARY, verdict, rows, [str(f) for f in figs])
     res.rows += ctx.flagged_rows()
     return res

@@ -20,6 +20,7 @@ from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
 from greedlab.instruments.reliance import feature_matrix, hard_reliance, reliance, soft_decision
 from greedlab.instruments.starvation import pull, reference_set
 from greedlab.models import EXIT_DEPTH, Model, Params
+from greedlab.timing import phase
 from greedlab.train import logistic_loss
 from greedlab.worlds import Batch, World, chi
 
@@ -174,16 +175,18 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
         chis = [ev.chi_deploy]
         if ev.chi_reference is not None:
             chis.append(ev.chi_reference[:, None])
-        p, a = pull(model, params, ev.train.x, ev.train.y, ev.deploy.x, torch.cat(chis, 1), logistic_loss)
+        with phase("starvation"):
+            p, a = pull(model, params, ev.train.x, ev.train.y, ev.deploy.x, torch.cat(chis, 1), logistic_loss)
         for j, name in enumerate(names + (["reference"] if ev.chi_reference is not None else [])):
             out["pull", name] = p[:, j]
             out["alignment", name] = a[:, j]
     out["train_loss", ""] = logistic_loss(f_tr, ev.train.y).mean(1)
 
-    _, h_pro = model.forward(params, ev.probe.x, keep=True)
-    k = ev.n_probe_test
-    for layer in h_dep:
-        acc = probe_accuracy(h_pro[layer], ev.chi_probe, h_dep[layer][:, :k], ev.chi_deploy[:k])
-        for j, name in enumerate(names):
-            out[f"decodability:{layer}", name] = acc[:, j]
+    with phase("probes"):
+        _, h_pro = model.forward(params, ev.probe.x, keep=True)
+        k = ev.n_probe_test
+        for layer in h_dep:
+            acc = probe_accuracy(h_pro[layer], ev.chi_probe, h_dep[layer][:, :k], ev.chi_deploy[:k])
+            for j, name in enumerate(names):
+                out[f"decodability:{layer}", name] = acc[:, j]
     return out
