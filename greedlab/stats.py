@@ -201,6 +201,13 @@ def _boot_t_core(point, se, boots, boot_se, level: float = LEVEL, df: int | None
     only widen the interval. Batch: point, se (R,), boots, boot_se (R, B)."""
     point, se = np.asarray(point, dtype=float), np.asarray(se, dtype=float)
     d = boots - point[..., None].astype(boots.dtype)
+    # A resample whose spread is rounding noise (worlds equal but for their last bits, as statistics
+    # summed in floating point give) has no spread: left as it was, its t* = d/1e-8 was finite and
+    # enormous, and such resamples put the bound at −7e5 for worlds of 1.0 and 0.5 (tests/test_stats.py).
+    # A variance summed as E[x²] − E[x]² carries noise of ~1e-16·x², a standard error of ~1e-8·|x|;
+    # the metrics themselves are float32 (7 digits), so a spread below 1e-7 of the values' size is noise.
+    noise = 1e-7 * np.abs(boots) + 1e-8 * se[..., None]
+    boot_se = np.where(boot_se <= noise, 0.0, boot_se)
     with np.errstate(all="ignore"):
         t = d / boot_se  # ±inf where a resample has no spread
     undefined = np.isnan(t)

@@ -1,7 +1,23 @@
+import os
+
+# Tests run in pytest-xdist worker processes of one thread each (pyproject's addopts): on 2 cores two
+# single-threaded processes beat one with two threads, and never stall on a busy core (OpenMP).
+# Set before torch is imported by any test module.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 from typer.testing import CliRunner
 
 from greedlab.cli import app
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that reads the smoke suite runs in one worker (``--dist loadgroup``): the suite is a
+    session fixture, trained once per worker that asks for it, and ~145 runs is too many to train twice."""
+    for item in items:
+        if "smoke_store" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("smoke"))
 
 
 @pytest.fixture(scope="session")

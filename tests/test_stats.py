@@ -310,3 +310,14 @@ def test_worlds_of_one_value_and_one_apart_give_a_finite_interval():
     ci = mean_ci(x, w)
     assert np.isfinite(ci[1]) and ci[1] < 59.375 < ci[2]
     assert 57.5 < ci[1] < 58.5  # Student's t(7) on the world means: 59.375 − 2.36·0.625 = 57.9
+
+
+def test_rounding_noise_is_no_spread():
+    """Worlds equal but for the last bits (floating-point sums) must bound like exactly equal ones:
+    a resample of them has no spread, not a spread of 1e-16 that makes its t* enormous (the bound
+    read −7e5 before)."""
+    cl = np.repeat(np.arange(8), 2)
+    exact = stats.mean_ci(np.array([1.0] * 14 + [0.5, 0.5]), cl)
+    noisy = stats.mean_ci(np.array([1.0 + k * 1e-14 for k in range(14)] + [0.5, 0.5]), cl)
+    assert noisy.low == pytest.approx(exact.low, abs=1e-9) and noisy.high == pytest.approx(exact.high, abs=1e-9)
+    assert 0.7 < noisy.low < noisy.point < noisy.high < 1.1
