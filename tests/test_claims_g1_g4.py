@@ -302,19 +302,31 @@ def test_g3_conditions_are_typed_per_world_and_rho():
 
 # -- G4: path dependence -----------------------------------------------------------------------------------
 
-def g4_run(spec: RunSpec, finals: np.ndarray, seed: int) -> RunResult:
-    """Five events in one order (proxy 10, target decodable 100, train fit 200, target relied on 400,
-    deployment 500; target reliance ends at ``finals`` per member, so members ending below 0.5 never
-    reach that event)."""
+G4_ONSETS = (10, 100, 150, 300, 400)
+"""Onsets of g4.EVENTS in the clean runs: proxy relied on, target decodable in layers 0 and 1, the
+proxy's exceptions memorized, target relied on."""
+
+
+def g4_run(spec: RunSpec, finals: np.ndarray, seed: int, shuffle: bool = False) -> RunResult:
+    """The five events of ``g4.EVENTS`` at ``G4_ONSETS`` (±10% per member), train fit at 200 and
+    deployment at 500 (the earlier nested events'); target reliance ends at ``finals`` per member, so
+    members ending below 0.5 never reach that event. ``shuffle``: each member's five onsets permuted
+    at random (no order shared between members)."""
     n = spec.n_models
     f = np.asarray(finals, float)[:, None]
-    t = jittered(n, 400, seed)
+    on = np.tile(np.array(G4_ONSETS, float), (n, 1))
+    if shuffle:
+        rng = np.random.default_rng(seed + 7)
+        on = np.array([rng.permutation(row) for row in on])
+    p, d0, d1, e, t = (jittered(n, 1.0, seed + k) * on[:, k:k + 1] for k in range(5))
     return fake_run(spec, grid(spec), {
-        ("reliance", "proxy0"): step(jittered(n, 10, seed + 1), 0.0, 0.8),
-        ("decodability:hidden.0", "target"): step(jittered(n, 100, seed + 2), 0.6, 0.95),
+        ("reliance", "proxy0"): step(p, 0.0, 0.8),
+        ("decodability:hidden.0", "target"): step(d0, 0.6, 0.95),
+        ("decodability:hidden.1", "target"): step(d1, 0.6, 0.95),
+        ("exception_acc", "proxy0"): step(e, 0.1, 0.95),
         ("reliance", "target"): lambda s: np.where(s >= t, f, 0.0),
-        ("train_acc", ""): step(jittered(n, 200, seed + 3), 0.5, 1.0),
-        ("deploy_acc", ""): step(jittered(n, 500, seed + 4), 0.5, 0.95),
+        ("train_acc", ""): step(jittered(n, 200, seed + 5), 0.5, 1.0),
+        ("deploy_acc", ""): step(jittered(n, 500, seed + 6), 0.5, 0.95),
         ("disagreement", ""): lambda s: np.full(s.shape, 0.05)})
 
 
@@ -335,8 +347,8 @@ def g4_finals(k, n, seed, dispersed_at=0.97, gated=None, pooled=None):
     return split(n, seed) if k.rho == dispersed_at else tight(n, 0.6, seed)
 
 
-def g4_runs(**kw) -> dict:
-    return {k: g4_run(spec, g4_finals(k, spec.n_models, 10 * i, **kw), seed=10 * i)
+def g4_runs(shuffle: bool = False, **kw) -> dict:
+    return {k: g4_run(spec, g4_finals(k, spec.n_models, 10 * i, **kw), seed=10 * i, shuffle=shuffle)
             for i, (k, spec) in enumerate(g4.conditions(QUICK).items())}
 
 
@@ -384,6 +396,32 @@ def test_g4_sources_vary_one_thing_and_one_world_is_not_resampled():
     assert len(set(g4.clusters(runs[g4.Key(H, g4.MAIN, 0.97, "world")]))) == 16
     assert specs[g4.Key(H, g4.POSITIVE, 1.0)] == g3.conditions(QUICK)[g3.Key(H, 1.0)]  # G3's runs, pooled
     assert specs[g4.Key(H, g4.NEGATIVE)].world.objective == "gated"
+
+
+def test_g4_events_ordered_at_random_per_member_read_near_zero_and_the_order_part_is_refuted():
+    """The sensitivity of the order statistic: with each member's five events in its own random order
+    (onsets as spread as in the clean runs) the agreement must fall to about 0, not stay near 1 as
+    nested events would force it; with one fixed order it reads 1 (test above: > 0.75 with jitter)."""
+    rows, verdict = g4.analyse(g4_runs(shuffle=True))
+    taus = [r for r in verdicts(rows) if r.statistic.startswith("order") and ":" not in r.condition]
+    assert len(taus) == 9 and all(abs(r.value) < 0.2 and r.ci_high < g4.TAU_HIGH for r in taus)
+    assert all(r.verdict == REFUTED for r in taus)
+    assert "order robust refuted" in rows[0].statistic and verdict == REFUTED  # both controls pass here
+
+
+def test_g4_events_are_not_nested_and_their_onsets_read_off_the_stored_curves():
+    run = g4_runs()[g4.Key(H, g4.MAIN, 0.9, "world")]
+    on = g4.event_onsets(run)
+    assert on.shape == (16, 5) and g4.EVENTS[3] == "proxy's exceptions memorized"
+    assert (np.argsort(on, axis=1) == np.arange(5)).all()  # the planted order, in every member
+    np.testing.assert_allclose(g4.order_agreement(on), 1.0)
+    shuffled = g4.shuffled_agreement(on)
+    assert abs(shuffled.mean()) < 0.1  # the same onsets, each member's permuted: no shared order left
+    rng = np.random.default_rng(1)
+    random_orders = np.array([rng.permutation(5) for _ in range(200)], float)
+    assert abs(g4.order_agreement(random_orders).mean()) < 0.05
+    fixed = np.tile(np.arange(5.0), (200, 1)) * rng.uniform(1, 2, (200, 1))  # one order, members' scales differ
+    np.testing.assert_allclose(g4.order_agreement(fixed), 1.0)
 
 
 def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
