@@ -4,6 +4,7 @@ control is shown to fail when its condition is made to show the effect (negative
 Nothing trains here but the end-to-end test, which reads the shared smoke store."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -124,21 +125,29 @@ def test_g1_conditions_are_typed_and_share_runs():
 
 # -- G2: the gradual world model ---------------------------------------------------------------------------
 
-def g2_run(spec: RunSpec, onsets: dict, seed: int) -> RunResult:
-    """Each feature decodable (0.97, else 0.6) from its onset; one member in every other world (2 seeds
-    a world) has its last two onsets swapped (its correlation over three learned levels reads 0.5, still
-    in order), and members 5 and 13 (worlds 2 and 6) have the last three reversed (−1: out of order)."""
-    n = spec.n_models
+def perturbed(onsets: dict, n: int) -> dict:
+    """Per feature (n,) onsets: one member in every other world (2 seeds a world) has its last two
+    onsets swapped (its correlation over three learned levels reads 0.5, still in order), and members 5
+    and 13 (worlds 2 and 6) have the last three reversed (−1: out of order)."""
     feats = list(onsets)
     on = np.array([[onsets[f] for f in feats]] * n, float)
     swap = np.arange(n) % 4 == 1
     on[swap, -2:] = on[swap, -1:-3:-1]
     rev = np.arange(n) % 8 == 5
     on[rev, -3:] = np.array([onsets[f] for f in feats])[-1:-4:-1]
+    return dict(zip(feats, on.T))
+
+
+def g2_run(spec: RunSpec, onsets: dict, seed: int, perturb: bool = True) -> RunResult:
+    """Each feature decodable (0.97, else 0.6) from its onset (±2%), members ``perturbed``; with
+    ``perturb=False`` the onsets are taken as given (a value or a per-member array each)."""
+    n = spec.n_models
+    by = perturbed(onsets, n) if perturb else {f: np.broadcast_to(np.asarray(v, float), (n,)) for f, v in onsets.items()}
     curves = {}
-    for k, f in enumerate(feats):
-        o = on[:, k:k + 1] * (1 + 0.02 * np.random.default_rng(seed + k).uniform(-1, 1, (n, 1)))
-        o = np.where(on[:, k:k + 1] == 0, 0, o)
+    for k, (f, col) in enumerate(by.items()):
+        col = np.asarray(col, float)[:, None]
+        o = col * (1 + 0.02 * np.random.default_rng(seed + k).uniform(-1, 1, (n, 1)))
+        o = np.where(col == 0, 0, o)
         curves[("decodability:hidden.0", f)] = step(o, 0.6, 0.97)
     return fake_run(spec, grid(spec), curves)
 
@@ -148,15 +157,40 @@ READ_AT_INIT = {"proxy0": 0, "proxy1": NEVER, "proxy2": NEVER, "proxy3": NEVER}
 TAUGHT = {"step1": 0, "step2": 400, "step3": 800, "target": 1200}
 
 
-def g2_runs(main=STAIR, negative=READ_AT_INIT, positive=TAUGHT) -> dict:
-    plan = {g2.MAIN: main, g2.NEGATIVE: negative, g2.POSITIVE: positive}
-    return {k: g2_run(spec, plan[k], seed=10 * i) for i, (k, spec) in enumerate(g2.conditions(QUICK).items())}
+# the intervention's arms; the unrelated χ_{89} is proxy0, first so that the reference's members are
+# perturbed like the main arm's (the same last three features)
+REFERENCE = {"proxy0": 7, **STAIR}
+DELAY = 3.0
+"""Without S2, S3 and T come this many times later than in the reference, member for member (times a
+per-member factor e^{0.25·z}, so that worlds differ as real ones do)."""
+
+
+def g2_runs(main=STAIR, negative=READ_AT_INIT, positive=TAUGHT, reference=REFERENCE, delay=DELAY) -> dict:
+    specs = g2.conditions(QUICK)
+    n = specs[g2.REFERENCE].n_models
+    ref = perturbed(reference, n)
+    f = delay * np.exp(0.25 * np.random.default_rng(5).standard_normal((2, n)))
+    # the world without S2 names S3 "step2"
+    no_step = {"proxy0": 7, "step1": 0, "step2": f[0] * ref["step3"], "target": f[1] * ref["target"]}
+    plan = {g2.MAIN: main, g2.NEGATIVE: negative, g2.POSITIVE: positive, g2.REFERENCE: reference,
+            g2.NO_STEP: no_step}
+    return {k: g2_run(spec, plan[k], seed=10 * i, perturb=k != g2.NO_STEP) for i, (k, spec) in enumerate(specs.items())}
+
+
+def intervention_rows(rows) -> dict:
+    """The intervention's rows by (kind, condition prefix, feature): the delays of S3 and T."""
+    out = {}
+    for r in rows:
+        if "onset delay" in r.statistic:
+            feat = "target" if "of target" in r.statistic else "S3"
+            out[(r.kind, r.condition.split(":")[0], feat)] = r
+    return out
 
 
 def test_g2_clean_staircase_is_supported_and_features_read_at_init_are_left_out():
     rows, verdict = g2.analyse(g2_runs())
     head = verdicts(rows)[0]
-    assert verdict == SUPPORTED and controls(rows) == [OK, OK]
+    assert verdict == SUPPORTED and controls(rows) == [OK] * 6  # the intervention's four after the two
     assert head.value == pytest.approx(14 / 16) and head.ci_low > g2.HALF + g2.MARGIN  # two members reversed
     mean = next(r for r in rows if r.condition == g2.MAIN.label() and r.statistic.startswith("mean Spearman(level, "
                                                                                              "onset) over features"))
@@ -169,7 +203,8 @@ def test_g2_clean_staircase_is_supported_and_features_read_at_init_are_left_out(
 
 
 def test_g2_reversed_order_is_refuted():
-    rows, verdict = g2.analyse(g2_runs(main={"step1": 0, "step2": 200, "step3": 131, "target": 7}))
+    backwards = {"step1": 0, "step2": 200, "step3": 131, "target": 7}
+    rows, verdict = g2.analyse(g2_runs(main=backwards, reference={"proxy0": 7, **backwards}))
     head = verdicts(rows)[0]
     assert verdict == REFUTED and head.value == pytest.approx(2 / 16) and head.ci_high < g2.HALF
 
@@ -190,9 +225,62 @@ def test_g2_positive_control_fails_when_the_taught_order_is_not_read_and_no_refu
     assert verdicts(rows)[0].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
+def test_g2_removing_a_step_delays_the_higher_features_and_the_unrelated_removal_does_not():
+    rows, verdict = g2.analyse(g2_runs())
+    iv = intervention_rows(rows)
+    cut_s3, cut_t = iv["verdict", "intervention", "S3"], iv["verdict", "intervention", "target"]
+    # about three times later, member for member: log10(3·o + 1) − log10(o + 1) ≈ log10 3
+    assert cut_s3.value == pytest.approx(np.log10(3), abs=0.15) and cut_t.value == pytest.approx(np.log10(3), abs=0.15)
+    assert cut_s3.verdict == cut_t.verdict == SUPPORTED and cut_s3.ci_low > g2.MARGIN_DELAY
+    neg = [iv["control", "control (negative)", f] for f in ("S3", "target")]
+    assert all(abs(r.value) < 0.02 and r.ci_high < g2.MARGIN_DELAY for r in neg)  # χ_89 removed: jitter only
+    pos = [iv["control", "control (positive)", f] for f in ("S3", "target")]
+    assert all(r.ci_low > g2.MARGIN_DELAY for r in pos)
+    assert verdict == SUPPORTED
+
+
+def test_g2_no_delay_without_the_step_refutes_builds_upon_though_the_order_holds():
+    """The rank statistic alone would support the claim; without S2 the higher features come no later
+    (here sooner): refuted. With no change at all it is not supported either."""
+    rows, verdict = g2.analyse(g2_runs(delay=0.6))
+    iv = intervention_rows(rows)
+    assert verdicts(rows)[0].verdict == SUPPORTED
+    cut = [iv["verdict", "intervention", f] for f in ("S3", "target")]
+    assert all(r.verdict == REFUTED and r.ci_high < 0 for r in cut)
+    assert verdict == REFUTED
+    rows, verdict = g2.analyse(g2_runs(delay=1.0))
+    assert verdicts(rows)[0].verdict == SUPPORTED and verdict != SUPPORTED
+
+
+def test_g2_intervention_negative_control_fails_when_removing_the_unrelated_feature_delays_too():
+    # the reference learns S3 and T at 50 and 80; the main staircase (χ_89 removed) at 131 and 200
+    rows, verdict = g2.analyse(g2_runs(reference={"proxy0": 7, "step1": 0, "step2": 7, "step3": 50, "target": 80}))
+    iv = intervention_rows(rows)
+    neg = [iv["control", "control (negative)", f] for f in ("S3", "target")]
+    assert [r.verdict for r in neg] == [FAILED, FAILED] and neg[0].value == pytest.approx(np.log10(132 / 51), abs=0.05)
+    assert verdict == INCONCLUSIVE
+
+
+def test_g2_intervention_positive_control_fails_when_the_planted_delay_is_not_read_and_no_refutation_follows():
+    rows, verdict = g2.analyse(g2_runs(positive=STAIR, delay=0.6))
+    iv = intervention_rows(rows)
+    pos = [iv["control", "control (positive)", f] for f in ("S3", "target")]
+    assert [r.verdict for r in pos] == [FAILED, FAILED] and all(abs(r.value) < 0.02 for r in pos)
+    assert iv["verdict", "intervention", "target"].verdict == REFUTED and verdict == INCONCLUSIVE
+
+
 def test_g2_conditions_plant_the_order_and_put_the_staircase_elsewhere():
     specs = g2.conditions(QUICK)
-    assert set(specs) == {g2.MAIN, g2.NEGATIVE, g2.POSITIVE}
+    assert set(specs) == {g2.MAIN, g2.NEGATIVE, g2.POSITIVE, g2.REFERENCE, g2.NO_STEP}
+    ref, cut, main = specs[g2.REFERENCE], specs[g2.NO_STEP], specs[g2.MAIN]
+    # arms whose members are the main arm's (8 worlds of 2): paired member for member
+    assert ref.n_models == cut.n_models == 16 and len(set(ref.member_worlds)) == 8
+    assert (ref.init_seeds, ref.data_seeds, ref.member_worlds) == (main.init_seeds, main.data_seeds, main.member_worlds)
+    assert (cut.init_seeds, cut.data_seeds, cut.member_worlds) == (ref.init_seeds, ref.data_seeds, ref.member_worlds)
+    assert [s.latents for s in cut.world.staircase] == [(0,), (0, 1, 2)] and cut.world.proxies == (g2.OTHER,)
+    assert ref.world == replace(main.world, proxies=(g2.OTHER,)) and len(g2.OTHER.latents) == 2
+    assert not set(g2.OTHER.latents) & set(main.world.target)
+    assert g2.feature_of(cut.world, (0, 1, 2)) == "step2" and g2.feature_of(ref.world, (0, 1, 2)) == "step3"
     plan = specs[g2.POSITIVE].plan
     assert [st.world.target for st in plan] == [(0,), (0, 1), (0, 1, 2), (0, 1, 2, 3)]
     assert sum(st.train.steps for st in plan) == QUICK.scale.steps and specs[g2.POSITIVE].world == g2.STAIRCASE
