@@ -510,6 +510,12 @@ def test_g4_events_are_not_nested_and_their_onsets_read_off_the_stored_curves():
     assert abs(g4.order_agreement(random_orders).mean()) < 0.05
     fixed = np.tile(np.arange(5.0), (200, 1)) * rng.uniform(1, 2, (200, 1))  # one order, members' scales differ
     np.testing.assert_allclose(g4.order_agreement(fixed), 1.0)
+    # the table says so beside each condition's tau: the shuffled reference near 0, and how many events occurred
+    rows, _ = g4.analyse(g4_runs())
+    cond = g4.Key(H, g4.MAIN, 0.9, "world").label()
+    shuffled_row = next(r for r in rows if r.condition == cond and "shuffled" in r.statistic)
+    occurred = next(r for r in rows if r.condition == cond and r.statistic.startswith("events that occurred"))
+    assert abs(shuffled_row.value) < 0.1 and shuffled_row.kind == "measurement" and occurred.value == 5
 
 
 def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
