@@ -304,4 +304,10 @@ def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
         curves_figure(folder / "G2_decodability.png", "G2: decodability of staircase steps", main.steps,
                       {f: best_decodability(main, f) for f in STAIR_FEATURES}, "probe accuracy (best layer)",
                       threshold=REPRESENTED),
+        curves_figure(folder / "G2_intervention.png", "G2: S3 and T with and without the step S2",
+                      runs[REFERENCE].steps,
+                      {f"{name}, {arm}": best_decodability(runs[k], feature_of(runs[k].spec.world, S))
+                       for name, S in (("S3", HIGHER[0]), ("T", HIGHER[1]))
+                       for arm, k in (("with S2", REFERENCE), ("S2 removed", NO_STEP))},
+                      "probe accuracy (best layer)", threshold=REPRESENTED),
     ]
