@@ -142,7 +142,8 @@ def g2_run(spec: RunSpec, onsets: dict, seed: int, perturb: bool = True) -> RunR
     """Each feature decodable (0.97, else 0.6) from its onset (±2%), members ``perturbed``; with
     ``perturb=False`` the onsets are taken as given (a value or a per-member array each)."""
     n = spec.n_models
-    by = perturbed(onsets, n) if perturb else {f: np.broadcast_to(np.asarray(v, float), (n,)) for f, v in onsets.items()}
+    by = (perturbed(onsets, n) if perturb
+          else {f: np.broadcast_to(np.asarray(v, float), (n,)) for f, v in onsets.items()})
     curves = {}
     for k, (f, col) in enumerate(by.items()):
         col = np.asarray(col, float)[:, None]

@@ -61,8 +61,9 @@ that no inequality orders: order agreement at ρ = 0.9 0.96 [0.94, 0.97] (init),
 at step 11–19, its exceptions memorized at 700–900; the target is never decodable nor used), and all
 members share that order. Each member's onsets shuffled read 0.01–0.02 in every condition: robust,
 and not by construction. The earlier nested events read 0.92–1.00 (reported beside). The SD of
-final target reliance is above the margin only at ρ = 0.97 with the world varied, 0.083 [0.055, 0.159]; init varied 0.072 [0.046, 0.137] and order varied 0.026 [0.014, 0.059] straddle
-it; at ρ = 0.9 and 0.99 every source is below it. Gated 0.008 [0.003, 0.033] (ok), pooled 0.50 (ok):
+final target reliance is above the margin only at ρ = 0.97 with the world varied, 0.083 [0.055,
+0.159]; init varied 0.072 [0.046, 0.137] and order varied 0.026 [0.014, 0.059] straddle it; at
+ρ = 0.9 and 0.99 every source is below it. Gated 0.008 [0.003, 0.033] (ok), pooled 0.50 (ok):
 inconclusive (dispersion not shown for init or order).
 
 Real data (greedlab.claims.real_data): the same parts and positive control on MNIST-1D and digits at
