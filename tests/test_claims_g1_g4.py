@@ -4,6 +4,7 @@ control is shown to fail when its condition is made to show the effect (negative
 Nothing trains here but the end-to-end test, which reads the shared smoke store."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -124,21 +125,30 @@ def test_g1_conditions_are_typed_and_share_runs():
 
 # -- G2: the gradual world model ---------------------------------------------------------------------------
 
-def g2_run(spec: RunSpec, onsets: dict, seed: int) -> RunResult:
-    """Each feature decodable (0.97, else 0.6) from its onset; one member in every other world (2 seeds
-    a world) has its last two onsets swapped (its correlation over three learned levels reads 0.5, still
-    in order), and members 5 and 13 (worlds 2 and 6) have the last three reversed (−1: out of order)."""
-    n = spec.n_models
+def perturbed(onsets: dict, n: int) -> dict:
+    """Per feature (n,) onsets: one member in every other world (2 seeds a world) has its last two
+    onsets swapped (its correlation over three learned levels reads 0.5, still in order), and members 5
+    and 13 (worlds 2 and 6) have the last three reversed (−1: out of order)."""
     feats = list(onsets)
     on = np.array([[onsets[f] for f in feats]] * n, float)
     swap = np.arange(n) % 4 == 1
     on[swap, -2:] = on[swap, -1:-3:-1]
     rev = np.arange(n) % 8 == 5
     on[rev, -3:] = np.array([onsets[f] for f in feats])[-1:-4:-1]
+    return dict(zip(feats, on.T))
+
+
+def g2_run(spec: RunSpec, onsets: dict, seed: int, perturb: bool = True) -> RunResult:
+    """Each feature decodable (0.97, else 0.6) from its onset (±2%), members ``perturbed``; with
+    ``perturb=False`` the onsets are taken as given (a value or a per-member array each)."""
+    n = spec.n_models
+    by = (perturbed(onsets, n) if perturb
+          else {f: np.broadcast_to(np.asarray(v, float), (n,)) for f, v in onsets.items()})
     curves = {}
-    for k, f in enumerate(feats):
-        o = on[:, k:k + 1] * (1 + 0.02 * np.random.default_rng(seed + k).uniform(-1, 1, (n, 1)))
-        o = np.where(on[:, k:k + 1] == 0, 0, o)
+    for k, (f, col) in enumerate(by.items()):
+        col = np.asarray(col, float)[:, None]
+        o = col * (1 + 0.02 * np.random.default_rng(seed + k).uniform(-1, 1, (n, 1)))
+        o = np.where(col == 0, 0, o)
         curves[("decodability:hidden.0", f)] = step(o, 0.6, 0.97)
     return fake_run(spec, grid(spec), curves)
 
@@ -148,15 +158,40 @@ READ_AT_INIT = {"proxy0": 0, "proxy1": NEVER, "proxy2": NEVER, "proxy3": NEVER}
 TAUGHT = {"step1": 0, "step2": 400, "step3": 800, "target": 1200}
 
 
-def g2_runs(main=STAIR, negative=READ_AT_INIT, positive=TAUGHT) -> dict:
-    plan = {g2.MAIN: main, g2.NEGATIVE: negative, g2.POSITIVE: positive}
-    return {k: g2_run(spec, plan[k], seed=10 * i) for i, (k, spec) in enumerate(g2.conditions(QUICK).items())}
+# the intervention's arms; the unrelated χ_{89} is proxy0, first so that the reference's members are
+# perturbed like the main arm's (the same last three features)
+REFERENCE = {"proxy0": 7, **STAIR}
+DELAY = 3.0
+"""Without S2, S3 and T come this many times later than in the reference, member for member (times a
+per-member factor e^{0.25·z}, so that worlds differ as real ones do)."""
+
+
+def g2_runs(main=STAIR, negative=READ_AT_INIT, positive=TAUGHT, reference=REFERENCE, delay=DELAY) -> dict:
+    specs = g2.conditions(QUICK)
+    n = specs[g2.REFERENCE].n_models
+    ref = perturbed(reference, n)
+    f = delay * np.exp(0.25 * np.random.default_rng(5).standard_normal((2, n)))
+    # the world without S2 names S3 "step2"
+    no_step = {"proxy0": 7, "step1": 0, "step2": f[0] * ref["step3"], "target": f[1] * ref["target"]}
+    plan = {g2.MAIN: main, g2.NEGATIVE: negative, g2.POSITIVE: positive, g2.REFERENCE: reference,
+            g2.NO_STEP: no_step}
+    return {k: g2_run(spec, plan[k], seed=10 * i, perturb=k != g2.NO_STEP) for i, (k, spec) in enumerate(specs.items())}
+
+
+def intervention_rows(rows) -> dict:
+    """The intervention's rows by (kind, condition prefix, feature): the delays of S3 and T."""
+    out = {}
+    for r in rows:
+        if "onset delay" in r.statistic:
+            feat = "target" if "of target" in r.statistic else "S3"
+            out[(r.kind, r.condition.split(":")[0], feat)] = r
+    return out
 
 
 def test_g2_clean_staircase_is_supported_and_features_read_at_init_are_left_out():
     rows, verdict = g2.analyse(g2_runs())
     head = verdicts(rows)[0]
-    assert verdict == SUPPORTED and controls(rows) == [OK, OK]
+    assert verdict == SUPPORTED and controls(rows) == [OK] * 6  # the intervention's four after the two
     assert head.value == pytest.approx(14 / 16) and head.ci_low > g2.HALF + g2.MARGIN  # two members reversed
     mean = next(r for r in rows if r.condition == g2.MAIN.label() and r.statistic.startswith("mean Spearman(level, "
                                                                                              "onset) over features"))
@@ -169,7 +204,8 @@ def test_g2_clean_staircase_is_supported_and_features_read_at_init_are_left_out(
 
 
 def test_g2_reversed_order_is_refuted():
-    rows, verdict = g2.analyse(g2_runs(main={"step1": 0, "step2": 200, "step3": 131, "target": 7}))
+    backwards = {"step1": 0, "step2": 200, "step3": 131, "target": 7}
+    rows, verdict = g2.analyse(g2_runs(main=backwards, reference={"proxy0": 7, **backwards}))
     head = verdicts(rows)[0]
     assert verdict == REFUTED and head.value == pytest.approx(2 / 16) and head.ci_high < g2.HALF
 
@@ -190,9 +226,62 @@ def test_g2_positive_control_fails_when_the_taught_order_is_not_read_and_no_refu
     assert verdicts(rows)[0].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
+def test_g2_removing_a_step_delays_the_higher_features_and_the_unrelated_removal_does_not():
+    rows, verdict = g2.analyse(g2_runs())
+    iv = intervention_rows(rows)
+    cut_s3, cut_t = iv["verdict", "intervention", "S3"], iv["verdict", "intervention", "target"]
+    # about three times later, member for member: log10(3·o + 1) − log10(o + 1) ≈ log10 3
+    assert cut_s3.value == pytest.approx(np.log10(3), abs=0.15) and cut_t.value == pytest.approx(np.log10(3), abs=0.15)
+    assert cut_s3.verdict == cut_t.verdict == SUPPORTED and cut_s3.ci_low > g2.MARGIN_DELAY
+    neg = [iv["control", "control (negative)", f] for f in ("S3", "target")]
+    assert all(abs(r.value) < 0.02 and r.ci_high < g2.MARGIN_DELAY for r in neg)  # χ_89 removed: jitter only
+    pos = [iv["control", "control (positive)", f] for f in ("S3", "target")]
+    assert all(r.ci_low > g2.MARGIN_DELAY for r in pos)
+    assert verdict == SUPPORTED
+
+
+def test_g2_no_delay_without_the_step_refutes_builds_upon_though_the_order_holds():
+    """The rank statistic alone would support the claim; without S2 the higher features come no later
+    (here sooner): refuted. With no change at all it is not supported either."""
+    rows, verdict = g2.analyse(g2_runs(delay=0.6))
+    iv = intervention_rows(rows)
+    assert verdicts(rows)[0].verdict == SUPPORTED
+    cut = [iv["verdict", "intervention", f] for f in ("S3", "target")]
+    assert all(r.verdict == REFUTED and r.ci_high < 0 for r in cut)
+    assert verdict == REFUTED
+    rows, verdict = g2.analyse(g2_runs(delay=1.0))
+    assert verdicts(rows)[0].verdict == SUPPORTED and verdict != SUPPORTED
+
+
+def test_g2_intervention_negative_control_fails_when_removing_the_unrelated_feature_delays_too():
+    # the reference learns S3 and T at 50 and 80; the main staircase (χ_89 removed) at 131 and 200
+    rows, verdict = g2.analyse(g2_runs(reference={"proxy0": 7, "step1": 0, "step2": 7, "step3": 50, "target": 80}))
+    iv = intervention_rows(rows)
+    neg = [iv["control", "control (negative)", f] for f in ("S3", "target")]
+    assert [r.verdict for r in neg] == [FAILED, FAILED] and neg[0].value == pytest.approx(np.log10(132 / 51), abs=0.05)
+    assert verdict == INCONCLUSIVE
+
+
+def test_g2_intervention_positive_control_fails_when_the_planted_delay_is_not_read_and_no_refutation_follows():
+    rows, verdict = g2.analyse(g2_runs(positive=STAIR, delay=0.6))
+    iv = intervention_rows(rows)
+    pos = [iv["control", "control (positive)", f] for f in ("S3", "target")]
+    assert [r.verdict for r in pos] == [FAILED, FAILED] and all(abs(r.value) < 0.02 for r in pos)
+    assert iv["verdict", "intervention", "target"].verdict == REFUTED and verdict == INCONCLUSIVE
+
+
 def test_g2_conditions_plant_the_order_and_put_the_staircase_elsewhere():
     specs = g2.conditions(QUICK)
-    assert set(specs) == {g2.MAIN, g2.NEGATIVE, g2.POSITIVE}
+    assert set(specs) == {g2.MAIN, g2.NEGATIVE, g2.POSITIVE, g2.REFERENCE, g2.NO_STEP}
+    ref, cut, main = specs[g2.REFERENCE], specs[g2.NO_STEP], specs[g2.MAIN]
+    # arms whose members are the main arm's (8 worlds of 2): paired member for member
+    assert ref.n_models == cut.n_models == 16 and len(set(ref.member_worlds)) == 8
+    assert (ref.init_seeds, ref.data_seeds, ref.member_worlds) == (main.init_seeds, main.data_seeds, main.member_worlds)
+    assert (cut.init_seeds, cut.data_seeds, cut.member_worlds) == (ref.init_seeds, ref.data_seeds, ref.member_worlds)
+    assert [s.latents for s in cut.world.staircase] == [(0,), (0, 1, 2)] and cut.world.proxies == (g2.OTHER,)
+    assert ref.world == replace(main.world, proxies=(g2.OTHER,)) and len(g2.OTHER.latents) == 2
+    assert not set(g2.OTHER.latents) & set(main.world.target)
+    assert g2.feature_of(cut.world, (0, 1, 2)) == "step2" and g2.feature_of(ref.world, (0, 1, 2)) == "step3"
     plan = specs[g2.POSITIVE].plan
     assert [st.world.target for st in plan] == [(0,), (0, 1), (0, 1, 2), (0, 1, 2, 3)]
     assert sum(st.train.steps for st in plan) == QUICK.scale.steps and specs[g2.POSITIVE].world == g2.STAIRCASE
@@ -302,19 +391,31 @@ def test_g3_conditions_are_typed_per_world_and_rho():
 
 # -- G4: path dependence -----------------------------------------------------------------------------------
 
-def g4_run(spec: RunSpec, finals: np.ndarray, seed: int) -> RunResult:
-    """Five events in one order (proxy 10, target decodable 100, train fit 200, target relied on 400,
-    deployment 500; target reliance ends at ``finals`` per member, so members ending below 0.5 never
-    reach that event)."""
+G4_ONSETS = (10, 100, 150, 300, 400)
+"""Onsets of g4.EVENTS in the clean runs: proxy relied on, target decodable in layers 0 and 1, the
+proxy's exceptions memorized, target relied on."""
+
+
+def g4_run(spec: RunSpec, finals: np.ndarray, seed: int, shuffle: bool = False) -> RunResult:
+    """The five events of ``g4.EVENTS`` at ``G4_ONSETS`` (±10% per member), train fit at 200 and
+    deployment at 500 (the earlier nested events'); target reliance ends at ``finals`` per member, so
+    members ending below 0.5 never reach that event. ``shuffle``: each member's five onsets permuted
+    at random (no order shared between members)."""
     n = spec.n_models
     f = np.asarray(finals, float)[:, None]
-    t = jittered(n, 400, seed)
+    on = np.tile(np.array(G4_ONSETS, float), (n, 1))
+    if shuffle:
+        rng = np.random.default_rng(seed + 7)
+        on = np.array([rng.permutation(row) for row in on])
+    p, d0, d1, e, t = (jittered(n, 1.0, seed + k) * on[:, k:k + 1] for k in range(5))
     return fake_run(spec, grid(spec), {
-        ("reliance", "proxy0"): step(jittered(n, 10, seed + 1), 0.0, 0.8),
-        ("decodability:hidden.0", "target"): step(jittered(n, 100, seed + 2), 0.6, 0.95),
+        ("reliance", "proxy0"): step(p, 0.0, 0.8),
+        ("decodability:hidden.0", "target"): step(d0, 0.6, 0.95),
+        ("decodability:hidden.1", "target"): step(d1, 0.6, 0.95),
+        ("exception_acc", "proxy0"): step(e, 0.1, 0.95),
         ("reliance", "target"): lambda s: np.where(s >= t, f, 0.0),
-        ("train_acc", ""): step(jittered(n, 200, seed + 3), 0.5, 1.0),
-        ("deploy_acc", ""): step(jittered(n, 500, seed + 4), 0.5, 0.95),
+        ("train_acc", ""): step(jittered(n, 200, seed + 5), 0.5, 1.0),
+        ("deploy_acc", ""): step(jittered(n, 500, seed + 6), 0.5, 0.95),
         ("disagreement", ""): lambda s: np.full(s.shape, 0.05)})
 
 
@@ -335,8 +436,8 @@ def g4_finals(k, n, seed, dispersed_at=0.97, gated=None, pooled=None):
     return split(n, seed) if k.rho == dispersed_at else tight(n, 0.6, seed)
 
 
-def g4_runs(**kw) -> dict:
-    return {k: g4_run(spec, g4_finals(k, spec.n_models, 10 * i, **kw), seed=10 * i)
+def g4_runs(shuffle: bool = False, **kw) -> dict:
+    return {k: g4_run(spec, g4_finals(k, spec.n_models, 10 * i, **kw), seed=10 * i, shuffle=shuffle)
             for i, (k, spec) in enumerate(g4.conditions(QUICK).items())}
 
 
@@ -384,6 +485,38 @@ def test_g4_sources_vary_one_thing_and_one_world_is_not_resampled():
     assert len(set(g4.clusters(runs[g4.Key(H, g4.MAIN, 0.97, "world")]))) == 16
     assert specs[g4.Key(H, g4.POSITIVE, 1.0)] == g3.conditions(QUICK)[g3.Key(H, 1.0)]  # G3's runs, pooled
     assert specs[g4.Key(H, g4.NEGATIVE)].world.objective == "gated"
+
+
+def test_g4_events_ordered_at_random_per_member_read_near_zero_and_the_order_part_is_refuted():
+    """The sensitivity of the order statistic: with each member's five events in its own random order
+    (onsets as spread as in the clean runs) the agreement must fall to about 0, not stay near 1 as
+    nested events would force it; with one fixed order it reads 1 (test above: > 0.75 with jitter)."""
+    rows, verdict = g4.analyse(g4_runs(shuffle=True))
+    taus = [r for r in verdicts(rows) if r.statistic.startswith("order") and ":" not in r.condition]
+    assert len(taus) == 9 and all(abs(r.value) < 0.2 and r.ci_high < g4.TAU_HIGH for r in taus)
+    assert all(r.verdict == REFUTED for r in taus)
+    assert "order robust refuted" in rows[0].statistic and verdict == REFUTED  # both controls pass here
+
+
+def test_g4_events_are_not_nested_and_their_onsets_read_off_the_stored_curves():
+    run = g4_runs()[g4.Key(H, g4.MAIN, 0.9, "world")]
+    on = g4.event_onsets(run)
+    assert on.shape == (16, 5) and g4.EVENTS[3] == "proxy's exceptions memorized"
+    assert (np.argsort(on, axis=1) == np.arange(5)).all()  # the planted order, in every member
+    np.testing.assert_allclose(g4.order_agreement(on), 1.0)
+    shuffled = g4.shuffled_agreement(on)
+    assert abs(shuffled.mean()) < 0.1  # the same onsets, each member's permuted: no shared order left
+    rng = np.random.default_rng(1)
+    random_orders = np.array([rng.permutation(5) for _ in range(200)], float)
+    assert abs(g4.order_agreement(random_orders).mean()) < 0.05
+    fixed = np.tile(np.arange(5.0), (200, 1)) * rng.uniform(1, 2, (200, 1))  # one order, members' scales differ
+    np.testing.assert_allclose(g4.order_agreement(fixed), 1.0)
+    # the table says so beside each condition's tau: the shuffled reference near 0, and how many events occurred
+    rows, _ = g4.analyse(g4_runs())
+    cond = g4.Key(H, g4.MAIN, 0.9, "world").label()
+    shuffled_row = next(r for r in rows if r.condition == cond and "shuffled" in r.statistic)
+    occurred = next(r for r in rows if r.condition == cond and r.statistic.startswith("events that occurred"))
+    assert abs(shuffled_row.value) < 0.1 and shuffled_row.kind == "measurement" and occurred.value == 5
 
 
 def test_order_agreement_is_one_for_equal_orders_and_minus_one_for_reversed():
