@@ -48,7 +48,7 @@ class LeastSquaresSpec:
     """Cone half-angle in degrees (0: gradient descent)."""
     lr: float = 1.0
     """Step size on the rescaled problem (largest Hessian eigenvalue 1: plain descent is stable below 2)."""
-    steps: int = 3000
+    steps: int = 1500
     n_evals: int = 30
     displaced: float = 0.0
     """Start off x0 along A's null space by this multiple of |x* − x0| (the planted case); 0: at x0."""
