@@ -3,6 +3,7 @@ chosen by hand. Every control is shown to fail when its condition is made to sho
 (negative) or to lack it (positive), turning the verdict inconclusive; clean inputs give the rule's
 verdict and number. Nothing trains here."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -161,57 +162,114 @@ def test_h4_second_draw_shares_no_world_init_or_order_with_the_first():
 
 # -- X1: cone descent -------------------------------------------------------------------------------
 
-def x1_runs(cone_distance=2.0, cone_proxy=0.0, slow_distance=6.7, adam_proxy=0.3, sgd_proxy=0.3) -> dict:
+X1_STEPS = np.array([0, 3, 10, 30, 100, 300, 700, 1000, 1500])
+
+
+def x1_run(spec, seed: int, distance: float, proxy: float, at: float, level: float) -> RunResult:
+    """A run whose train loss falls log-linearly from 0.7 to ``level`` at step ``at`` (never if inf) while
+    its distance from the start grows linearly, reaching ``distance`` (per member, ±1%) there."""
+    n = spec.n_models
+    d = spread(n, distance, 0.01 * distance, seed)[:, None]
+    p = spread(n, proxy, 0.005, seed + 50)[:, None]
+    rate = math.log(0.7 / level) / at
+    return fake_run(spec, X1_STEPS, {"train_loss": lambda s: 0.7 * np.exp(-rate * s),
+                                     "distance_from_init": lambda s: d * s / (at if math.isfinite(at) else 1500),
+                                     ("reliance", "proxy0"): lambda s: p + 0 * s,
+                                     ("reliance", "target"): lambda s: 0.1 + 0 * s, "train_acc": lambda s: 1 + 0 * s,
+                                     "closest_distance": 3.0, "distance_to_closest": lambda s: 3.0 * (1 - s / 1500)},
+                    run_id=f"fake{seed}")
+
+
+def x1_runs(cone_distance=2.4, cone_proxy=0.1, cone_at=700.0, slow_distance=3.0, no_proxy=0.0,
+            planted_distance=3.75, gd_proxy=0.3) -> dict:
+    """Full-batch GD reaches the level at step 100 having moved 3.0 (proxy reliance 0.3); the linear GD
+    likewise with |x* − x0| = 3. Each argument sets what one arm shows at the matched loss."""
     runs = {}
     for k, (key, spec) in enumerate(x1.conditions(QUICK).items()):
-        n = spec.n_models
-        dist, proxy = 6.8, sgd_proxy
-        if key == x1.cone(x1.TESTED_ALPHA):
-            dist, proxy = cone_distance, cone_proxy
-        elif key == x1.SLOW:
-            dist = slow_distance
-        elif key == x1.ADAM:
-            proxy = adam_proxy
-        elif key == x1.ADAM_NO_PROXY:
-            proxy = 0.0
-        runs[key] = finals(spec, {("distance_from_init", ""): spread(n, dist, 0.05, k),
-                                  ("reliance", "proxy0"): spread(n, proxy, 0.005, k + 50),
-                                  ("reliance", "target"): spread(n, 0.9, 0.01, k + 100),
-                                  ("train_acc", ""): np.ones(n), ("train_loss", ""): spread(n, 0.01, 0.001, k)})
+        dist, proxy, at = 3.0, gd_proxy, 100.0
+        if key == x1.full_cone(x1.TESTED_ALPHA):
+            dist, proxy, at = cone_distance, cone_proxy, cone_at
+        elif key == x1.FULL_SLOW:
+            dist, at = slow_distance, 200.0
+        elif key == x1.FULL_NO_PROXY:
+            proxy = no_proxy
+        elif key == x1.LINEAR_PLANTED:
+            dist = planted_distance
+        level = x1.LINEAR_LEVEL if key.arm == x1.LINEAR else x1.LEVEL
+        runs[key] = x1_run(spec, k, dist, proxy, at, level)
     return runs
 
 
-def test_x1_clean_closer_and_less_greedy_cone_is_supported():
+def test_x1_clean_closer_and_less_greedy_cone_at_matched_loss_is_supported():
     rows, verdict = x1.analyse(x1_runs())
-    assert verdict == SUPPORTED and controls(rows) == [OK, OK]
-    assert rows[0].value == pytest.approx(-4.8, abs=0.1) and rows[1].value == pytest.approx(-0.3, abs=0.01)
+    assert verdict == SUPPORTED and controls(rows) == [OK, OK, OK]
+    # read at the crossing, not at the end: 2.4 against 3.0 (−20%), though the cone arrives 7× later
+    assert rows[0].value == pytest.approx(-0.2, abs=0.01) and rows[1].value == pytest.approx(-0.2, abs=0.01)
+    assert [r.kind for r in rows[:5]] == ["verdict", "verdict", "control", "control", "control"]
 
 
-def test_x1_negative_control_fails_when_slower_sgd_also_lands_closer():
-    rows, verdict = x1.analyse(x1_runs(slow_distance=3.0))
-    assert controls(rows) == [FAILED, OK] and verdict == INCONCLUSIVE
+def test_x1_matched_loss_interpolates_between_evaluations():
+    spec = x1.conditions(QUICK)[x1.FULL_GD]
+    r = fake_run(spec, [0, 10, 20], {"train_loss": np.tile([1.0, 0.1, 0.01], (spec.n_models, 1)),
+                                     "distance_from_init": np.tile([0.0, 2.0, 4.0], (spec.n_models, 1))})
+    # loss 0.1 → 0.01 over steps 10 → 20: 10^-1.5 lies half way in log loss, so half way in distance
+    np.testing.assert_allclose(x1.at_level(r, 10 ** -1.5, "distance_from_init"), 3.0)
+    np.testing.assert_allclose(x1.at_level(r, 0.1, "distance_from_init"), 2.0)
+    assert np.isnan(x1.at_level(r, 1e-3, "distance_from_init")).all()
+
+
+def test_x1_a_cone_that_never_fits_gives_no_comparison_and_the_row_says_so():
+    rows, verdict = x1.analyse(x1_runs(cone_at=math.inf))
+    assert verdict == INCONCLUSIVE and controls(rows) == [OK, OK, OK]
+    assert np.isnan(rows[0].value) and "no comparison: only 0 of 8 members of the first arm" in rows[0].statistic
+    assert rows[0].verdict == INCONCLUSIVE and rows[1].verdict == INCONCLUSIVE
+
+
+def test_x1_negative_control_fails_when_slower_descent_alone_reads_closer_at_matched_loss():
+    rows, verdict = x1.analyse(x1_runs(slow_distance=2.5))
+    assert controls(rows) == [FAILED, OK, OK] and verdict == INCONCLUSIVE
+    assert rows[2].value == pytest.approx(-1 / 6, abs=0.01)
+
+
+def test_x1_negative_control_fails_when_the_slow_arm_is_never_read():
+    rows, verdict = x1.analyse(x1_runs(slow_distance=3.0) | {x1.FULL_SLOW: x1_run(
+        x1.conditions(QUICK)[x1.FULL_SLOW], 7, 3.0, 0.3, math.inf, x1.LEVEL)})
+    assert controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
 
 
 def test_x1_positive_control_fails_at_the_floor_and_then_a_greedier_cone_refutes_nothing():
-    rows, verdict = x1.analyse(x1_runs(cone_proxy=0.05, adam_proxy=0.03, sgd_proxy=0.03))
+    rows, verdict = x1.analyse(x1_runs(cone_proxy=0.05, gd_proxy=0.03, no_proxy=0.02))
     assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(0.02, abs=0.005)
-    assert controls(rows) == [OK, FAILED] and verdict == INCONCLUSIVE  # a fall could not have been seen
+    assert controls(rows) == [OK, FAILED, OK] and verdict == INCONCLUSIVE
 
 
-def test_x1_a_cone_that_moves_further_is_refuted():
-    rows, verdict = x1.analyse(x1_runs(cone_distance=9.0))
-    assert verdict == REFUTED and rows[0].value == pytest.approx(2.2, abs=0.1)
+def test_x1_planted_control_fails_when_a_farther_minimum_does_not_read_farther():
+    rows, verdict = x1.analyse(x1_runs(planted_distance=3.0))
+    assert controls(rows) == [OK, OK, FAILED] and verdict == INCONCLUSIVE
+    assert x1.analyse(x1_runs())[0][4].value == pytest.approx(3.0 / 3.75 - 1, abs=0.01)
 
 
-def test_x1_drops_the_code_branch_control_and_shares_runs():
+def test_x1_a_cone_that_moves_further_at_matched_loss_is_refuted():
+    rows, verdict = x1.analyse(x1_runs(cone_distance=3.6))
+    assert verdict == REFUTED and rows[0].value == pytest.approx(0.2, abs=0.01)
+
+
+def test_x1_full_batch_arms_fit_one_batch_with_the_cos_rule_and_stochastic_runs_stay_shared():
     specs = x1.conditions(QUICK)
-    assert all(s.train.cone_alpha > 0 for k, s in specs.items() if k.optimizer == "cone")
-    assert specs[x1.SLOW].train.lr == pytest.approx(0.15) and specs[x1.SLOW].train.optimizer == "sgd"
+    for a in x1.ALPHAS:
+        s = specs[x1.full_cone(a)]
+        assert s.train.batch_size == s.world.n_train == x1.FULL_BATCH_N and s.train.cone_alpha == a
+        assert s.train.lr == pytest.approx(0.3 * math.cos(math.radians(a)))
+        assert s.n_models == 8 and s.init_seeds == specs[x1.FULL_GD].init_seeds  # half-size, paired
+    assert specs[x1.FULL_SLOW].train.lr == specs[x1.full_cone(60.0)].train.lr == pytest.approx(0.15)
+    assert specs[x1.FULL_NO_PROXY].world.proxies[0].rho == 0.5
+    assert all(s.train.cone_alpha > 0 for k, s in specs.items() if k.optimizer == "cone" and k.arm != x1.LINEAR)
     r = remedies.conditions(QUICK)
-    assert specs[x1.ADAM_NO_PROXY].run_id == r[remedies.Key(0.5, remedies.BALANCED)].run_id
     assert specs[x1.cone(30.0)].run_id == r[remedies.Key(0.9, remedies.CONE)].run_id
     assert specs[x1.SGD].run_id == r[remedies.Key(0.9, remedies.SGD)].run_id
     assert specs[x1.ADAM].run_id == r[remedies.Key(0.9, remedies.NONE)].run_id
+    # the stochastic cones keep the ids they had before the full-batch arm existed
+    assert (specs[x1.cone(60.0)].run_id, specs[x1.cone(80.0)].run_id) == ("a8f0c2fd1c0293f8", "4945490c8becac6c")
 
 
 # -- G7: the objective switch -----------------------------------------------------------------------
