@@ -228,7 +228,7 @@ def g7_runs(switch_target=0.92, switch_a4=0.0, unrelated_target=0.05, bound_earl
     for k, (key, spec) in enumerate(g7.conditions(QUICK).items()):
         n = spec.n_models
         at = g7.switch_step(finals(spec, {}))
-        steps = np.array([0, 15, S // 2, S] if at == 0 else [0, S // 2, S, S + 15, S + S // 2, 2 * S])
+        steps = np.array([0, 1, 15, S // 2, S] if at == 0 else [0, S // 2, S, S + 1, S + 15, S + S // 2, 2 * S])
         target = {g7.SWITCH: switch_target, g7.SCRATCH: 0.10, g7.UNRELATED: unrelated_target,
                   g7.SWITCH_BOUND: 0.85, g7.PAYS_SWITCH: 0.5, g7.PAYS_SCRATCH: 0.05, g7.NO_HEURISTIC: 0.7}[key]
         a4_end = {g7.SWITCH: switch_a4, g7.SCRATCH: 0.04, g7.UNRELATED: 0.04, g7.SWITCH_BOUND: bound_end,
@@ -255,6 +255,7 @@ def test_g7_a_paying_heuristic_kept_no_more_than_from_scratch_refutes_carry_over
     assert rows[1].condition.startswith(g7.PAYS_SWITCH.label()) and "a_4 paying" in rows[1].statistic
     assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(-0.02, abs=0.01)
     assert controls(rows) == [OK] * G7_CONTROLS and verdict == REFUTED
+    assert all("at step 1 of B" in r.statistic for r in rows if r.control == "positive")
     # the old part, carry-over of a heuristic B does not pay for, is still reported beside the rule
     old = row(rows, g7.SWITCH.label() + " − ", "carry-over part before")
     assert old.kind == "measurement" and old.value == pytest.approx(-0.04, abs=0.01)

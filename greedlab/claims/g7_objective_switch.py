@@ -24,8 +24,8 @@ Conditions, same members (worlds, inits, data orders), same budget per stage (th
 as many for B):
 - "switch" A(ρ = 0.9) → B, "scratch" B alone, "unrelated" A' → B (a_4 noise);
 - "switch from a proxy-bound A" A(ρ = 0.97) → B (a_4 noise): at ρ = 0.9 A's models drop a_4 before the
-  switch (measured at quick scale), leaving no heuristic to carry; at ρ = 0.97 A ends on a_4 (0.60 at the
-  switch, quick scale), so the heuristic is there to carry or erase;
+  switch (measured at quick scale: 0.04 there), leaving no heuristic to carry; at ρ = 0.97 A ends on a_4
+  (0.75 at the switch, quick scale), so the heuristic is there to carry or erase;
 - the same proxy-bound A → B (a_4 pays), and B (a_4 pays) from scratch;
 - "A that taught no heuristic": A at ρ = 0.5 (a_4 independent of A's label) → B (a_4 pays), on the
   first half of the members at quick scale (``setups.control_arm``), paired member by member.
@@ -59,10 +59,24 @@ Controls (rows of kind "control"):
   same pretraining, abstraction and paying a_4, without A's heuristic; whatever pretraining alone does
   to a_4 reliance in a B that pays for it must lie below MARGIN.
 - positive, "a heuristic planted in the model at the switch", in each B world: the proxy-bound switch
-  read at the first evaluation at least 1% of B's steps into B (``EARLY_B``: a much shorter B stage),
-  against scratch in the same B world at the same step of B. The a_4 reliance the switch hands to B is
-  there by construction of the curriculum, so the same instrument, pairing and interval must read it
-  above MARGIN, or they could not have seen carry-over at the end either.
+  read at the first evaluation of B (``EARLY_STEP``, step 1 of B: a B stage of one step), against
+  scratch in the same B world at the same step of B. The a_4 reliance the switch hands to B is there by
+  construction of the curriculum, so the same instrument, pairing and interval must read it above
+  MARGIN, or they could not have seen carry-over at the end either.
+
+Changed after the first quick run of the paying arms: the positive controls read the first evaluation
+at least 1% of B's steps into B (step 19 at quick scale), and both failed there (noise B −0.12, paying B
+−0.04): within 19 steps B had already re-weighted a_4 — from scratch the paying B reaches a_4 reliance
+0.45 by then, and the proxy-bound switch, holding a_4 at 0.75 at the switch, has come down to 0.42 (in
+the noise B it overshoots below zero). A reading that late plants nothing, so it could not tell a blind
+instrument from a working one; step 1 of B still holds the switch's a_4 (0.74 there).
+
+Measured at quick scale (8 worlds × 2 seeds, 1,500 steps a stage), every control passing: transfer
++0.79 [0.70, 0.86]; carry-over where a_4 pays −0.056 [−0.087, −0.028], refuted. A paying heuristic is
+kept as far as B pays for it, not beyond: the switch ends sharing its output between a_4 and a_5 as
+scratch does (0.42 and 0.41 against 0.48 and 0.50), and learns B's target (+0.42). Beside the rule,
+against the switch from an A that taught no heuristic it holds more a_4 (+0.22 [0.18, 0.25]) and less
+of B's target (0.42 against 0.77 on the same members): what A's heuristic costs there is B, not a heuristic kept.
 """
 
 from __future__ import annotations
@@ -100,8 +114,9 @@ B_PAYS = replace(B, proxies=B.proxies + (Proxy((4,), RHO_PAYS),))
 """B with A's proxy a_4 kept as a second proxy of B's label (``proxy1``): the heuristic still pays."""
 MARGIN = 0.05
 """Reliance: the smallest transfer or carry-over that counts."""
-EARLY_B = 0.01
-"""The positive controls read the first evaluation at least this share of B's steps into B."""
+EARLY_STEP = 1
+"""The positive controls read the first evaluation at least this many steps into B (every stage is
+evaluated at its step 1: ``train.eval_steps``)."""
 
 NOISE, PAYS = "B", "B, a_4 pays"
 LABELS = {"A": "switch A→B", "": "B from scratch", "A'": "control A'→B", "A bound": f"switch A(ρ={RHO_BOUND})→B",
@@ -162,8 +177,7 @@ def final_difference(a: RunResult, b: RunResult, feature: str) -> tuple:
 def planted(bound: RunResult, scratch: RunResult) -> tuple[tuple, int]:
     """A positive control: a_4 reliance early in B, proxy-bound switch − scratch at the same B step."""
     bound, scratch = presets.paired_members(bound, scratch)
-    first = max(1, int(round(EARLY_B * bound.spec.plan[-1].train.steps)))
-    v, step = into_b(bound, "a4", first)
+    v, step = into_b(bound, "a4", EARLY_STEP)
     w, step_s = into_b(scratch, "a4", step)
     if step != step_s:
         raise ValueError(f"stage B is evaluated at different steps: {step} and {step_s}")
