@@ -274,17 +274,24 @@ def test_x1_full_batch_arms_fit_one_batch_with_the_cos_rule_and_stochastic_runs_
 
 # -- G7: the objective switch -----------------------------------------------------------------------
 
-def g7_runs(switch_target=0.92, switch_a4=0.0, unrelated_target=0.05, bound_early=0.6) -> dict:
+def g7_runs(switch_target=0.92, switch_a4=0.0, unrelated_target=0.05, bound_early=0.6, bound_end=0.0,
+            pays_a4=0.33, pays_early=0.6, no_heuristic_a4=0.2) -> dict:
+    """G7's seven arms. Final B-target reliance: switch ``switch_target``, scratch 0.10, the A' control
+    ``unrelated_target``. a_4 reliance at the end of A (and 15 steps into B) → at the end of B: switch
+    0.05 → ``switch_a4``, proxy-bound switch ``bound_early`` → ``bound_end`` (a_4 noise) and
+    ``pays_early`` → ``pays_a4`` (a_4 pays), scratch 0 → 0.04 (noise) and 0 → 0.35 (pays), the switch
+    from an A that taught no heuristic 0 → ``no_heuristic_a4``."""
     S = QUICK.scale.steps
     runs = {}
     for k, (key, spec) in enumerate(g7.conditions(QUICK).items()):
         n = spec.n_models
         at = g7.switch_step(finals(spec, {}))
-        steps = np.array([0, 15, S // 2, S] if at == 0 else [0, S // 2, S, S + 15, S + S // 2, 2 * S])
+        steps = np.array([0, 1, 15, S // 2, S] if at == 0 else [0, S // 2, S, S + 1, S + 15, S + S // 2, 2 * S])
         target = {g7.SWITCH: switch_target, g7.SCRATCH: 0.10, g7.UNRELATED: unrelated_target,
-                  g7.SWITCH_BOUND: 0.85}[key]
-        a4_end = {g7.SWITCH: switch_a4, g7.SCRATCH: 0.04, g7.UNRELATED: 0.04, g7.SWITCH_BOUND: 0.0}[key]
-        a4_start = {g7.SWITCH: 0.05, g7.SCRATCH: 0.0, g7.UNRELATED: 0.0, g7.SWITCH_BOUND: bound_early}[key]
+                  g7.SWITCH_BOUND: 0.85, g7.PAYS_SWITCH: 0.5, g7.PAYS_SCRATCH: 0.05, g7.NO_HEURISTIC: 0.7}[key]
+        a4_end = {g7.SWITCH: switch_a4, g7.SCRATCH: 0.04, g7.UNRELATED: 0.04, g7.SWITCH_BOUND: bound_end,
+                  g7.PAYS_SWITCH: pays_a4, g7.PAYS_SCRATCH: 0.35, g7.NO_HEURISTIC: no_heuristic_a4}[key]
+        a4_start = {g7.SWITCH: 0.05, g7.SWITCH_BOUND: bound_early, g7.PAYS_SWITCH: pays_early}.get(key, 0.0)
         noise = spread(n, 0, 0.005, k)[:, None]
 
         def a4(s, at=at, a4_start=a4_start, a4_end=a4_end, noise=noise):
@@ -297,23 +304,46 @@ def g7_runs(switch_target=0.92, switch_a4=0.0, unrelated_target=0.05, bound_earl
     return runs
 
 
-def test_g7_transfer_without_carry_over_is_refuted_by_the_carry_over_part():
+G7_CONTROLS = 6  # four negative (A' on B's target and on a_4, a_4 erased as noise, no heuristic taught), two positive
+
+
+def test_g7_a_paying_heuristic_kept_no_more_than_from_scratch_refutes_carry_over():
     rows, verdict = g7.analyse(g7_runs())
     assert rows[0].verdict == SUPPORTED and rows[0].value == pytest.approx(0.82, abs=0.01)
-    assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(-0.04, abs=0.01)
-    assert controls(rows) == [OK, OK, OK] and verdict == REFUTED
+    assert rows[1].condition.startswith(g7.PAYS_SWITCH.label()) and "a_4 paying" in rows[1].statistic
+    assert rows[1].verdict == REFUTED and rows[1].value == pytest.approx(-0.02, abs=0.01)
+    assert controls(rows) == [OK] * G7_CONTROLS and verdict == REFUTED
+    assert all("at step 1 of B" in r.statistic for r in rows if r.control == "positive")
+    # the old part, carry-over of a heuristic B does not pay for, is still reported beside the rule
+    old = row(rows, g7.SWITCH.label() + " − ", "carry-over part before")
+    assert old.kind == "measurement" and old.value == pytest.approx(-0.04, abs=0.01)
+    # the paying switch against the switch that taught no heuristic: 0.33 − 0.20 on the first half
+    assert row(rows, g7.PAYS_SWITCH.label() + " − " + g7.NO_HEURISTIC.label()).value == pytest.approx(0.13, abs=0.01)
 
 
-def test_g7_positive_control_fails_when_no_heuristic_is_read_at_the_switch():
+def test_g7_a_paying_heuristic_kept_beyond_scratch_supports_carry_over():
+    rows, verdict = g7.analyse(g7_runs(pays_a4=0.6))
+    assert rows[1].verdict == SUPPORTED and rows[1].value == pytest.approx(0.25, abs=0.01)
+    assert verdict == SUPPORTED
+
+
+def test_g7_positive_controls_fail_when_no_heuristic_is_read_at_the_switch():
     rows, verdict = g7.analyse(g7_runs(bound_early=0.0))
-    assert controls(rows) == [OK, OK, FAILED] and verdict == INCONCLUSIVE
+    assert controls(rows) == [OK] * 4 + [FAILED, OK] and verdict == INCONCLUSIVE
+    # the paying world's own planted control: a refuted carry-over then stands on nothing
+    rows, verdict = g7.analyse(g7_runs(pays_early=0.0))
+    assert controls(rows) == [OK] * 5 + [FAILED] and rows[1].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
-def test_g7_clean_transfer_and_carry_over_is_supported_and_the_negative_control_can_fail():
-    rows, verdict = g7.analyse(g7_runs(switch_a4=0.34))
-    assert verdict == SUPPORTED and rows[1].value == pytest.approx(0.30, abs=0.01)
-    rows, verdict = g7.analyse(g7_runs(switch_a4=0.34, unrelated_target=0.6))
-    assert controls(rows) == [FAILED, OK, OK] and verdict == INCONCLUSIVE
+def test_g7_negative_controls_fail_when_the_effect_shows_where_it_must_not():
+    rows, verdict = g7.analyse(g7_runs(pays_a4=0.6, unrelated_target=0.6))
+    assert controls(rows) == [FAILED] + [OK] * 5 and verdict == INCONCLUSIVE
+    # a heuristic B's data leave as noise, kept through B: the instrument reads history, not carry-over
+    rows, verdict = g7.analyse(g7_runs(pays_a4=0.6, bound_end=0.3))
+    assert controls(rows) == [OK, OK, FAILED, OK, OK, OK] and verdict == INCONCLUSIVE
+    # a switch whose A taught no heuristic reads as carry-over: pretraining alone raises a_4 reliance
+    rows, verdict = g7.analyse(g7_runs(pays_a4=0.6, no_heuristic_a4=0.6))
+    assert controls(rows) == [OK, OK, OK, FAILED, OK, OK] and verdict == INCONCLUSIVE
 
 
 # -- G8: the clean genie ----------------------------------------------------------------------------

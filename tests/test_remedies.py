@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from greedlab.claims import g7_objective_switch, g8_clean_genie, g9_speed_regularizer, h4_speed_bias, presets
 from greedlab.claims import remedies, x1_cone_descent
@@ -83,7 +84,8 @@ def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     specs = g7.conditions(ctx)
     B = g7.B
     assert B == presets.SWITCH_B
-    assert all(s.world == B and s.plan[-1].world == B for s in specs.values())
+    assert all(s.world == B and s.plan[-1].world == B for k, s in specs.items() if k.b == g7.NOISE)
+    assert all(s.world == g7.B_PAYS and s.plan[-1].world == g7.B_PAYS for k, s in specs.items() if k.b == g7.PAYS)
     assert [st.world for st in specs[g7.SWITCH].plan] == [g7.A, B]
     assert len(specs[g7.SCRATCH].plan) == 1
     # the probe's A differs from A in the proxy's agreement only
@@ -101,6 +103,28 @@ def test_g7_switch_and_scratch_end_in_b_and_the_control_shares_no_latent():
     assert abs(float((chi(data.a, (4,)) * data.y).mean())) < 0.05
     assert abs(float((chi(data.a, (0, 1, 2, 3)) * data.y).mean())) < 0.05
     assert float((chi(data.a, (5,)) * data.y).mean()) > 0.7
+
+
+def test_g7_paying_arms_differ_from_the_noise_arms_in_a4_alone():
+    from greedlab.worlds import HierarchyWorld
+    from greedlab.worlds.hierarchy import chi
+
+    g7 = g7_objective_switch
+    specs = g7.conditions(_ctx())
+    pays = {g7.PAYS_SWITCH, g7.PAYS_SCRATCH, g7.NO_HEURISTIC}
+    assert all((s.world == g7.B_PAYS) == (k in pays) for k, s in specs.items())
+    # the paying switch has the proxy-bound switch's A stage, the control's A differs in a_4's ρ alone
+    assert specs[g7.PAYS_SWITCH].plan[0] == specs[g7.SWITCH_BOUND].plan[0]
+    assert replace(g7.A_NO_HEURISTIC, proxies=g7.A.proxies) == g7.A and g7.A_NO_HEURISTIC.proxies[0].rho == 0.5
+    # the control arm is the first half of the paying scratch's members (paired member by member)
+    ctrl, scratch = specs[g7.NO_HEURISTIC], specs[g7.PAYS_SCRATCH]
+    assert ctrl.n_models == scratch.n_models // 2 == 8
+    assert ctrl.init_seeds == scratch.init_seeds[:8] and ctrl.member_worlds == scratch.member_worlds[:8]
+    # B_PAYS: a_4 agrees with B's label as a_5 does; label and every other latent are B's own samples
+    noise, paying = HierarchyWorld(g7.B).train_set(), HierarchyWorld(g7.B_PAYS).train_set()
+    assert float((chi(paying.a, (4,)) * paying.y).mean()) > 0.7 > abs(float((chi(noise.a, (4,)) * noise.y).mean()))
+    others = [i for i in range(g7.B.n_latents) if i != 4]
+    assert torch.equal(noise.a[:, others], paying.a[:, others]) and torch.equal(noise.y, paying.y)
 
 
 def test_g7_reads_reliance_at_the_switch_and_early_in_b():
