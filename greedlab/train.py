@@ -423,7 +423,8 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
         return [torch.cat([s[0][k] for s in stacks]) for k in range(len(stacks[0][0]))]
 
     def objective(params: Params, decoder: Params, data, idx: torch.Tensor, resamp, step: int) -> torch.Tensor:
-        """The training objective on batch ``idx`` of ``data``, summed over models (each model's gradient is its own)."""
+        """The training objective on batch ``idx`` of ``data``, summed over models (each model's gradient is
+        its own): the step's batch, and the independent one an attribution reads."""
         x = data.x[idx]
         logits, acts = model.forward(params, x, keep=keep)
         if ssl:

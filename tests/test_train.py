@@ -105,7 +105,8 @@ def test_same_batch_attribution_is_biased_upward_at_a_minimum_and_the_independen
     data = dataclasses.replace(data, y=torch.where(torch.rand(512, generator=torch.Generator().manual_seed(0)) < 0.5,
                                                    -1.0, 1.0))
     seeds, orders = [0, 1, 2], [5, 6, 7]
-    fit = TrainConfig(optimizer="adam", lr=1e-2, steps=1500, batch_size=512, loss="square")  # full batch, to the minimum
+    # full batch, to the minimum
+    fit = TrainConfig(optimizer="adam", lr=1e-2, steps=1500, batch_size=512, loss="square")
     start = train(WORLD, model, fit, seeds, orders, train_set=data)
     cfg = TrainConfig(optimizer="sgd", lr=2e-3, steps=300, batch_size=8, loss="square")
     read = {}
