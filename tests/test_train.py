@@ -125,3 +125,18 @@ def test_same_batch_attribution_is_biased_upward_at_a_minimum_and_the_independen
     assert bool((same > 10 * se_same).all()) and bool((same > 100 * actual.abs()).all())  # clearly positive
     assert bool(((ind - actual).abs() < 3 * se_ind).all())  # ≈ the actual fall, within its noise
     assert bool((same - ind > 20 * se_ind).all())
+
+
+def test_attribution_never_changes_what_is_trained_and_is_chunk_independent():
+    from greedlab.train import Attribution
+
+    cfg = TrainConfig(steps=12, batch_size=32)
+    reads = []
+    for chunk in (None, 2):  # the independent batches follow each model's own seed, not its companions
+        plain = train(WORLD, MODEL, cfg, [0, 1, 2], [5, 6, 7], chunk=chunk)
+        attr = Attribution(MODEL.param_groups())
+        got = train(WORLD, MODEL, cfg, [0, 1, 2], [5, 6, 7], attribution=attr, chunk=chunk)
+        assert all(torch.equal(a, b) for a, b in zip(plain, got))  # bit for bit
+        reads.append(attr.take())
+    for key in reads[0]:
+        torch.testing.assert_close(reads[0][key], reads[1][key], rtol=1e-4, atol=1e-9)
