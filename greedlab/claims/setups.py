@@ -170,8 +170,9 @@ def final_classes(r: RunResult) -> np.ndarray:
 
 
 FLOOR_Z = 2.0
-"""A window's noise floor in standard errors of its estimated loss decrease (``noise_floor``): fixed
-before any run, about a one-sided 2.3% chance that a window with no decrease at all reads above it."""
+"""A window's noise floor in standard errors of its estimated loss decrease (``noise_floor``), fixed
+before any run measured with it: a seed's window with no decrease at all reads above it about 2.3%
+of the time (one-sided, normal noise)."""
 
 
 def floor_rows(cond: str, names, floors, r: RunResult, bounds, used: np.ndarray) -> list:
