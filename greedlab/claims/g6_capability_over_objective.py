@@ -24,7 +24,10 @@ estimated decrease, and a window whose mean estimated decrease (signal) is not a
 gives no verdict (the row says so), nor passes a control. Rule changed after H2's quick results and a
 referee's objection (the same-batch estimate is biased upward near zero loss): until now the floor
 was the same-batch decrease the loss did not realise. The rows report each window's signal, its
-floor, and what the step's own batch read over the same steps.
+floor, and what the step's own batch read over the same steps. The quick run with it: every main-arm
+window above its floor (MLP after-fit 0.33 against 0.036; the same batch read 0.63); the head's
+share moves +0.011 [−0.008, 0.022] (MLP) and +0.007 [−0.091, 0.023] (transformer), underpowered; the
+transformer's negative control fails (interval below −MARGIN, and a window under its floor).
 
 Controls (runs shared with H2, ``setups.attribution_conditions``), per architecture:
 - negative, "rho 0.5, no proxy": a_4 independent of the label, split at the main arm's median

@@ -28,6 +28,10 @@ attributed but not realised: below that floor. The referee's objection made the 
 independent batch's, with the floor from its own noise. Measured so at quick scale (MLP arms, 16
 seeds): the late window's estimated decrease is 9.2e-5 (~1.2e-7 per step, close to the 8.8e-5 the
 loss realised) against a floor of 1.35e-5; the step's own batch read 4.3e-4 over the same steps.
+The quick run (both architectures, rule unchanged after it): MLP 1.08 [0.97, 1.22] decades, refuted
+with both controls passing; transformer 1.93 [1.74, 7.18], but its head-frozen control fails the floor
+rule, its late window reading 0.0075 against a mean floor of 0.0127 carried by one seed of 8 (a late
+burst: 0.050 against 0.101; the other seven's floors are ≤ 1e-5); overall inconclusive.
 
 Controls (the G6 runs), per architecture:
 - negative, "rho 0.5, no proxy": no proxy to fit; windows placed at the main arm's median proxy-fit
