@@ -20,7 +20,7 @@ from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.models import MLPConfig, Model
 from greedlab.store import Store
 from greedlab.timing import phase
-from greedlab.train import TRAINABLE, Attribution, TrainConfig, train
+from greedlab.train import ATTRIBUTION_METHOD, TRAINABLE, Attribution, TrainConfig, train
 from greedlab.worlds import HierarchyConfig, RealConfig, make_world
 
 DATA_SEED_OFFSET = 100_000  # data-order seeds live apart from init seeds so the two never coincide
@@ -71,11 +71,12 @@ class RunSpec:
     """A curriculum: trained in order, each continuing from the last. Empty: one stage of
     (world, train). ``world`` is always the world the instruments measure in."""
     attribute: bool = False
+    """Record the first-order loss decrease per parameter group and its noise (``loss_decrease`` metrics,
+    ``train.Attribution``)."""
     eval_samples: int = 4096
     """Deployment samples every evaluation measures on (probe and train subsets: half as many each)."""
     starvation: bool = False
     """Also read the starvation measure at every evaluation (``instruments.starvation``)."""
-    """Record the first-order loss decrease per parameter group (``loss_decrease`` metrics)."""
 
     def __post_init__(self) -> None:
         if self.world_seeds and len(self.world_seeds) != len(self.init_seeds):
@@ -100,6 +101,8 @@ class RunSpec:
                              ("starvation", False)):  # likewise for plain runs
             if getattr(self, key) == default:
                 cfg.pop(key)
+        if self.attribute:  # how it is measured is part of a run's numbers (runs measured otherwise keep apart)
+            cfg["attribute"] = ATTRIBUTION_METHOD
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
             for key, default in _LATER_WORLD_FIELDS.items():
                 if key in world and world[key] == default:
@@ -351,8 +354,7 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
             if spec.stages:
                 vals["stage", ""] = torch.full((n,), float(k))
             window = attribution.take() if attribution is not None else None
-            for group, v in (window or {}).items():
-                vals["loss_decrease", group] = v
+            vals.update(window or {})  # ("loss_decrease", group) and its noise (``train.Attribution``)
             records.append((offset + step, vals))
 
         def on_step(step, offset=offset):

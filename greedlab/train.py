@@ -210,30 +210,68 @@ def effects_loss(pred: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     return ((pred - e) ** 2).mean(dim=(1, 2))
 
 
-class Attribution:
-    """First-order attribution of each step's loss decrease to parameter groups.
+ATTRIBUTION_METHOD = "independent batch; noise by successive differences"
+"""How ``Attribution`` measures, named in the config of every run that records it (``RunSpec.config``): a
+run measured another way (the step's own minibatch, before this) has another id and is not read back."""
+PROBE_SEED_OFFSET = 3_000_017  # the independent batches' order: data seed + this (apart from every stage's)
 
-    At every step the decrease of model n's loss is, to first order, ``−g·Δθ`` summed over its
-    parameters (g its gradient before the step, Δθ the step taken); split by the groups of
-    ``model.param_groups()`` ("trunk" = world model, "head" = objective). ``take()`` returns each
-    group's mean per-step decrease (N,) since the previous call, and starts a new window.
+
+class Attribution:
+    """First-order attribution of each step's loss decrease to parameter groups, with its noise.
+
+    At every step the decrease of model n's training loss is, to first order, ``−∇L·Δθ`` summed over its
+    parameters (Δθ the step taken), split by the groups of ``model.param_groups()`` ("trunk" = world
+    model, "head" = objective). ∇L, the full training set's gradient before the step, is estimated by
+    the gradient of an *independent* batch: one drawn from the model's own world's training set in
+    an order of its own (data seed + PROBE_SEED_OFFSET), not the batch that made the step.
+
+    Why not the step's own batch (``same_batch=True``, kept for comparison): its gradient g_B made Δθ,
+    so −g_B·Δθ holds a positive term that no loss decrease pays for (for SGD η·tr Σ/B beside the
+    η·|∇L|² the loss actually loses, to first order); near zero loss it is most of the reading. An
+    independent batch's gradient has expectation ∇L whatever Δθ is, so −g·Δθ is an unbiased estimate
+    of the first-order decrease. Why not the full training set: exact, but n/B forward and backward
+    passes per step (64 at 8,192 examples and batch 128); an independent batch costs one, and its
+    noise is measured instead (below). Each step's batch is marginally a uniform draw independent of
+    the step's; batches of one epoch are disjoint, which only makes a window's sum less noisy than
+    the floor says.
+
+    Noise: per step, the variance of the estimated total decrease d_t (head + trunk) by successive
+    differences, (d_t − d_{t−1})²/2: the batches are fresh every step, so the estimate's noise is
+    independent from step to step while the decrease itself drifts slowly; a drift, and any real
+    step-to-step variation of the decrease, counts as noise (the floor errs high). The first step
+    measured, having no predecessor, counts its whole value d_0² as noise.
+
+    ``take()`` returns, since the previous call (one evaluation window), each (instrument, feature)'s
+    mean per step, (N,): ("loss_decrease", group) the estimated decrease, ("loss_decrease_var",
+    "total") the noise variance of a step's total, ("loss_decrease_same_batch", "total") the step's
+    own batch's reading (for the record: what the bias was); and starts a new window.
     """
 
-    def __init__(self, groups: list[str]):
+    def __init__(self, groups: list[str], same_batch: bool = False):
         self.groups = groups
         self.names = sorted(set(groups))
-        self.sums: dict[str, torch.Tensor] | None = None
+        self.same_batch = same_batch
+        self.sums: dict[tuple[str, str], torch.Tensor] | None = None
         self.count = 0
+        self.prev: torch.Tensor | None = None  # the previous step's estimated total (carried across windows)
 
-    def add(self, per_chunk: list[dict[str, torch.Tensor]]) -> None:
+    def add(self, per_chunk: list[dict[str, torch.Tensor]], same: list[dict[str, torch.Tensor]] | None = None) -> None:
+        """One step: ``per_chunk`` the estimate's ``measure`` of each chunk, ``same`` the step batch's."""
         step = {g: torch.cat([c[g] for c in per_chunk]) for g in self.names}
-        self.sums = step if self.sums is None else {g: self.sums[g] + step[g] for g in self.names}
+        total = sum(step.values())
+        own = total if same is None else sum(torch.cat([c[g] for c in same]) for g in self.names)
+        var = total ** 2 if self.prev is None else (total - self.prev) ** 2 / 2
+        self.prev = total
+        row = {("loss_decrease", g): v for g, v in step.items()}
+        row["loss_decrease_var", "total"] = var
+        row["loss_decrease_same_batch", "total"] = own
+        self.sums = row if self.sums is None else {k: self.sums[k] + v for k, v in row.items()}
         self.count += 1
 
-    def take(self) -> dict[str, torch.Tensor] | None:
+    def take(self) -> dict[tuple[str, str], torch.Tensor] | None:
         if self.sums is None:
             return None
-        out = {g: v / self.count for g, v in self.sums.items()}
+        out = {k: v / self.count for k, v in self.sums.items()}
         self.sums, self.count = None, 0
         return out
 
@@ -303,7 +341,9 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
 
     ``init_params`` continues from given parameters (a curriculum's later stage) instead of a fresh
     init; ``trainable`` ("all", "trunk", "head") freezes the other parameter groups;
-    ``attribution`` records each step's first-order loss decrease per parameter group.
+    ``attribution`` records each step's first-order loss decrease per parameter group, estimated with
+    the gradient of an independent batch (one more forward and backward pass per step; see
+    ``Attribution``); it never changes what is trained.
 
     ``world`` may be a list of worlds (draws of one config under different seeds) with
     ``member_world[n]`` the index of model n's world (and ``train_set`` then a list, one per world):
@@ -369,12 +409,40 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
             seeds = [s + DECODER_SEED_OFFSET for s in init_seeds[lo:lo + size]]
             decoder = [t.to(dev).requires_grad_() for t in init_dense([width, data.e.shape[1]], seeds)]
         opt = make_optimizer(config, [p for p, t in zip(params, train_mask) if t] + decoder)
-        stacks.append((params, opt, orders, decoder, chunk_data, chunk_resamp))
+        probe = None  # (order, data) of the independent batches an attribution estimates ∇L with
+        if attribution is not None and not attribution.same_batch:
+            probe_seeds = [s + PROBE_SEED_OFFSET for s in data_seeds[lo:lo + size]]
+            if isinstance(orders, _Online):  # an online world's own endless train split, another stretch of it
+                probe = (_Online(orders.worlds, probe_seeds, config.batch_size, dev),) * 2
+            else:
+                probe = (_Orders(probe_seeds, len(data), min(config.batch_size, len(data)), dev), chunk_data)
+        stacks.append((params, opt, orders, decoder, chunk_data, chunk_resamp, probe))
 
     def all_params() -> Params:  # the model's parameters (an effects stage's decoder is not part of it)
         if len(stacks) == 1:
             return stacks[0][0]
         return [torch.cat([s[0][k] for s in stacks]) for k in range(len(stacks[0][0]))]
+
+    def objective(params: Params, decoder: Params, data, idx: torch.Tensor, resamp, step: int) -> torch.Tensor:
+        """The training objective on batch ``idx`` of ``data``, summed over models (each model's gradient is
+        its own): the step's batch, and the independent one an attribution reads."""
+        x = data.x[idx]
+        logits, acts = model.forward(params, x, keep=keep)
+        if ssl:
+            pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
+            loss = effects_loss(pred, data.e[idx]).sum()
+        else:
+            loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
+        loss = loss + penalty(config, params, logits)
+        if resamp is not None:
+            # one permutation per step, shared by every model and chunk: results stay chunk-independent
+            perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(step)).to(dev)
+            _, acts2 = model.forward(params, resamp.resample(x, perm), keep=True)
+            lam = strength(config.pragmascope, config.pragmascope_schedule, step, config.steps)
+            loss = loss + lam * invariance_penalty(acts, acts2, perm, layers).sum()
+        if config.speed_penalty > 0:  # charged on the compute the model chose, per example
+            loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
+        return loss
 
     # the step loop is timed as training, its evaluations apart (greedlab.timing)
     with phase("training"):
@@ -385,35 +453,26 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
                     on_eval(step, all_params())
             if step == config.steps:
                 break
-            measured = []
-            for params, opt, orders, decoder, data, resamp in stacks:
-                idx = orders.next()
-                x = data.x[idx]
-                logits, acts = model.forward(params, x, keep=keep)
-                if ssl:
-                    pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
-                    loss = effects_loss(pred, data.e[idx]).sum()
-                else:
-                    loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
-                loss = loss + penalty(config, params, logits)
-                if resamp is not None:
-                    # one permutation per step, shared by every model and chunk: results stay chunk-independent
-                    perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(step)).to(dev)
-                    _, acts2 = model.forward(params, resamp.resample(x, perm), keep=True)
-                    lam = strength(config.pragmascope, config.pragmascope_schedule, step, config.steps)
-                    loss = loss + lam * invariance_penalty(acts, acts2, perm, layers).sum()
-                if config.speed_penalty > 0:  # charged on the compute the model chose, per example
-                    loss = loss + config.speed_penalty * acts[EXIT_DEPTH].mean(dim=1).sum()
+            measured, same = [], []
+            for params, opt, orders, decoder, data, resamp, probe in stacks:
+                loss = objective(params, decoder, data, orders.next(), resamp, step)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if attribution is not None:
-                    before = [p.detach().clone() for p in params]
                     grads = [p.grad for p in params]
+                    estimate = grads
+                    if probe is not None:  # one more forward and backward pass, on the independent batch
+                        free = [p for p in params if p.requires_grad]
+                        got = iter(torch.autograd.grad(objective(params, decoder, probe[1], probe[0].next(), resamp, step),
+                                                       free))
+                        estimate = [next(got) if p.requires_grad else None for p in params]
+                    before = [p.detach().clone() for p in params]
                 opt.step()
                 if attribution is not None:
-                    measured.append(attribution.measure(params, grads, before))
+                    measured.append(attribution.measure(params, estimate, before))
+                    same.append(attribution.measure(params, grads, before))
             if attribution is not None:
-                attribution.add(measured)
+                attribution.add(measured, same)
             if on_step is not None:
                 on_step(step + 1)
     return [p.detach() for p in all_params()]

@@ -62,24 +62,28 @@ FROZEN = {(0, 20): (3, 1), (20, 60): (1, 1), (60, 80): (0, 1), (80, 640): (0, 0.
 
 
 def attribution_run(spec: RunSpec, profile, fit_at: float | None = 20, seed: int = 0,
-                    realised: float | dict = 1.0) -> RunResult:
+                    noise: float | dict = 1.0, same_batch: float = 1e-4) -> RunResult:
     """Rates from ``profile`` (each seed and evaluation jittered by 0.2%), the proxy fit at ``fit_at``
-    (None: never), and a training loss that falls by ``realised`` times the attributed decrease
-    (a dict {(lo, hi): fraction} for ranges of steps): 1 has no noise floor."""
+    (None: never), a per-step noise SD of ``noise`` times the step's total rate (a dict {(lo, hi):
+    multiple} for ranges of steps; 1 leaves every window of the profiles of more than 4 steps above
+    its floor of 2 SE, 2·√w·rate against w·rate), the step's own batch reading ``same_batch`` more
+    per step, and a training loss that falls by the attributed decrease."""
     head, trunk = _rates(profile)
     n, t = spec.n_models, len(STEPS)
     s = np.broadcast_to(STEPS, (n, t)).astype(float)
     h = head(s) * _jitter((n, t), 0.002, seed)
     tr = trunk(s) * _jitter((n, t), 0.002, seed + 1)
     h[:, 0] = tr[:, 0] = np.nan  # no window before the first evaluation
-    frac = np.ones((n, t))
-    for (lo, hi), f in (realised.items() if isinstance(realised, dict) else [((-1, 1e9), realised)]):
-        frac = np.where((s > lo) & (s <= hi), f, frac)
+    sd = np.ones((n, t))
+    for (lo, hi), f in (noise.items() if isinstance(noise, dict) else [((-1, 1e9), noise)]):
+        sd = np.where((s > lo) & (s <= hi), f, sd)
     width = np.diff(STEPS, prepend=0)
-    loss = 1.0 - np.cumsum(np.nan_to_num((h + tr) * frac) * width, axis=1) * 1e-3
+    loss = 1.0 - np.cumsum(np.nan_to_num(h + tr) * width, axis=1) * 1e-3
     proxy = np.zeros((n, t)) if fit_at is None else ramp(0.0, 0.8, fit_at - 1)(s)
-    # the loss's scale is arbitrary: the attributed rates are scaled alike, so realised = attributed
+    # the loss's scale is arbitrary: the attributed rates are scaled alike
     return fake_run(spec, STEPS, {("loss_decrease", "head"): h * 1e-3, ("loss_decrease", "trunk"): tr * 1e-3,
+                                  ("loss_decrease_var", "total"): (sd * (h + tr) * 1e-3) ** 2,
+                                  ("loss_decrease_same_batch", "total"): (h + tr) * 1e-3 + same_batch,
                                   ("train_loss", ""): loss, ("reliance", "proxy0"): proxy})
 
 
@@ -136,12 +140,16 @@ def test_g6_positive_control_fails_when_the_frozen_head_shows_nothing_and_blocks
 
 
 def test_g6_a_window_below_its_noise_floor_gives_no_verdict():
-    rows, verdict = g6.analyse(attribution_runs(realised=0.3))  # the loss realises 30% of the attributed fall
+    # per-step noise 10 times the decrease: the before-fit window (20 steps) reads 20·r against a floor
+    # of 2·√20·10·r ≈ 89·r
+    rows, verdict = g6.analyse(attribution_runs(noise=10.0))
     row = _row(rows, "mlp: rho 0.9")
     assert row.verdict == INCONCLUSIVE and "noise floor" in row.statistic and verdict == INCONCLUSIVE
+    assert row.value == pytest.approx(65.686 / (65.686 + 426.0) - 0.75, abs=0.01)  # the number is still shown
     floor = [r for r in rows if r.condition == "mlp: rho 0.9" and "noise floor" in r.statistic
              and r.kind == "measurement"]
-    assert len(floor) == 2 and all(r.value > 0 for r in floor)
+    assert len(floor) == 2 and floor[0].value == pytest.approx(0.08, rel=0.01)  # 20 steps at 4e-3
+    assert "noise floor 0.358" in floor[0].statistic  # 2·√20·10·4e-3 = 0.358
 
 
 def test_h2_clean_inputs_support_the_claim_with_the_decay_difference():
@@ -173,7 +181,7 @@ def test_h2_positive_control_fails_without_the_frozen_head_and_blocks_a_refutati
 
 
 def test_h2_late_window_below_its_noise_floor_gives_no_verdict_while_g6_keeps_its_own():
-    runs = attribution_runs(realised={(640, 1500): 0.2}, archs=("mlp",))  # late on, the loss realises a fifth
+    runs = attribution_runs(noise={(640, 1500): 30.0}, archs=("mlp",))  # late on, noise 30 times the decrease
     rows, verdict = h2.analyse(runs)
     assert _row(rows, "mlp: rho 0.9").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
     assert _row(rows, "mlp: rho 0.9").value == pytest.approx(-3.0, abs=0.05)  # the number is still shown
@@ -187,12 +195,14 @@ def test_attribution_windows_and_head_share_fall():
     r = RunResult("synthetic", RunSpec(init_seeds=(0,), data_seeds=(1,)), np.asarray(steps),
                   {("loss_decrease", "head"): np.array([[np.nan, 3, 3, 0.5, 0.1]]),
                    ("loss_decrease", "trunk"): np.array([[np.nan, 1, 1, 1, 1]]),
+                   ("loss_decrease_var", "total"): np.array([[np.nan, 4, 1, 1, 1]]),
                    ("reliance", "proxy0"): np.array([[0, 0.2, 0.6, 0.7, 0.3]]),
                    ("train_loss", ""): np.array([[1.0, 0.96, 0.9, 0.9, 0.9]])})
     tot = setups.windows(r, np.array([0]), np.array([20]))
     assert tot["head"][0] == 60 and tot["trunk"][0] == 20
     signal, floor = setups.noise_floor(r, np.array([0]), np.array([20]))
-    assert signal[0] == pytest.approx(0.1) and floor[0] == pytest.approx(79.9)
+    # the window's steps' noise variances add up: 10·4 + 10·1 = 50, a floor of 2·√50
+    assert signal[0] == pytest.approx(80) and floor[0] == pytest.approx(2 * np.sqrt(50))
     before, after = g6.head_shares(r)
     assert before[0] == 0.75 and after[0] < 0.4
     # head returns fall 10×, trunk returns stay: decay difference −1; a return that vanished reads as
@@ -432,3 +442,19 @@ def test_model_class_claims_run_end_to_end_from_the_smoke_store(mod, smoke_store
     assert len(controls) == 2 * len(archs) and all(r.verdict in (OK, FAILED) for r in controls)
     assert all(Path(f).exists() for f in res.figures) and res.figures
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
+
+
+def test_the_floor_rule_is_sharp_and_a_control_below_its_floor_fails():
+    # the before-fit window (0, 20] reads 20·r against a floor of 2·√20·k·r for per-step noise k·r:
+    # above it while k < √20/2 ≈ 2.236, whatever r is
+    assert g6.analyse(attribution_runs(noise=2.2, archs=("mlp",)))[1] == SUPPORTED
+    rows, verdict = g6.analyse(attribution_runs(noise=2.3, archs=("mlp",)))
+    assert verdict == INCONCLUSIVE and "not above its noise floor" in _row(rows, "mlp: rho 0.9").statistic
+    # a clean negative control whose window drowns in noise cannot vouch for the instrument
+    runs = attribution_runs(archs=("mlp",))
+    key = Attribution("mlp", NO_PROXY)
+    runs[key] = attribution_run(runs[key].spec, EVEN, fit_at=None, seed=11, noise={(0, 20): 30.0})
+    rows, verdict = g6.analyse(runs)
+    ctrl = _row(rows, "mlp: control: rho 0.5, no proxy", "control")
+    assert ctrl.verdict == FAILED and ctrl.ci_low > -g6.MARGIN and "noise floor" in ctrl.statistic
+    assert verdict == INCONCLUSIVE

@@ -84,7 +84,59 @@ def test_attribution_matches_the_actual_loss_decrease_to_first_order():
         return logistic_loss(MODEL.forward(p, data.x)[0], data.y).mean(1)
 
     actual = loss(start) - loss(end)
-    total = got["trunk"] + got["head"]
+    # the independent batch is the whole training set here (batch = set), as is the step's
+    total = got["loss_decrease", "trunk"] + got["loss_decrease", "head"]
     torch.testing.assert_close(total, actual, rtol=2e-2, atol=1e-7)
-    assert bool((got["trunk"] > 0).all()) and bool((got["head"] > 0).all())  # SGD: lr·|g|² per group
+    torch.testing.assert_close(got["loss_decrease_same_batch", "total"], total, rtol=1e-4, atol=1e-9)
+    assert bool((got["loss_decrease", "trunk"] > 0).all()) and bool((got["loss_decrease", "head"] > 0).all())
     assert attr.take() is None  # a window is read once
+
+
+def test_same_batch_attribution_is_biased_upward_at_a_minimum_and_the_independent_one_is_not():
+    """Near a minimum of a loss the model cannot drive to 0 (random labels, 4 hidden units), SGD's steps
+    are noise: the loss does not fall, yet −g·Δθ with the step's own batch reads η·tr Σ/B > 0. The
+    independent batch's estimate reads the true first-order decrease (≈ 0) within its own noise."""
+    import dataclasses
+
+    from greedlab.train import Attribution
+
+    model = MLPConfig(width=4, depth=1)
+    data = WORLD.train_set()[:512]
+    data = dataclasses.replace(data, y=torch.where(torch.rand(512, generator=torch.Generator().manual_seed(0)) < 0.5,
+                                                   -1.0, 1.0))
+    seeds, orders = [0, 1, 2], [5, 6, 7]
+    # full batch, to the minimum
+    fit = TrainConfig(optimizer="adam", lr=1e-2, steps=1500, batch_size=512, loss="square")
+    start = train(WORLD, model, fit, seeds, orders, train_set=data)
+    cfg = TrainConfig(optimizer="sgd", lr=2e-3, steps=300, batch_size=8, loss="square")
+    read = {}
+    for same_batch in (True, False):  # attribution never changes what is trained: one trajectory, read twice
+        attr = Attribution(model.param_groups(), same_batch=same_batch)
+        end = train(WORLD, model, cfg, seeds, orders, train_set=data, init_params=start, attribution=attr)
+        w = attr.take()
+        se = (w["loss_decrease_var", "total"] / cfg.steps).sqrt()  # the window mean's standard error
+        read[same_batch] = (w["loss_decrease", "head"] + w["loss_decrease", "trunk"], se)
+
+    def loss(p):
+        return ((model.forward(p, data.x)[0] - data.y) ** 2 / 2).mean(1)
+
+    actual = (loss(start) - loss(end)) / cfg.steps
+    (same, se_same), (ind, se_ind) = read[True], read[False]
+    assert bool((same > 10 * se_same).all()) and bool((same > 100 * actual.abs()).all())  # clearly positive
+    assert bool(((ind - actual).abs() < 3 * se_ind).all())  # ≈ the actual fall, within its noise
+    assert bool((same - ind > 20 * se_ind).all())
+
+
+def test_attribution_never_changes_what_is_trained_and_is_chunk_independent():
+    from greedlab.train import Attribution
+
+    cfg = TrainConfig(steps=12, batch_size=32)
+    reads = []
+    for chunk in (None, 2):  # the independent batches follow each model's own seed, not its companions
+        plain = train(WORLD, MODEL, cfg, [0, 1, 2], [5, 6, 7], chunk=chunk)
+        attr = Attribution(MODEL.param_groups())
+        got = train(WORLD, MODEL, cfg, [0, 1, 2], [5, 6, 7], attribution=attr, chunk=chunk)
+        assert all(torch.equal(a, b) for a, b in zip(plain, got))  # bit for bit
+        reads.append(attr.take())
+    for key in reads[0]:
+        torch.testing.assert_close(reads[0][key], reads[1][key], rtol=1e-4, atol=1e-9)

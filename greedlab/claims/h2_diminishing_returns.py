@@ -15,10 +15,23 @@ Rule, per architecture (``verdict_below`` at 0 with MARGIN): supported if the in
 −MARGIN, refuted if it lies above 0 (the head's returns fall off no faster than the trunk's),
 inconclusive (underpowered) if it straddles while wider than 2·MARGIN. Supported if every
 architecture supports it, refuted if every one refutes it (``all_agree``).
-Noise floor (``setups.noise_floor``): near zero loss the same-minibatch attribution is mostly noise;
-a window whose realised loss fall is not above the attributed decrease it did not realise gives no
-verdict. Measured at quick scale (8 MLP seeds), the late window's returns are ~1e-7 per step and
-the loss realised 8.8e-5 of a fall against 3.2e-4 attributed but not realised: below its floor.
+Attribution and noise floor (``train.Attribution``, ``setups.noise_floor``): ∇L in −∇L·Δθ is the
+gradient of an independent batch, not of the batch that made the step, whose −g·Δθ holds a positive
+noise term that no loss decrease pays for; near zero loss (the late window) it is most of the
+reading. The independent estimate is unbiased; its noise is measured per step (successive
+differences), a window's floor is FLOOR_Z = 2 standard errors of its estimated decrease, and a window
+whose mean estimated decrease (signal) is not above its mean floor gives no verdict (the row says
+so), nor passes a control. Rule changed after results: the floor was the attributed decrease the loss
+did not realise, from the same-batch estimate; measured so at quick scale (8 MLP seeds), the late
+window's returns were ~1e-7 per step and the loss realised 8.8e-5 of a fall against 3.2e-4
+attributed but not realised: below that floor. The referee's objection made the estimate the
+independent batch's, with the floor from its own noise. Measured so at quick scale (MLP arms, 16
+seeds): the late window's estimated decrease is 9.2e-5 (~1.2e-7 per step, close to the 8.8e-5 the
+loss realised) against a floor of 1.35e-5; the step's own batch read 4.3e-4 over the same steps.
+The quick run (both architectures, rule unchanged after it): MLP 1.08 [0.97, 1.22] decades, refuted
+with both controls passing; transformer 1.93 [1.74, 7.18], but its head-frozen control fails the floor
+rule, its late window reading 0.0075 against a mean floor of 0.0127 carried by one seed of 8 (a late
+burst: 0.050 against 0.101; the other seven's floors are ≤ 1e-5); overall inconclusive.
 
 Controls (the G6 runs), per architecture:
 - negative, "rho 0.5, no proxy": no proxy to fit; windows placed at the main arm's median proxy-fit
@@ -85,10 +98,10 @@ def returns(r: RunResult, split: np.ndarray | None = None) -> dict:
     wid_e = np.maximum(e_hi - t, 1)
     per_step = np.stack([early["head"] / wid_e, late["head"] / (T / 2),
                          early["trunk"] / wid_e, late["trunk"] / (T / 2)], axis=1)[used]
-    floors = [tuple(x[used] for x in setups.noise_floor(r, lo, hi))
-              for lo, hi in ((t, e_hi), (np.full(len(t), T / 2), np.full(len(t), T)))] if used.any() else []
+    bounds = ((t, e_hi), (np.full(len(t), T / 2), np.full(len(t), T)))
+    floors = [tuple(x[used] for x in setups.noise_floor(r, lo, hi)) for lo, hi in bounds] if used.any() else []
     ci = bootstrap_ci(per_step, _decay, clusters=r.worlds[used])
-    return dict(ci=ci, used=used, floors=floors, per_step=per_step)
+    return dict(ci=ci, used=used, floors=floors, bounds=bounds, per_step=per_step)
 
 
 def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
@@ -108,10 +121,7 @@ def analyse(runs: dict[Attribution, RunResult]) -> tuple[list[Row], str]:
             rows.append(Row.of(cond, f"loss decrease per step: {name}",
                                bootstrap_ci(m["per_step"][:, k], np.mean, clusters=main.worlds[used]), "measurement",
                                [main.run_id], "measurement"))
-        for name, (s, f) in zip(("early", "late"), m["floors"]):
-            rows.append(Row(cond, f"{name} window: realised loss fall vs its noise floor (attributed decrease not "
-                            f"realised) {np.mean(f):.3g}", float(np.mean(s)), nan, nan, "measurement", [main.run_id],
-                            kind="measurement"))
+        rows += setups.floor_rows(cond, ("early", "late"), m["floors"], main, m["bounds"], used)
 
         fit = setups.proxy_fit(main)
         split = float(np.median(fit[np.isfinite(fit)])) if np.isfinite(fit).any() else nan
