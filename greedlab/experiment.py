@@ -274,7 +274,8 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
     before = timing.snapshot()
     if not isinstance(spec, RunSpec):  # another kind of run (greedlab.anchors) measures itself
-        cols = _to_columns(spec.measure(device, progress))
+        with phase("other"):
+            cols = _to_columns(spec.measure(device, progress))
     else:
         cols = measure(spec, device, progress)
     store.finish_run(run_id, cols, timings=timing.since(before))

@@ -8,7 +8,8 @@ own breakdown (``since`` a ``snapshot`` taken before it; the store keeps it besi
 
 Phases: ``world`` (drawing worlds, training sets, evaluation sets), ``training`` (optimizer steps),
 ``evaluation`` (the instruments at each evaluation, probes excepted), ``probes`` (decodability probe
-fits), ``starvation`` (the pull of the descent direction), ``llc`` (SGLD sampling), and, in the
+fits), ``starvation`` (the pull of the descent direction), ``llc`` (SGLD sampling), ``other`` (what a
+run of its own kind, e.g. the published anchors' own training loops, does outside those), and, in the
 command's own process, ``analysis`` (claims' statistics), ``figures`` and ``report``.
 """
 
@@ -19,7 +20,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 from typing import Iterator
 
-PHASES = ("world", "training", "evaluation", "probes", "starvation", "llc", "analysis", "figures", "report")
+PHASES = ("world", "training", "evaluation", "probes", "starvation", "llc", "other", "analysis", "figures",
+          "report")
 
 _totals: dict[str, float] = defaultdict(float)
 _stack: list[list] = []  # [name, seconds spent in nested phases]
