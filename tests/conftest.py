@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from greedlab.cli import app
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Every test that reads the smoke suite runs in one worker (``--dist loadgroup``): the suite is a
     session fixture, trained once per worker that asks for it, and ~145 runs is too many to train twice."""
