@@ -47,6 +47,8 @@ def reliance_figure(path: Path, title: str, runs: dict[str, RunResult], curves: 
         if extra is not None:
             _band(ax, r.steps, extra[1](r), "#555555", extra[0])
         ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
+        ax.set_xlim(left=0)  # steps are ≥ 0: a symlog axis would otherwise show an empty negative decade
         ax.set_title(cond)
         ax.set_xlabel("training step")
         ax.axhline(0, color="k", lw=0.5)
@@ -66,6 +68,7 @@ def curves_figure(path: Path, title: str, steps: np.ndarray, curves: dict[str, n
     if threshold is not None:
         ax.axhline(threshold, color="k", ls=":", lw=1)
     ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(left=0)
     if logy:  # rates spanning decades, possibly ≤ 0 somewhere: symmetric log
         ax.set_yscale("symlog", linthresh=1e-5)
     ax.set_xlabel("training step")
