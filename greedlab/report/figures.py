@@ -47,7 +47,6 @@ def reliance_figure(path: Path, title: str, runs: dict[str, RunResult], curves: 
         if extra is not None:
             _band(ax, r.steps, extra[1](r), "#555555", extra[0])
         ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlim(left=0)
         ax.set_xlim(left=0)  # steps are ≥ 0: a symlog axis would otherwise show an empty negative decade
         ax.set_title(cond)
         ax.set_xlabel("training step")
