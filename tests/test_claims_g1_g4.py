@@ -450,7 +450,8 @@ def test_g3_starvation_only_where_memorizing_reads_so_per_regime_and_refutes_the
             r = by[g3.Regime(rho, n).label()]
             assert r.verdict == SUPPORTED and r.kind == "measurement"
         # exceptions: memorized in the fixed sets; online only as far as the target is used
-        exc = {r.condition: r.value for r in rows if "exceptions" in r.statistic and r.condition.startswith(f"rho={rho},")}
+        exc = {r.condition: r.value for r in rows
+               if "exceptions" in r.statistic and r.condition.startswith(f"rho={rho},")}
         assert exc[g3.Regime(rho, 2048).label()] == pytest.approx(1.0)
         assert exc[g3.Regime(rho, g3.ONLINE).label()] == pytest.approx(NOT_STARVED[rho][0], abs=0.03)
     # parts (a)-(c) and the controls as before; part (d) refuted: the claim as stated is refuted
