@@ -324,16 +324,27 @@ def g3_run(spec: RunSpec, final: float, target_on: float, after_fit: float, seed
     else:
         proxy = lambda s: np.where(s < 19, s / 19 * 0.8, 0.8 - 0.2 * (s > 19))
         signal = lambda s: np.where(s >= t, 0.01, np.where(s >= 19, after_fit * noise, 1.0))
-    return fake_run(spec, grid(spec), {("reliance", "target"): step(t, 0.0, final),
-                                       ("reliance", "proxy0"): proxy,
-                                       ("gradient_signal", "target"): lambda s: np.broadcast_to(signal(s), s.shape),
-                                       ("gradient_signal", "proxy0"): lambda s: np.full(s.shape, 0.5),
-                                       ("train_acc", ""): lambda s: np.ones(s.shape)})
+    # a fixed training set's exceptions end memorized; an online model meets each example once, so it gets
+    # them right only as far as it uses the target
+    exceptions = step(t, 0.0, final) if getattr(spec.world, "online", False) else (lambda s: np.ones(s.shape))
+    curves = {("reliance", "target"): step(t, 0.0, final), ("hard_reliance", "target"): step(t, 0.0, final),
+              ("reliance", "proxy0"): proxy,
+              ("gradient_signal", "target"): lambda s: np.broadcast_to(signal(s), s.shape),
+              ("gradient_signal", "proxy0"): lambda s: np.full(s.shape, 0.5),
+              ("train_acc", ""): lambda s: np.ones(s.shape), ("exception_acc", "proxy0"): exceptions}
+    if spec.starvation:  # alignment with the target scales with its signal; the reference's stays ≈ 0
+        curves[("alignment", "target")] = lambda s: np.broadcast_to(0.3 * signal(s), s.shape)
+        curves[("alignment", "reference")] = lambda s: np.full(s.shape, 0.01)
+    return fake_run(spec, grid(spec), curves)
 
 
-def g3_runs(plan=None, early_drop=None) -> dict:
+def g3_runs(plan=None, early_drop=None, regimes=None) -> dict:
+    """Every G3 condition per ``plan`` (per ρ); ``regimes`` overrides it for memorization-axis arms by
+    (ρ, n_train) — the default training set's regime is the plain ρ condition."""
     plan = {**G3_CLEAN, **(plan or {})}
-    return {k: g3_run(spec, *plan[k.rho], seed=10 * i, early_drop=early_drop)
+    regimes = regimes or {}
+    return {k: g3_run(spec, *regimes.get(tuple(k), plan[k.rho]) if isinstance(k, g3.Regime) else plan[k.rho],
+                      seed=10 * i, early_drop=early_drop)
             for i, (k, spec) in enumerate(g3.conditions(QUICK).items())}
 
 
@@ -382,11 +393,100 @@ def test_g3_pairs_members_across_conditions_when_a_seed_diverged():
 
 def test_g3_conditions_are_typed_per_world_and_rho():
     specs = g3.conditions(QUICK)
-    assert {k.rho for k in specs if k.dataset == H} == set(g3.RHOS)
-    assert {k.rho for k in specs if k.dataset == "mnist1d"} == set(g3.REAL_RHOS)
+    keys = [k for k in specs if isinstance(k, g3.Key)]
+    assert {k.rho for k in keys if k.dataset == H} == set(g3.RHOS)
+    assert {k.rho for k in keys if k.dataset == "mnist1d"} == set(g3.REAL_RHOS)
     assert g3.Key("digits", 0.97).label() == "digits: rho=0.97" and g3.Key(H, 0.5).label() == "rho=0.5"
-    members = {s.member_worlds + s.init_seeds + s.data_seeds for k, s in specs.items() if k.dataset == H}
+    members = {s.member_worlds + s.init_seeds + s.data_seeds for k, s in specs.items() if k in keys and k.dataset == H}
     assert len(members) == 1  # every ρ built with the same seeds: members pair across conditions
+
+
+# -- G3's memorization axis: does the target starve when nothing can be memorized? -----------------------
+
+# the online arms' plan where the target does not starve there: its signal stays up, the target is learned
+NOT_STARVED = {0.9: (0.95, 150, 1.0), 0.97: (0.9, 200, 1.0)}
+
+
+def memo_rows(rows, rho: float) -> dict:
+    """The memorization axis's rows at ``rho``, by regime label (the summary under 'every training set')."""
+    return {r.condition: r for r in rows if r.condition.startswith(f"rho={rho},")}
+
+
+def test_g3_memorization_axis_reuses_the_default_runs_and_adds_half_size_arms_with_starvation_on():
+    specs = g3.conditions(QUICK)
+    new = {k: s for k, s in specs.items() if isinstance(k, g3.Regime)}
+    assert set(new) == {g3.Regime(rho, n) for rho in (0.9, 0.97) for n in (2048, 32768, g3.ONLINE)}
+    assert all(s.n_models == 8 and s.starvation for s in new.values())  # half of 16, 4 worlds of 2
+    assert sum(s.n_models * s.total_steps for s in new.values()) == 72_000  # the quick cost added, model-steps
+    assert new[g3.Regime(0.97, g3.ONLINE)].world.online and new[g3.Regime(0.9, 2048)].world.n_train == 2048
+    main = specs[g3.Key(H, 0.97)]  # the 8,192 regime is G3's own run: same spec, same run id, nothing added
+    assert main.world.n_train == g3.DEFAULT_TRAIN and not main.starvation and g3.Regime(0.97, 8192) not in specs
+    half = new[g3.Regime(0.97, 2048)]  # the arms' members are the main run's first half: they pair
+    assert half.init_seeds == main.init_seeds[:8] and half.member_worlds == main.member_worlds[:8]
+
+
+def test_g3_starvation_in_every_regime_online_too_reads_starves_without_memorization_and_supports():
+    rows, verdict = g3.analyse(g3_runs())
+    for rho in g3.MEMO_RHOS:
+        m = memo_rows(rows, rho)
+        assert m[f"rho={rho}, every training set"].verdict == g3.STARVES_WITHOUT
+        online = [r for r in rows if r.condition == g3.Regime(rho, g3.ONLINE).label() and r.kind == "verdict"]
+        assert len(online) == 1 and online[0].verdict == SUPPORTED
+        assert online[0].value == pytest.approx(G3_CLEAN[rho][2], abs=0.01)
+    assert verdict == SUPPORTED
+
+
+def test_g3_starvation_only_where_memorizing_reads_so_per_regime_and_refutes_the_claim_as_stated():
+    rows, verdict = g3.analyse(g3_runs(regimes={(rho, g3.ONLINE): NOT_STARVED[rho] for rho in g3.MEMO_RHOS}))
+    for rho in g3.MEMO_RHOS:
+        m = memo_rows(rows, rho)
+        assert m[f"rho={rho}, every training set"].verdict == g3.STARVES_ONLY_MEMORIZING
+        regime_rows = [r for r in rows if r.statistic.startswith(("starvation at proxy fit", "(d) starvation"))
+                       and r.condition.startswith(f"rho={rho},")]
+        by = {r.condition: r for r in regime_rows}
+        assert by[g3.Regime(rho, g3.ONLINE).label()].verdict == REFUTED
+        assert by[g3.Regime(rho, g3.ONLINE).label()].value == pytest.approx(1.0, abs=0.05)
+        for n in (2048, 8192, 32768):  # the memorizing regimes starve, reported as measurements
+            r = by[g3.Regime(rho, n).label()]
+            assert r.verdict == SUPPORTED and r.kind == "measurement"
+        # exceptions: memorized in the fixed sets; online only as far as the target is used
+        exc = {r.condition: r.value for r in rows
+               if "exceptions" in r.statistic and r.condition.startswith(f"rho={rho},")}
+        assert exc[g3.Regime(rho, 2048).label()] == pytest.approx(1.0)
+        assert exc[g3.Regime(rho, g3.ONLINE).label()] == pytest.approx(NOT_STARVED[rho][0], abs=0.03)
+    # parts (a)-(c) and the controls as before; part (d) refuted: the claim as stated is refuted
+    assert [r.verdict for r in verdicts(rows)[:3]] == [SUPPORTED] * 3 and controls(rows) == [OK, OK]
+    assert verdict == REFUTED
+
+
+def test_g3_no_starvation_online_at_097_alone_still_refutes_and_says_which_rho():
+    rows, verdict = g3.analyse(g3_runs(regimes={(0.97, g3.ONLINE): NOT_STARVED[0.97]}))
+    assert memo_rows(rows, 0.9)["rho=0.9, every training set"].verdict == g3.STARVES_WITHOUT
+    assert memo_rows(rows, 0.97)["rho=0.97, every training set"].verdict == g3.STARVES_ONLY_MEMORIZING
+    assert verdict == REFUTED
+
+
+def test_g3_no_starvation_anywhere_on_the_axis_reads_does_not_starve():
+    flat = {rho: (0.99, 131, 1.0) for rho in G3_CLEAN if rho < 1.0}
+    rows, verdict = g3.analyse(g3_runs(flat))
+    assert {memo_rows(rows, rho)[f"rho={rho}, every training set"].verdict for rho in g3.MEMO_RHOS} == \
+        {g3.NO_STARVATION}
+    assert verdict == REFUTED
+
+
+def test_g3_online_starvation_counts_for_nothing_when_a_control_fails():
+    # the negative control fails (the signal falls before the target is learned, at ρ = 0.5): an online
+    # regime that does not starve must not refute the claim through an instrument in doubt
+    rows, verdict = g3.analyse(g3_runs(early_drop=0.3, regimes={(rho, g3.ONLINE): NOT_STARVED[rho]
+                                                                 for rho in g3.MEMO_RHOS}))
+    assert controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
+
+
+def test_g3_starvation_measure_rows_appear_where_it_was_recorded():
+    rows, _ = g3.analyse(g3_runs())
+    aligned = {r.condition: r.value for r in rows if r.statistic.startswith("starvation measure at proxy fit")}
+    assert g3.Regime(0.97, 8192).label() not in aligned  # the reused runs carry no starvation measure
+    assert aligned[g3.Regime(0.97, g3.ONLINE).label()] == pytest.approx(0.3 * G3_CLEAN[0.97][2] - 0.01, abs=0.005)
 
 
 # -- G4: path dependence -----------------------------------------------------------------------------------

@@ -43,22 +43,55 @@ At the quick scale (hierarchy world, 16 seeds in 8 worlds): (a) slope −1.65 [�
 Spearman −0.98, unbounded below 12 worlds); (b) 0.34 [0.32, 0.35]; (c) 0.36 [0.35, 0.37] decades;
 negative 0.92 [0.90, 0.94] (ok), positive 0.00 (ok): supported.
 
+Memorization against starvation (fixed before any result of it existed). At ρ = 0.97 about 250 of
+8,192 training examples contradict the proxy, and a model that reaches train accuracy 1.000 has
+memorized them: a proxy-bound model's residual then vanishes by memorization (Sagawa et al. 2020),
+which part (b)'s residual ratio cannot tell from a gradient that starves. So G3 adds a training-set
+size axis at ρ ∈ MEMO_RHOS = {0.9, 0.97}: n_train ∈ {2,048, 8,192, 32,768} and online (a fresh batch
+every step: no example is seen twice, nothing can be memorized). 8,192 is the default world: those
+regimes are G3's own ρ = 0.9 and ρ = 0.97 runs (the same specs, the same run ids, 16 members, no
+starvation measure). The others are half-size arms (``setups.control_arm``: the same members' first
+half, 8 in 4 worlds) with the starvation measure on (``instruments.starvation``). Per regime, rows:
+final target reliance (soft and hard), final train accuracy and accuracy on the proxy's exceptions
+(``exception_acc``: in the fixed-set regimes the training set's exceptions, i.e. memorization; online
+there are no fixed exceptions: it is read on exception examples of the training split that the model's
+stream never drew, i.e. the target generalized, not memorized), the starvation measure at proxy fit —
+part (b)'s ratio, and where recorded the alignment of the descent direction with the target minus with
+a same-level reference (≈ 0: the target gets no more of the gradient than a feature no label rewards)
+— and a per-regime row applying part (b)'s rule (ratio below COLLAPSE by MARGIN_B: starves; wholly
+above COLLAPSE: does not; the rule is on part (b)'s residual ratio, the one reading every regime has, the
+8,192 runs included — the alignment row is the cleaner reading where it exists, since a residual also
+falls when the proxy is simply fitted). Per ρ, a summary row says "starves without memorization" (the online regime
+starves), "starves only with memorization" (online does not, a fixed-set regime does), "does not
+starve" (no regime does) or "undecided".
+Rule: the claim holds as stated only where nothing can be memorized. Part (d) is part (b)'s rule in the
+online regime at each ρ of MEMO_RHOS, and it joins parts (a)–(c) in ``combine``: G3 is supported only if
+the target starves online at both ρ too; refuted (controls passing) if at either ρ the online regime's
+ratio lies wholly above COLLAPSE (a refuted part refutes) — then the starvation seen with a fixed
+training set at that ρ is memorization's, and the fixed-set regimes stand as measurements; a failed
+control leaves it inconclusive as before; the controls are unchanged. Added quick cost: 6 arms × 8
+members × 1,500 steps = 72,000 model-steps, plus the starvation measure's two backward passes per feature
+per evaluation on those arms (at smoke scale it was 48% of these runs' compute); the 8,192 regime adds
+nothing. Smoke scale checks the pipeline only; no quick result of the axis existed when this was written.
+
 Real data (greedlab.claims.real_data): the same three parts and controls on MNIST-1D and digits
 (class group as target, marker as proxy) at ρ ∈ {0.5, 0.9, 0.97, 1.0}.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, censor, combine, control_row, verdict_above,
-                                    verdict_below)
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
+                                    control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import crossing, paired, world
+from greedlab.claims.setups import control_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure
@@ -95,9 +128,41 @@ class Key(NamedTuple):
         return real_data.label(self.dataset, f"rho={self.rho}")
 
 
-def conditions(ctx: Context) -> dict[Key, RunSpec]:
+MEMO_RHOS = (0.9, 0.97)
+DEFAULT_TRAIN = 8192
+"""The default world's training set: its regime is G3's own run at that ρ."""
+ONLINE = 0
+"""The training-set size axis's online regime: fresh examples every step."""
+TRAIN_SIZES = (2048, DEFAULT_TRAIN, 32768, ONLINE)
+STARVES_WITHOUT, STARVES_ONLY_MEMORIZING = "starves without memorization", "starves only with memorization"
+NO_STARVATION, UNDECIDED = "does not starve", "undecided"
+
+
+class Regime(NamedTuple):
+    """A condition of the memorization axis (hierarchy world): ρ and the training set (size, or ONLINE)."""
+
+    rho: float
+    n_train: int
+
+    def label(self) -> str:
+        return f"rho={self.rho}, {regime_name(self.n_train)}"
+
+
+def regime_name(n_train: int) -> str:
+    return "online (fresh examples every step)" if n_train == ONLINE else f"n_train={n_train}"
+
+
+def regime_world(rho: float, n_train: int):
+    w = world(rho)
+    return replace(w, online=True) if n_train == ONLINE else replace(w, n_train=n_train)
+
+
+def conditions(ctx: Context) -> dict[Key | Regime, RunSpec]:
     specs = {Key(real_data.HIERARCHY, rho): ctx.spec(world(rho)) for rho in RHOS}
     specs.update({Key(ds, rho): real_data.spec(ctx, ds, rho) for ds in real_data.DATASETS for rho in REAL_RHOS})
+    # the memorization axis: the default training set is G3's own run; the others half-size, starvation on
+    specs.update({Regime(rho, n): control_arm(replace(ctx.spec(regime_world(rho, n)), starvation=True))
+                  for rho in MEMO_RHOS for n in TRAIN_SIZES if n != DEFAULT_TRAIN})
     return specs
 
 
@@ -165,9 +230,9 @@ def dose_response(runs: dict[float, RunResult], name) -> tuple[Row, list[Row]]:
     return part, rows
 
 
-def analyse_world(runs: dict[float, RunResult], name) -> tuple[list[Row], str]:
+def analyse_world(runs: dict[float, RunResult], name, extra_parts: tuple[str, ...] = ()) -> tuple[list[Row], str]:
     """Parts (a)–(c) and the controls on one ensemble per ρ of one world (the hierarchy or a dataset);
-    ``name`` turns a condition into its row label."""
+    ``name`` turns a condition into its row label; ``extra_parts`` (part (d)'s verdicts) join the rule."""
     main, ctrl, decisive = runs[MAIN_RHO], runs[CONTROL_RHO], runs[DECISIVE_RHO]
     part_a, rows = dose_response(runs, name)
 
@@ -201,13 +266,87 @@ def analyse_world(runs: dict[float, RunResult], name) -> tuple[list[Row], str]:
                     verdict_above(ci_c[1], ci_c[2], 0.0, margin=MARGIN_C), [main.run_id, ctrl.run_id],
                     kind="verdict")
     parts = [part_a, part_b, part_c]
-    return [part_a] + rows + [part_b, neg, pos, part_c], combine([p.verdict for p in parts], neg_ok, pos_ok)
+    verdict = combine([p.verdict for p in parts] + list(extra_parts), neg_ok, pos_ok)
+    return [part_a] + rows + [part_b, neg, pos, part_c], verdict
 
 
-def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
-    """The hierarchy world's rows and verdict; each real dataset adds its rows and own verdict row."""
+def starvation_verdict(r: RunResult) -> tuple[tuple[float, float, float], str]:
+    """Part (b)'s measure and rule on one run: the target's signal ratio at proxy fit, below COLLAPSE
+    by MARGIN_B (starves, ``supported``) or wholly above COLLAPSE (does not, ``refuted``)."""
+    ci = bootstrap_ci(signal_ratio(r, proxy_fit_steps(r)), np.mean, clusters=r.worlds)
+    return ci, verdict_below(ci[1], ci[2], COLLAPSE, margin=MARGIN_B)
+
+
+def at_steps(r: RunResult, instrument: str, feature: str, at: np.ndarray) -> np.ndarray:
+    """Per member: ``instrument``'s reading of ``feature`` at the first evaluation ≥ its step in ``at``."""
+    k = np.minimum(np.searchsorted(r.steps, at), len(r.steps) - 1)
+    return r.curve(instrument, feature)[np.arange(len(at)), k]
+
+
+def regime_summary(online: str, memorizing: list[str]) -> str:
+    """Per ρ: what the regimes say together. The online regime decides whether the target starves
+    without memorization; the fixed-set regimes only whether it starves where memorizing is possible."""
+    if online == SUPPORTED:
+        return STARVES_WITHOUT
+    if online == REFUTED:
+        if SUPPORTED in memorizing:
+            return STARVES_ONLY_MEMORIZING
+        if all(v == REFUTED for v in memorizing):
+            return NO_STARVATION
+    return UNDECIDED
+
+
+def memorization_axis(runs: dict) -> tuple[list[Row], list[str]]:
+    """The training-set size axis's rows, per ρ of MEMO_RHOS and regime, and part (d): part (b)'s rule
+    in the online regime at each ρ (the only regime where nothing can be memorized)."""
+    rows, parts = [], []
+    nan = float("nan")
+    for rho in MEMO_RHOS:
+        verdicts = {}
+        for n in TRAIN_SIZES:
+            r = runs[Key(real_data.HIERARCHY, rho)] if n == DEFAULT_TRAIN else runs[Regime(rho, n)]
+            cond, ids, cl = Regime(rho, n).label(), [r.run_id], r.worlds
+            online = n == ONLINE
+            for inst, what in (("reliance", "soft"), ("hard_reliance", "hard")):
+                rows.append(Row.of(cond, f"final target reliance ({what})",
+                                   bootstrap_ci(r.final(inst, "target"), np.mean, clusters=cl), "measurement", ids,
+                                   kind="measurement"))
+            acc = float(r.final("train_acc").mean())
+            exc_what = ("accuracy on the proxy's exceptions among training-split examples the stream never drew "
+                        "(online: no fixed exceptions, nothing to memorize; this is the target generalized)"
+                        if online else "accuracy on the training set's proxy exceptions (memorization)")
+            rows.append(Row.of(cond, f"final {exc_what}; final train acc {acc:.3f}",
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=cl),
+                               "measurement", ids, kind="measurement"))
+            fit_at = proxy_fit_steps(r)
+            if ("alignment", "reference") in r.values:
+                gap = at_steps(r, "alignment", "target", fit_at) - at_steps(r, "alignment", "reference", fit_at)
+                rows.append(Row.of(cond, "starvation measure at proxy fit: alignment of the descent direction with "
+                                   "the target minus with a same-level reference (≈ 0: starved)",
+                                   bootstrap_ci(gap, np.mean, clusters=cl), "measurement", ids, kind="measurement"))
+            ci, v = starvation_verdict(r)
+            verdicts[n] = v
+            rows.append(Row.of(cond, f"{'(d) ' if online else ''}starvation at proxy fit: target gradient signal / "
+                               f"at step 0 (< {COLLAPSE}, margin {MARGIN_B}; "
+                               f"{'nothing can be memorized' if online else 'memorization possible: a measurement'})",
+                               ci, v, ids, kind="verdict" if online else "measurement"))
+        parts.append(verdicts[ONLINE])
+        summary = regime_summary(verdicts[ONLINE], [verdicts[n] for n in TRAIN_SIZES if n != ONLINE])
+        ids = [runs[Key(real_data.HIERARCHY, rho)].run_id] + [runs[Regime(rho, n)].run_id for n in TRAIN_SIZES
+                                                             if n != DEFAULT_TRAIN]
+        rows.append(Row(f"rho={rho}, every training set", "starvation by regime: "
+                        + "; ".join(f"{regime_name(n)} {verdicts[n]}" for n in TRAIN_SIZES),
+                        nan, nan, nan, summary, ids, kind="measurement"))
+    return rows, parts
+
+
+def analyse(runs: dict) -> tuple[list[Row], str]:
+    """The hierarchy world's rows and verdict (with part (d), the memorization axis's online regimes);
+    each real dataset adds its rows and own verdict row."""
     h = real_data.HIERARCHY
-    rows, verdict = analyse_world({rho: runs[Key(h, rho)] for rho in RHOS}, lambda c: c)
+    memo_rows, memo_parts = memorization_axis(runs)
+    rows, verdict = analyse_world({rho: runs[Key(h, rho)] for rho in RHOS}, lambda c: c, tuple(memo_parts))
+    rows += memo_rows
     for ds in real_data.DATASETS:
         r_rows, r_verdict = analyse_world({rho: runs[Key(ds, rho)] for rho in REAL_RHOS},
                                           lambda c, ds=ds: real_data.name(ds, c))
@@ -215,10 +354,17 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     return rows, verdict
 
 
-def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
+def figures(runs: dict, folder: Path) -> list[str]:
     h = real_data.HIERARCHY
     finals = [runs[Key(h, rho)].final("reliance", "target") for rho in RHOS]
+    regimes = [(rho, n) for rho in MEMO_RHOS for n in TRAIN_SIZES]
+    memo = [runs[Key(h, rho)] if n == DEFAULT_TRAIN else runs[Regime(rho, n)] for rho, n in regimes]
     return [
+        final_vs_condition_figure(folder / "G3_memorization_axis.png",
+                                  "G3: starvation by training set (online: no memorizing)",
+                                  list(range(len(regimes))), [signal_ratio(r, proxy_fit_steps(r)) for r in memo],
+                                  [f"{rho}\n{'online' if n == ONLINE else f'{n // 1024}k'}" for rho, n in regimes],
+                                  "ρ, training set", "target signal at proxy fit / step 0"),
         final_vs_condition_figure(folder / "G3_final_target.png", "G3: final target reliance vs ρ",
                                   list(RHOS), finals, [str(r) for r in RHOS], "proxy agreement ρ in training",
                                   "final target reliance"),
