@@ -139,7 +139,11 @@ def test_g1_positive_control_fails_when_the_decisive_proxy_is_not_read_first_and
 
 def test_g1_pretrained_target_lowers_proxy_reliance_and_the_same_level_lead_vanishes():
     rows, verdict = g1.analyse(g1_runs())
-    premise, drop, peak, final = g1_arm_rows(rows, g1.PRETRAINED)
+    premise, drop, peak, final, lead2, lead2_diff = g1_arm_rows(rows, g1.PRETRAINED)
+    # the proxy (0.2) never reaches onset in stage 2, the target 100 steps in: log10(101/1502), against
+    # the default's log10(401/11)
+    assert lead2.kind == "measurement" and lead2.value == pytest.approx(np.log10(101 / 1502), abs=0.02)
+    assert lead2_diff.value == pytest.approx(np.log10(101 / 1502) - np.log10(401 / 11), abs=0.06)
     assert premise.kind == "control" and premise.verdict == OK and premise.ci_low >= 0.9
     # paired: stage-2 peak 0.2 against the default's 0.85, member for member
     assert drop.kind == "verdict" and drop.verdict == SUPPORTED and drop.value == pytest.approx(-0.65, abs=0.02)
@@ -159,6 +163,8 @@ def test_g1_not_supported_when_the_proxy_is_relied_on_as_much_although_the_targe
         drop = g1_arm_rows(rows, g1.PRETRAINED)[1]
         assert drop.verdict == INCONCLUSIVE and drop.value == pytest.approx(peak - 0.85, abs=0.02)
         assert verdict == INCONCLUSIVE  # the default arm's three parts and both controls clean
+        lead2 = g1_arm_rows(rows, g1.PRETRAINED)[4]  # proxy 10, target 100 steps into stage 2
+        assert lead2.value == pytest.approx(np.log10(101 / 11), abs=0.05)
 
 
 def test_g1_premise_fails_when_the_target_is_not_yet_decodable_and_the_arm_counts_for_nothing():
