@@ -64,18 +64,42 @@ def g1_run(spec: RunSpec, proxy: float, target: float, decodable: float, seed: i
         ("decodability:hidden.1", "target"): step(d, 0.55, 0.97)})
 
 
-G1_CLEAN = {g1.MAIN: (10, 400, 300), g1.NEGATIVE: (NEVER, 19, 0), g1.POSITIVE: (10, NEVER, NEVER)}
+def g1_pretrained_run(spec: RunSpec, decodable: float, peak: float, seed: int) -> RunResult:
+    """The pretrained arm (two stages of 1,500 steps at quick scale): the target decodable (0.98, else
+    0.6) from ``decodable``; in stage 2 proxy reliance ``peak`` from 10 to 100 steps into the stage,
+    target reliance 0.95 from 100 steps in; jittered per member."""
+    n, b = spec.n_models, spec.stages[0].train.steps
+    d = jittered(n, decodable, seed)
+    rng = np.random.default_rng(seed + 3)
+    pk, hi = peak + 0.02 * rng.uniform(-1, 1, (n, 1)), 0.97 + 0.01 * rng.uniform(-1, 1, (n, 1))
+    return fake_run(spec, grid(spec), {
+        ("reliance", "proxy0"): lambda s: np.where((s >= b + 10) & (s < b + 100), pk, 0.02),
+        ("reliance", "target"): step(np.full((n, 1), b + 100.0), 0.0, 0.95),
+        ("decodability:hidden.0", "target"): step(d, 0.6, hi),
+        ("decodability:hidden.1", "target"): step(d, 0.55, 0.6)})
+
+
+# (proxy, target, decodable) onsets per arm; the pretrained arm's (decodable onset, stage-2 peak proxy
+# reliance): decodable at step ~1,000 of its 1,500-step stage 1, the proxy then relied on at 0.2 only
+G1_CLEAN = {g1.MAIN: (10, 400, 300), g1.NEGATIVE: (NEVER, 19, 0), g1.POSITIVE: (10, NEVER, NEVER),
+            g1.PRETRAINED: (1000, 0.2), g1.SAME_LEVEL: (NEVER, 300, 300)}
 G1_REAL = {("mnist1d", g1.MAIN): (11, 450, 300), ("digits", g1.MAIN): (11, 450, 0)}
 
 
 def g1_runs(**arms) -> dict:
-    """Every condition clean but the hierarchy arms given as (proxy, target, decodable) onsets."""
+    """Every condition clean but the hierarchy arms given as (proxy, target, decodable) onsets (the
+    pretrained arm as (decodable onset, stage-2 peak proxy reliance))."""
     plan = {**G1_CLEAN, **arms}
     runs = {}
     for i, (k, spec) in enumerate(g1.conditions(QUICK).items()):
         onsets = plan[k.arm] if k.dataset == H else G1_REAL.get((k.dataset, k.arm), G1_CLEAN[k.arm])
-        runs[k] = g1_run(spec, *onsets, seed=10 * i)
+        build = g1_pretrained_run if (k.dataset, k.arm) == (H, g1.PRETRAINED) else g1_run
+        runs[k] = build(spec, *onsets, seed=10 * i)
     return runs
+
+
+def g1_arm_rows(rows, arm: str) -> list:
+    return [r for r in rows if r.condition == g1.Key(H, arm).label()]
 
 
 def test_g1_clean_proxy_first_is_supported_with_its_lead():
@@ -111,6 +135,66 @@ def test_g1_positive_control_fails_when_the_decisive_proxy_is_not_read_first_and
     pos = [r for r in rows if r.kind == "control" and r.condition == g1.Key(H, g1.POSITIVE).label()]
     assert [r.verdict for r in pos] == [FAILED] and pos[0].value < -1.5
     assert verdicts(rows)[0].verdict == REFUTED and verdict == INCONCLUSIVE  # the rule alone would refute
+
+
+def test_g1_pretrained_target_lowers_proxy_reliance_and_the_same_level_lead_vanishes():
+    rows, verdict = g1.analyse(g1_runs())
+    premise, drop, peak, final, lead2, lead2_diff = g1_arm_rows(rows, g1.PRETRAINED)
+    # the proxy (0.2) never reaches onset in stage 2, the target 100 steps in: log10(101/1502), against
+    # the default's log10(401/11)
+    assert lead2.kind == "measurement" and lead2.value == pytest.approx(np.log10(101 / 1502), abs=0.02)
+    assert lead2_diff.value == pytest.approx(np.log10(101 / 1502) - np.log10(401 / 11), abs=0.06)
+    assert premise.kind == "control" and premise.verdict == OK and premise.ci_low >= 0.9
+    # paired: stage-2 peak 0.2 against the default's 0.85, member for member
+    assert drop.kind == "verdict" and drop.verdict == SUPPORTED and drop.value == pytest.approx(-0.65, abs=0.02)
+    assert peak.value == pytest.approx(0.2, abs=0.02) and final.value == pytest.approx(0.02, abs=1e-9)
+    lead, diff = g1_arm_rows(rows, g1.SAME_LEVEL)
+    # the same-level proxy never read; its target at ~300: log10(301/1502), and the default's 1.56 above it
+    assert lead.verdict == REFUTED and lead.value == pytest.approx(np.log10(301 / 1502), abs=0.05)
+    assert diff.verdict == SUPPORTED and diff.value == pytest.approx(np.log10(301 / 1502) - np.log10(401 / 11), abs=0.08)
+    assert verdict == SUPPORTED
+
+
+def test_g1_not_supported_when_the_proxy_is_relied_on_as_much_although_the_target_is_represented():
+    # the essay's way to fail: the target already represented, the proxy still taken (paired with the
+    # default's 0.85); within 0.1 of it, 4 worlds cannot bound the sign, so no refutation either
+    for peak in (0.85, 0.95):
+        rows, verdict = g1.analyse(g1_runs(pretrained=(1000, peak)))
+        drop = g1_arm_rows(rows, g1.PRETRAINED)[1]
+        assert drop.verdict == INCONCLUSIVE and drop.value == pytest.approx(peak - 0.85, abs=0.02)
+        assert verdict == INCONCLUSIVE  # the default arm's three parts and both controls clean
+        lead2 = g1_arm_rows(rows, g1.PRETRAINED)[4]  # proxy 10, target 100 steps into stage 2
+        assert lead2.value == pytest.approx(np.log10(101 / 11), abs=0.05)
+
+
+def test_g1_premise_fails_when_the_target_is_not_yet_decodable_and_the_arm_counts_for_nothing():
+    # decodable only at ~2,000, after stage 2 began (1,500): the arm never tested its condition
+    rows, verdict = g1.analyse(g1_runs(pretrained=(2000, 0.2)))
+    premise, drop = g1_arm_rows(rows, g1.PRETRAINED)[:2]
+    assert premise.verdict == FAILED and premise.value == pytest.approx(0.6, abs=1e-6)
+    assert drop.verdict == INCONCLUSIVE and drop.value == pytest.approx(-0.65, abs=0.02)  # the fall, not counted
+    assert verdict == INCONCLUSIVE  # every other part and control clean
+
+
+def test_g1_same_level_proxy_still_first_reads_as_more_than_easiness_and_leaves_the_verdict():
+    rows, verdict = g1.analyse(g1_runs(same_level=(10, 400, 300)))  # as the default arm, member for member
+    lead, diff = g1_arm_rows(rows, g1.SAME_LEVEL)
+    assert lead.verdict == SUPPORTED and lead.value == pytest.approx(np.log10(401 / 11), abs=0.05)
+    assert diff.verdict != SUPPORTED and abs(diff.value) < 0.05
+    assert verdict == SUPPORTED  # a question of its own: not a part of G1's verdict
+
+
+def test_g1_new_arms_are_half_size_paired_curricula_of_the_default_world():
+    specs = g1.conditions(QUICK)
+    main, pre, same = (specs[g1.Key(H, a)] for a in (g1.MAIN, g1.PRETRAINED, g1.SAME_LEVEL))
+    for arm in (pre, same):  # the default arm's first 8 members: 4 worlds × 2 seeds, paired with it
+        assert arm.n_models == 8 and len(set(arm.member_worlds)) == 4
+        assert arm.init_seeds == main.init_seeds[:8] and arm.member_worlds == main.member_worlds[:8]
+    first, second = pre.stages
+    assert first.world.objective == "effects" and (0, 1, 2, 3) in first.world.effects and first.trainable == "all"
+    assert second.world == main.world and second.train == main.train and pre.world == main.world
+    assert same.world.proxies[0].latents == (4, 5, 6, 7) and same.world.target == main.world.target
+    assert sum(s.n_models * s.total_steps for s in (pre, same)) == 36_000  # the added quick model-steps
 
 
 def test_g1_conditions_are_typed_and_share_runs():
