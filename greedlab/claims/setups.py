@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from greedlab.claims.common import Row
 from greedlab.claims.context import Context
 from greedlab.claims.presets import first_half
 from greedlab.experiment import RunResult, RunSpec
@@ -175,13 +176,11 @@ before any run measured with it: a seed's window with no decrease at all reads a
 of the time (one-sided, normal noise)."""
 
 
-def floor_rows(cond: str, names, floors, r: RunResult, bounds, used: np.ndarray) -> list:
+def floor_rows(cond: str, names, floors, r: RunResult, bounds, used: np.ndarray) -> list[Row]:
     """G6's and H2's measurement rows of their windows: per window ``names[k]`` its (signal, floor)
     ``floors[k]`` over the seeds ``used``, and, for the record, the step's own batch's reading over
     the same steps (``bounds[k]`` = (lo, hi), per seed of the run): what the estimate would have read
     with the bias the independent batch removes."""
-    from greedlab.claims.common import Row
-
     nan = float("nan")
     out = []
     for name, (sig, fl), (lo, hi) in zip(names, floors, bounds):
