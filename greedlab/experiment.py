@@ -272,14 +272,22 @@ def run(spec: RunSpec, store: Store, device: str = "cpu", progress: Progress | N
             progress(total, total)
         return load(spec, store)
     store.begin_run(run_id, spec.config(), list(spec.init_seeds), list(spec.data_seeds), __version__)
+    cols, seconds = measure_timed(spec, device, progress)
+    store.finish_run(run_id, cols, timings=seconds)
+    return _from_columns(run_id, spec, cols)
+
+
+def measure_timed(spec, device: str = "cpu", progress: Progress | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """Store columns of any kind of run, trained and measured in this process, and its seconds per
+    phase (``greedlab.timing``). A run of its own kind (anchors, LLC, least squares) measures itself;
+    what it does outside the timed phases counts as "other"."""
     before = timing.snapshot()
-    if not isinstance(spec, RunSpec):  # another kind of run (greedlab.anchors) measures itself
+    if isinstance(spec, RunSpec):
+        cols = measure(spec, device, progress)
+    else:
         with phase("other"):
             cols = _to_columns(spec.measure(device, progress))
-    else:
-        cols = measure(spec, device, progress)
-    store.finish_run(run_id, cols, timings=timing.since(before))
-    return _from_columns(run_id, spec, cols)
+    return cols, timing.since(before)
 
 
 def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None,

@@ -20,8 +20,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from greedlab import timing
-from greedlab.experiment import RunSpec, _to_columns, measure
+from greedlab.experiment import measure_timed
 from greedlab.store import Store
 
 Progress = Callable[[str, int, int], None]  # (run id, steps done, steps total)
@@ -51,13 +50,8 @@ def measure_run(spec, device: str = "cpu", progress_queue=None) -> tuple[str, di
     def progress(done, total):
         if progress_queue is not None:
             progress_queue.put((spec.run_id, done, total))
-    before = timing.snapshot()
-    if isinstance(spec, RunSpec):
-        cols = measure(spec, device, progress)
-    else:
-        with timing.phase("other"):  # a run of its own kind (anchors, LLC): its untimed work is "other"
-            cols = _to_columns(spec.measure(device, progress))
-    return spec.run_id, cols, timing.since(before)
+    cols, seconds = measure_timed(spec, device, progress)
+    return spec.run_id, cols, seconds
 
 
 def _one_thread() -> None:
