@@ -8,7 +8,9 @@ opens and before anything trains. The cheap checks come first, before torch load
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -50,14 +52,24 @@ def _clean_errors() -> Iterator[None]:
         raise typer.Exit(2)
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a scheduler's or `kill`'s stop) takes Ctrl-C's path
+
+
 @contextmanager
 def _on_interrupt(message: str) -> Iterator[None]:
-    """Ctrl-C ends in one line and exit code 130, not a traceback or a silent exit."""
+    """Ctrl-C, or SIGTERM, ends in one line and exit code 130, not a traceback or a silent exit; on
+    the way out the worker processes are stopped and every finished run stays stored."""
+    main = threading.current_thread() is threading.main_thread()  # only there can a handler be set
+    previous = signal.signal(signal.SIGTERM, _terminated) if main else None
     try:
         yield
     except KeyboardInterrupt:
         err_console.print(message, highlight=False)
         raise typer.Exit(130)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _loading(quiet: bool, what: str):

@@ -8,13 +8,17 @@ run is split, and a run's numbers are those it gets trained alone (``experiment.
 spec; the thread count does not change them, tested).
 
 Only this (the driver) process writes to the store, each run as it finishes, so an interrupted
-suite keeps every finished run and resumes from there.
+suite keeps every finished run and resumes from there. An interrupted driver (Ctrl-C, SIGTERM) stops
+its workers at once, and a worker whose driver is gone (killed outright) stops within a second, rather
+than training on for minutes with nobody to store its result.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterable
 
@@ -54,10 +58,39 @@ def measure_run(spec, device: str = "cpu", progress_queue=None) -> tuple[str, di
     return spec.run_id, cols, seconds
 
 
-def _one_thread() -> None:
+def _one_thread(parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(1)
+    if parent is not None:
+        exit_with_parent(parent)
+
+
+def exit_with_parent(parent: int) -> None:
+    """Called in a worker process: end it when the process ``parent`` (its driver) is gone."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """A worker's watchdog: exit when the driver is gone (reparented: ``getppid`` changes). Why a poll
+    and not ``prctl(PR_SET_PDEATHSIG)``: it is Linux-only and tied to the thread that forked, while
+    this works wherever ``spawn`` does; half a second of polling costs nothing beside a training step."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
+
+def stop_workers(pool) -> None:
+    """Cancel what has not started and end the workers now: a pool's own shutdown would wait for every
+    running run to finish (minutes) although its result can no longer be stored."""
+    # no public handle on the workers; taken before shutdown, which drops it
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def train_missing(specs: Iterable, store: Store, workers: int, device: str = "cpu",
@@ -78,7 +111,8 @@ def train_missing(specs: Iterable, store: Store, workers: int, device: str = "cp
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # not fork: a forked torch thread pool can hang
-    with ctx.Manager() as manager, ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread) as pool:
+    with ctx.Manager() as manager, ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread,
+                                                        initargs=(os.getpid(),)) as pool:
         q = manager.Queue()
         pending = {pool.submit(measure_run, s, device, q): s for s in todo}
         trained = 0
@@ -95,9 +129,9 @@ def train_missing(specs: Iterable, store: Store, workers: int, device: str = "cp
                     if run_done is not None:
                         run_done(run_id)
             _drain(q, progress)
-        finally:
-            for fut in pending:
-                fut.cancel()
+        except BaseException:  # interrupted, or a run failed: stop the others rather than wait on them
+            stop_workers(pool)
+            raise
     return trained
 
 

@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Iterator
 from greedlab.sweep.chunks import ChunkResult, train_chunk
 from greedlab.errors import ConfigError
 from greedlab.experiment import RunSpec
+from greedlab.parallel import exit_with_parent, stop_workers
 
 ENGINES = ("local", "ray")
 ChunkTask = Callable[[RunSpec, int, int, str], ChunkResult]
@@ -68,7 +69,7 @@ class LocalEngine:
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         # spawn, not fork: a forked copy of a process that already ran torch's thread pool can hang
         with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_set_threads, initargs=(threads,)) as pool:
+                                 initializer=_set_threads, initargs=(threads, os.getpid())) as pool:
             pending = {pool.submit(self.task, t.spec, t.lo, t.hi, t.device): t for t in tasks}
             try:
                 while pending:
@@ -81,18 +82,20 @@ class LocalEngine:
                             raise ChunkFailed(f"run {t.spec.run_id} models [{t.lo}, {t.hi}): "
                                               f"{type(e).__name__}: {e}") from e
                         yield res
-            finally:
-                for fut in pending:
-                    fut.cancel()
+            except BaseException:  # interrupted, a chunk failed, or the consumer stopped: end the workers now
+                stop_workers(pool)
+                raise
 
     def close(self) -> None:
         pass
 
 
-def _set_threads(n: int) -> None:
+def _set_threads(n: int, parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(n)
+    if parent is not None:
+        exit_with_parent(parent)
 
 
 class RayEngine:
