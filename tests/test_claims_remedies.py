@@ -3,6 +3,7 @@ chosen by hand. Every control is shown to fail when its condition is made to sho
 (negative) or to lack it (positive), turning the verdict inconclusive; clean inputs give the rule's
 verdict and number. Nothing trains here."""
 
+import itertools
 import math
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from greedlab.claims import (a1_anchors as a1, g7_objective_switch as g7, g8_clean_genie as g8,
-                             g9_speed_regularizer as g9, h4_speed_bias as h4, remedies, x1_cone_descent as x1)
+                             g9_speed_regularizer as g9, h4_speed_bias as h4, presets, remedies, setups,
+                             x1_cone_descent as x1)
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult
@@ -415,7 +417,6 @@ def test_g8_a_pragmascope_that_misses_the_abstractions_is_a_failed_positive_cont
 
 
 def test_g8_pretraining_never_predicts_the_target_or_a_held_out_command():
-    from greedlab.claims import setups
 
     specs = g8.conditions(QUICK)
     _, held = setups.commands()
@@ -424,26 +425,33 @@ def test_g8_pretraining_never_predicts_the_target_or_a_held_out_command():
         first = specs[key].plan[0].world
         assert first.objective == "effects" and first.effects == g8.effects()
         assert not banned & set(first.effects)
-        assert len(first.effects) == 28 - len(banned)
+        # and no pair holding latent 1: no product of two effects (χ_{0k}·χ_{1k}) gives the target either
+        assert len(first.effects) == 28 - len(banned | {S for S in itertools.combinations(range(8), 2) if 1 in S})
+        assert not presets.in_span(first.effects, setups.TARGET)
     _, eff = g8.worlds()
     assert not banned & set(eff.effects)
 
 
 # -- R: the remedies table --------------------------------------------------------------------------
 
-def r_runs(gains=None, balanced=(0.02, 0.5), placebo=0.0) -> dict:
+def r_runs(gains=None, balanced=(0.02, 0.5), placebo=0.0, longer=None) -> dict:
     """Final target reliance: none at each ρ sits ``balanced[ρ]`` below the balanced-data run (its gain,
     the positive control's), each remedy ``gains[ρ][remedy]`` above none (default: the quick table's
-    two largest at ρ = 0.97, nothing at ρ = 0.9), the too-weak penalty ``placebo`` above its reference."""
+    two largest at ρ = 0.97, nothing at ρ = 0.9), the too-weak penalty ``placebo`` above its reference;
+    at 2× steps each remedy ``longer[remedy]`` above none (default: its gain at 1×). Hard reliance is
+    the soft one + 0.01 (the rule reads hard)."""
     gains = gains if gains is not None else {0.97: {remedies.GENIE: 0.49, remedies.L1: 0.34}}
     runs = {}
     for k, (key, spec) in enumerate(remedies.conditions(QUICK).items()):
         n = spec.n_models
         none = 0.98 - balanced[remedies.RHOS.index(key.rho)] if key.rho in remedies.RHOS else 0.98
         gain = placebo if key.remedy == remedies.TOO_WEAK else gains.get(key.rho, {}).get(key.remedy, 0.0)
+        if key.budget != 1 and longer is not None:
+            gain = longer.get(key.remedy, 0.0)
         # a member's own luck is shared by its arms (paired), plus a little of each arm's
         t = spread(n, none + gain, 0.02, 0) + spread(n, 0, 0.004, 100 + k)
-        values = {("reliance", "target"): t, ("reliance", "proxy0"): 1 - t,
+        values = {("reliance", "target"): t - 0.01, ("reliance", "proxy0"): 0.99 - t,
+                  ("hard_reliance", "target"): t, ("hard_reliance", "proxy0"): 1 - t,
                   ("train_loss", ""): spread(n, 0.01, 0.001, k)}
         if spec.model.family == "early_exit":
             values["exit_depth", ""] = spread(n, 2.0, 0.05, k)
@@ -480,6 +488,36 @@ def test_r_every_remedy_worse_is_refuted_only_where_a_gain_could_be_seen():
     assert controls(rows) == [FAILED, OK, OK] and verdict == INCONCLUSIVE
     rows, verdict = remedies.analyse(r_runs(gains={}, balanced=(0.5, 0.5)))  # no gain, no loss: neither
     assert verdict == INCONCLUSIVE
+
+
+def test_r_reads_hard_reliance_and_reports_the_soft_one_beside_it():
+    rows, _ = remedies.analyse(r_runs())
+    hard = row(rows, "rho=0.97: clean-genie", "Holm")
+    soft = row(rows, "rho=0.97: clean-genie", "soft target reliance: difference")
+    assert "hard" in hard.statistic and soft.kind == "measurement"
+    assert hard.value == pytest.approx(0.49, abs=0.01) and soft.value == pytest.approx(0.49, abs=0.01)
+
+
+def test_r_budget_check_reads_whether_the_ranking_holds_at_twice_the_steps():
+    assert remedies.kendall_tau([1, 2, 3], [10, 20, 30]) == 1.0 and remedies.kendall_tau([1, 2, 3], [3, 2, 1]) == -1.0
+    spaced = {m: 0.05 * i for i, m in enumerate(remedies.REMEDIES)}
+    rows, verdict = remedies.analyse(r_runs(gains={0.97: spaced}, longer=spaced))
+    tau = row(rows, "rho=0.97: remedies at 1× and 2× steps", "Kendall")
+    assert tau.value == pytest.approx(1.0) and tau.kind == "measurement"
+    flipped = {m: -g for m, g in spaced.items()}
+    rows, verdict2 = remedies.analyse(r_runs(gains={0.97: spaced}, longer=flipped))
+    assert row(rows, "rho=0.97: remedies at 1× and 2× steps", "Kendall").value == pytest.approx(-1.0)
+    assert verdict2 == verdict  # the budget check is reported; the verdict is decided at 1×
+    gain = row(rows, f"rho=0.97: {remedies._text(remedies.L1, 1)[:2]}", "budget check")
+    assert gain.value == pytest.approx(flipped[remedies.L1], abs=0.01)
+
+
+def test_r_budget_check_pairs_half_the_members_at_twice_the_steps():
+    specs = remedies.conditions(QUICK)
+    for m in (remedies.NONE, *remedies.REMEDIES):
+        long, short = specs[remedies.Key(0.97, m, 2)], specs[remedies.Key(0.97, m)]
+        assert long.total_steps == 2 * short.total_steps and long.n_models == short.n_models // 2
+        assert long.init_seeds == short.init_seeds[:long.n_models]
 
 
 def test_r_negative_control_fails_when_a_remedy_too_weak_to_act_beats_its_reference():

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from greedlab import pragmascope as ps
-from greedlab.claims import g8_clean_genie as g8
+from greedlab.claims import g8_clean_genie as g8, presets, remedies, setups
 from greedlab.claims.common import get_scale
 from greedlab.claims.context import Context
 from greedlab.errors import ConfigError
@@ -143,3 +143,24 @@ def test_target_commanded_rows_show_the_target_command_on_balanced_latents():
     assert float(ev.chi_target_commanded[:, odd].mean(0).abs().max()) == 0.0
     assert np.isfinite(evaluate(MLPConfig(), MLPConfig().init(w.input_dim, [0]), ev)[
         "reliance@target_command", "proxy0"].numpy()).all()
+
+
+def test_in_span_finds_a_target_made_of_effects_and_only_then():
+    assert presets.in_span([(0, 2), (1, 2)], (0, 1))  # χ_02·χ_12 = χ_01: a two-factor leak
+    assert presets.in_span([(0, 4), (1, 4), (2, 3)], (0, 1, 2, 3))  # three factors
+    assert not presets.in_span([(0, 2), (2, 3), (3, 4)], (0, 1))  # latent 1 in no effect
+    assert not presets.in_span([(0, 1), (2, 3)], (0,))  # odd sets are never products of pairs
+
+
+def test_pretraining_effects_hand_neither_g8_nor_r_their_target():
+    ctx = Context(get_scale("quick"), Path("/tmp"), run=lambda spec, label: None)
+    _, held = setups.commands()
+    g8_genies = [s for k, s in g8.conditions(ctx).items() if s.plan[0].world.objective == "effects"]
+    r_genies = [s for k, s in remedies.conditions(ctx).items() if s.plan[0].world.objective == "effects"]
+    assert len(g8_genies) >= 3 and len(r_genies) == 2
+    for spec in g8_genies + r_genies:
+        eff, target = spec.plan[0].world.effects, tuple(spec.plan[-1].world.target)
+        assert tuple(sorted(target)) not in eff and not presets.in_span(eff, target), spec.run_id
+        assert len(eff) >= 15  # every latent but the target's last still takes part
+    for spec in g8_genies:  # and no held-out command is itself an effect
+        assert not set(map(tuple, held)) & set(spec.plan[0].world.effects)

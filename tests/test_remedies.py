@@ -61,7 +61,9 @@ def test_remedies_reuse_the_runs_of_their_claims_at_one_budget():
     genie = specs[remedies.GENIE]
     plain = remedies.compute(specs[remedies.NONE])
     assert [st.world.objective for st in genie.plan] == ["effects", "target"]
-    assert genie.plan[0].world.effects == presets.effects()  # R's world: every pair (a known weakness)
+    eff = genie.plan[0].world.effects  # R's world: every pair but those holding latent 3 (no product gives χ_0123)
+    assert eff == presets.effects(target=(0, 1, 2, 3)) and len(eff) == 28 - 7
+    assert not presets.in_span(eff, (0, 1, 2, 3)) and presets.in_span(presets.effects(), (0, 1, 2, 3))
     assert 2 * plain < remedies.compute(genie) < 2.2 * plain  # the regularizer's second pass, and the decoder
 
 

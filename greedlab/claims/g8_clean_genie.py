@@ -8,6 +8,9 @@ the target's command χ_{01} has the proxy a_4 agreeing with it at ρ = 0.9 in t
 pixels, never shown as inputs) — all but the target χ_{01} and the held-out command sets
 (``held_out_of_pretraining``): pretraining that predicted those would hand the model the very
 parities it is later scored on, so its advantage would be the answer key, not a clean world model.
+Nor may a product of effects give the target (χ_{02}·χ_{12} = χ_{01}): pairs holding latent 1 are left
+out too (``presets.effects``; tested with ``presets.in_span``). Before that was fixed, the quick-scale
+runs' effects held four such pairs (χ_{12}, χ_{13}, χ_{15}, χ_{17}); none of those runs was scored.
 S = the scale's steps.
 Conditions (MLP, the same members everywhere: worlds, inits, data orders):
 - clean genie: (1) S steps predicting the effects from the inputs (self-supervised) under the
@@ -104,8 +107,9 @@ def held_out_of_pretraining() -> tuple[tuple[int, ...], ...]:
 
 def effects() -> tuple[tuple[int, ...], ...]:
     """The consequences the world model predicts: level-2 monomials of the command pool's latents,
-    the target's and the held-out commands' sets excluded."""
-    return presets.effects(exclude=held_out_of_pretraining())
+    the target's and the held-out commands' sets excluded, and every pair holding latent 1, so that no
+    product of effects gives the target either (χ_{02}·χ_{12} = χ_{01}; ``presets.effects``)."""
+    return presets.effects(exclude=held_out_of_pretraining(), target=setups.TARGET)
 
 
 def worlds(rho: float = RHO) -> tuple[HierarchyConfig, HierarchyConfig]:

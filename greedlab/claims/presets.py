@@ -74,20 +74,48 @@ def l1_strength(model: MLPConfig, input_dim: int) -> float:
     return 0.05 * math.log(2) / expected
 
 
-def effects(exclude: tuple[tuple[int, ...], ...] = ()) -> tuple[tuple[int, ...], ...]:
+def effects(exclude: tuple[tuple[int, ...], ...] = (), target: tuple[int, ...] | None = None) -> tuple[tuple[int, ...], ...]:
     """The consequences a clean world model predicts: every level-2 monomial of latents 0..7, but
-    those in ``exclude`` (sets whose parity must not be handed to the model by pretraining)."""
+    those in ``exclude`` (sets whose parity must not be handed to the model by pretraining) and, given
+    a ``target``, every pair holding the target's last latent. Why that latent: a product of parities
+    is the parity of the sets' symmetric difference, so χ_{02}·χ_{12} = χ_{01}, and more generally any
+    even set is a product of pairs (χ_{04}·χ_{14}·χ_{23} = χ_{0123}); leaving out one pair per product
+    never ends. With no effect holding that latent no product of effects, of any number, holds it, so
+    the target is out of their span (``in_span``) while every other latent still takes part."""
     drop = {tuple(sorted(S)) for S in exclude}
-    return tuple(S for S in itertools.combinations(range(COMMAND_POOL), 2) if S not in drop)
+    last = max(target) if target else None
+    return tuple(S for S in itertools.combinations(range(COMMAND_POOL), 2) if S not in drop and last not in S)
+
+
+def in_span(sets, target) -> bool:
+    """Whether χ_target is a product of some of the parities χ_S, S in ``sets`` (Gaussian elimination
+    over GF(2) on the sets' indicator bits): whether pretraining on ``sets`` hands the model the target."""
+    basis: dict[int, int] = {}  # leading bit -> row
+    for S in sets:
+        v = sum(1 << i for i in S)
+        while v:
+            top = v.bit_length() - 1
+            if top not in basis:
+                basis[top] = v
+                break
+            v ^= basis[top]
+    v = sum(1 << i for i in target)
+    while v:
+        top = v.bit_length() - 1
+        if top not in basis:
+            return False
+        v ^= basis[top]
+    return True
 
 
 def genie_pipeline(ctx, objective_world: HierarchyConfig, steps: int, features: str = "natural",
                    lam: float = PRAGMASCOPE_LAMBDA, n_evals: int = 12,
                    exclude: tuple[tuple[int, ...], ...] = ()) -> list[Stage]:
-    """The clean-genie pipeline's two stages (G8, R): predicting the world's ``effects(exclude)`` under
+    """The clean-genie pipeline's two stages (G8, R): predicting the world's ``effects(exclude, target)``
+    (nothing in them, alone or multiplied together, gives the objective's target) under
     the pragmascope regularizer (λ = ``lam``; none at 0), then ``objective_world``'s objective with the
     regularizer relaxed plus L1 by ``l1_strength``'s rule. ``ctx`` is the claim's Context."""
-    effect_world = replace(objective_world, objective="effects", effects=effects(exclude))
+    effect_world = replace(objective_world, objective="effects", effects=effects(exclude, objective_world.target))
     reg = dict(pragmascope=lam, pragmascope_features=features) if lam > 0 else {}
     l1 = l1_strength(MLPConfig(), objective_world.input_dim)
     return [ctx.stage(effect_world, steps, n_evals=n_evals, name="effects (world model)", **reg),

@@ -21,14 +21,20 @@ steps. Conditions — each RunSpec is built exactly as the claim it comes from b
 - clean-genie pipeline (``presets.genie_pipeline``): half the steps predicting the world's effects
   (every level-2 monomial of latents 0..7) under the pragmascope regularizer, then half on the base
   objective with the regularizer relaxed and L1 — the same total steps (its compute column counts the
-  regularizer's second forward pass). Unlike G8's, these effects still include pairs of the
-  target's latents (known weakness: pretraining hands the model pieces of χ_{0123}).
-Rows per condition: final deployment target and proxy reliance, final train loss, training compute
-(forward FLOPs per example × batch × steps; expected exit depth for early exit), mean and 95% interval
-over worlds.
+  regularizer's second forward pass). As in G8, no effect, and no product of effects, is the target:
+  pairs holding latent 3 are left out (``presets.effects``; until this was fixed, the pairs
+  {0,1}×{2,3}, {0,2}×{1,3}, {0,3}×{1,2} multiplied to χ_{0123}, and pretraining handed the model the
+  target).
+Rows per condition: final deployment target and proxy reliance (hard and soft), final train loss,
+training compute (forward FLOPs per example × batch × steps; expected exit depth for early exit), mean
+and 95% interval over worlds.
 
-Statistic and verdict rule (fixed before any run): per remedy and ρ, the paired difference of final
-target reliance, remedy − none. Margin MARGIN = 0.05 of reliance: the smallest gain worth having.
+Statistic and verdict rule: per remedy and ρ, the paired difference of final *hard* target reliance
+E[sign(f)·χ_T], remedy − none (``RELIANCE``). Until the quick runs of this version, the rule read the
+soft coefficient E[(2σ(f) − 1)·χ_T], which mixes confidence with use: an exact χ_T model
+reads 0.76 at logit 2, so spectral decoupling, which caps logits near 3, could not score above ≈ 0.9
+whatever it learned. The switch was made because of that argument, before any run read it; the soft
+differences stay in the report beside the hard ones. Margin MARGIN = 0.05 of reliance: the smallest gain worth having.
 Fourteen comparisons decide the claim (seven remedies × two ρ; the two references are reported, not
 counted), so each interval is Holm-adjusted (``stats.holm_intervals``: the step-down levels at which
 Holm's procedure tests each against the margin); each row's verdict is the margin-aware helper's on
@@ -38,7 +44,12 @@ equal budget": supported if any remedy's row is supported and the negative contr
 if every remedy's row is refuted and the positive control passed at both ρ (the claim is refuted by
 an absence); inconclusive otherwise.
 
-Controls (rows of kind "control"):
+Budget check (measurements, no verdict): plain Adam and the seven remedies again at ρ = 0.97 with
+LONGER = 2 × the steps, on the first half of the members; each remedy's gain there, and the rank
+agreement (Kendall τ) of the remedies' mean gains at 1× and 2×: does the ranking hold when training
+runs longer, or does a remedy only buy time?
+
+Controls (rows of kind "control"; hard reliance as the rule):
 - negative, "a remedy too weak to act": the speed penalty at λ/100 on the early-exit MLP at ρ = 0.97
   (G9's negative control, the same run) against that architecture without a penalty: chance, the
   pairing and two runs of a member drifting apart at a ρ where the end is path dependent are all
@@ -54,6 +65,7 @@ Controls (rows of kind "control"):
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -79,6 +91,12 @@ CONE_ALPHA = 30.0
 SD = 1 / (1 + math.exp(3)) / 3
 MARGIN = 0.05
 """Reliance: the smallest gain in final target reliance over plain Adam worth having."""
+LONGER = 2
+"""The budget check trains plain Adam and every remedy at CONTROL_RHO for this many times the steps."""
+RELIANCE = "hard_reliance"
+"""The verdicts read hard reliance, E[sign(f)·χ_T] (the soft coefficient mixes confidence with use:
+spectral decoupling caps logits near 3, which would cap its soft score near 0.9 whatever it learned);
+the soft one is reported beside it."""
 l1_strength = presets.l1_strength
 
 NONE, SPECTRAL, L1, PRAGMASCOPE, GENIE = "none", "spectral", "l1", "pragmascope", "genie"
@@ -100,13 +118,16 @@ def _text(remedy: str, input_dim: int) -> str:
 
 
 class Key(NamedTuple):
-    """A condition: the world's ρ and the remedy."""
+    """A condition: the world's ρ, the remedy and its budget (1: the scale's steps; LONGER: that many
+    times as many, the budget check)."""
 
     rho: float
     remedy: str
+    budget: int = 1
 
     def label(self) -> str:
-        return f"rho={self.rho}: {_text(self.remedy, presets.world(self.rho).input_dim)}"
+        more = "" if self.budget == 1 else f", {self.budget}× steps (budget check)"
+        return f"rho={self.rho}: {_text(self.remedy, presets.world(self.rho).input_dim)}{more}"
 
 
 def conditions_at(ctx: Context, rho: float) -> dict[str, RunSpec]:
@@ -130,6 +151,12 @@ def conditions_at(ctx: Context, rho: float) -> dict[str, RunSpec]:
 
 def conditions(ctx: Context) -> dict[Key, RunSpec]:
     out = {Key(rho, remedy): spec for rho in RHOS for remedy, spec in conditions_at(ctx, rho).items()}
+    # the budget check: plain Adam and every remedy at CONTROL_RHO with LONGER × the steps, on the
+    # first half of the members (paired with each other and with the same members at 1×)
+    longer = replace(ctx, scale=replace(ctx.scale, steps=LONGER * ctx.scale.steps))
+    for remedy, spec in conditions_at(longer, CONTROL_RHO).items():
+        if remedy in (NONE, *REMEDIES):
+            out[Key(CONTROL_RHO, remedy, LONGER)] = presets.first_half(spec)
     out[Key(NO_PROXY_RHO, BALANCED)] = ctx.spec(presets.world(NO_PROXY_RHO))  # G3's ρ = 0.5 run
     out[Key(CONTROL_RHO, TOO_WEAK)] = presets.first_half(ctx.spec(presets.world(CONTROL_RHO), model=presets.EXIT_MODEL,
                                                                   speed_penalty=presets.SPEED / 100))  # G9's control
@@ -150,10 +177,19 @@ def compute(spec: RunSpec) -> float:
     return float(total)
 
 
-def paired_gain(a: RunResult, b: RunResult):
+def paired_gain(a: RunResult, b: RunResult, instrument: str = RELIANCE):
     """(a − b final target reliance per member, worlds) over the members both runs kept."""
     a, b = presets.paired_members(a, b)
-    return a.final("reliance", "target") - b.final("reliance", "target"), a.worlds
+    return a.final(instrument, "target") - b.final(instrument, "target"), a.worlds
+
+
+def kendall_tau(x, y) -> float:
+    """Kendall's τ-a of two equally long sequences (pairs tied in either count as neither):
+    the budget check's rank agreement of the remedies' gains, 7 values, no interval."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    i, j = np.triu_indices(len(x), 1)
+    s = np.sign(x[i] - x[j]) * np.sign(y[i] - y[j])
+    return float(s.sum() / len(s)) if len(s) else float("nan")
 
 
 def overall(verdicts: dict, negative_ok: bool, positive_ok: bool) -> str:
@@ -185,11 +221,16 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                 ci = adjusted[rho, remedy]
                 v = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN)
                 verdicts[rho, remedy] = v
-                rows.append(Row.of(cond, f"final target reliance: difference (beats none by {MARGIN}; Holm-adjusted "
-                                   f"over {len(family)} comparisons)", ci, v, [r.run_id, none.run_id], "verdict"))
+                rows.append(Row.of(cond, f"final hard target reliance: difference (beats none by {MARGIN}; Holm-"
+                                   f"adjusted over {len(family)} comparisons)", ci, v, [r.run_id, none.run_id],
+                                   "verdict"))
             else:
-                rows.append(Row.of(cond, "final target reliance: difference (reference, not a remedy)",
+                rows.append(Row.of(cond, "final hard target reliance: difference (reference, not a remedy)",
                                    at((rho, remedy))(0.95), "measurement", [r.run_id, none.run_id], "measurement"))
+            d, w = paired_gain(r, none, "reliance")
+            rows.append(Row.of(cond, "final soft target reliance: difference (reported, not the rule's)",
+                               bootstrap_ci(d, np.mean, clusters=w), "measurement", [r.run_id, none.run_id],
+                               "measurement"))
     balanced = runs[Key(NO_PROXY_RHO, BALANCED)]
     pos_ok = True
     for rho in RHOS:
@@ -208,8 +249,11 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     rows.append(control_row(f"{Key(CONTROL_RHO, TOO_WEAK).label()} − {Key(CONTROL_RHO, EXIT).label()}",
                             f"final target reliance: difference (must lie below {MARGIN})", ci, neg_ok,
                             [weak.run_id, ref.run_id], positive=False))
+    rows += budget_rows(runs, {rm: float(np.mean(gains[CONTROL_RHO, rm][0])) for rm in REMEDIES})
     for key, r in runs.items():
-        for inst, feat, name in (("reliance", "target", "final target reliance"),
+        for inst, feat, name in (("hard_reliance", "target", "final hard target reliance"),
+                                 ("hard_reliance", "proxy0", "final hard proxy reliance"),
+                                 ("reliance", "target", "final target reliance"),
                                  ("reliance", "proxy0", "final proxy reliance"),
                                  ("train_loss", "", "final train loss")):
             rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds),
@@ -224,12 +268,41 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     return rows, overall(verdicts, neg_ok, pos_ok)
 
 
+def budget_rows(runs: dict[Key, RunResult], gains_1x: dict[str, float]) -> list[Row]:
+    """The budget check (measurements; the verdict is decided at 1×): each remedy's paired gain over
+    plain Adam at LONGER × the steps, and the rank agreement (Kendall τ) of the remedies' mean gains
+    at 1× and at LONGER ×: near 1, the ranking holds when training runs longer."""
+    if Key(CONTROL_RHO, NONE, LONGER) not in runs:
+        return []
+    rows, gains = [], {}
+    none = runs[Key(CONTROL_RHO, NONE, LONGER)]
+    for remedy in REMEDIES:
+        r = runs[Key(CONTROL_RHO, remedy, LONGER)]
+        d, w = paired_gain(r, none)
+        gains[remedy] = float(np.mean(d))
+        rows.append(Row.of(f"{Key(CONTROL_RHO, remedy, LONGER).label()} − none",
+                           "final hard target reliance: difference (budget check, no verdict)",
+                           bootstrap_ci(d, np.mean, clusters=w), "measurement", [r.run_id, none.run_id],
+                           "measurement"))
+    order = list(REMEDIES)
+    tau = kendall_tau([gains_1x[m] for m in order], [gains[m] for m in order])
+    best = (max(order, key=gains_1x.get), max(order, key=gains.get))
+    nan = float("nan")
+    rows.append(Row(f"rho={CONTROL_RHO}: remedies at 1× and {LONGER}× steps",
+                    f"rank agreement of the {len(order)} remedies' mean gains, Kendall τ (best at 1×: {best[0]}; "
+                    f"at {LONGER}×: {best[1]})", tau, nan, nan, "measurement",
+                    [runs[Key(CONTROL_RHO, m, LONGER)].run_id for m in order], kind="measurement"))
+    return rows
+
+
 def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
     figs = []
     for rho in RHOS:
-        here = {_text(k.remedy, presets.world(rho).input_dim): r for k, r in runs.items() if k.rho == rho}
-        panels = {name: {c: r.final("reliance", feat) for c, r in here.items()}
-                  for feat, name in (("target", "final target reliance"), ("proxy0", "final proxy reliance"))}
+        here = {_text(k.remedy, presets.world(rho).input_dim): r for k, r in runs.items()
+                if k.rho == rho and k.budget == 1}
+        panels = {name: {c: r.final(RELIANCE, feat) for c, r in here.items()}
+                  for feat, name in (("target", "final hard target reliance"),
+                                     ("proxy0", "final hard proxy reliance"))}
         figs.append(strips_figure(folder / f"R_remedies_rho{rho}.png",
                                   f"Remedies at equal budget (default world, ρ = {rho})", panels,
                                   "reliance at deployment, per member"))
