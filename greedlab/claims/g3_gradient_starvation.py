@@ -80,7 +80,6 @@ Real data (greedlab.claims.real_data): the same three parts and controls on MNIS
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -90,8 +89,9 @@ from greedlab.claims import real_data
 from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
                                     control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import crossing, paired, world
-from greedlab.claims.setups import control_arm
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, crossing, paired, train_set_name,
+                                     train_set_world, world)
+from greedlab.claims.setups import memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure
@@ -129,11 +129,8 @@ class Key(NamedTuple):
 
 
 MEMO_RHOS = (0.9, 0.97)
-DEFAULT_TRAIN = 8192
-"""The default world's training set: its regime is G3's own run at that ρ."""
-ONLINE = 0
-"""The training-set size axis's online regime: fresh examples every step."""
-TRAIN_SIZES = (2048, DEFAULT_TRAIN, 32768, ONLINE)
+# DEFAULT_TRAIN (its regime is G3's own run at that ρ), ONLINE and TRAIN_SIZES are presets': H1 and G4
+# read the same axis, and its arms (``setups.memorization_arm``) are trained once for the three claims
 STARVES_WITHOUT, STARVES_ONLY_MEMORIZING = "starves without memorization", "starves only with memorization"
 NO_STARVATION, UNDECIDED = "does not starve", "undecided"
 
@@ -148,21 +145,15 @@ class Regime(NamedTuple):
         return f"rho={self.rho}, {regime_name(self.n_train)}"
 
 
-def regime_name(n_train: int) -> str:
-    return "online (fresh examples every step)" if n_train == ONLINE else f"n_train={n_train}"
-
-
-def regime_world(rho: float, n_train: int):
-    w = world(rho)
-    return replace(w, online=True) if n_train == ONLINE else replace(w, n_train=n_train)
+regime_name, regime_world = train_set_name, train_set_world
 
 
 def conditions(ctx: Context) -> dict[Key | Regime, RunSpec]:
     specs = {Key(real_data.HIERARCHY, rho): ctx.spec(world(rho)) for rho in RHOS}
     specs.update({Key(ds, rho): real_data.spec(ctx, ds, rho) for ds in real_data.DATASETS for rho in REAL_RHOS})
     # the memorization axis: the default training set is G3's own run; the others half-size, starvation on
-    specs.update({Regime(rho, n): control_arm(replace(ctx.spec(regime_world(rho, n)), starvation=True))
-                  for rho in MEMO_RHOS for n in TRAIN_SIZES if n != DEFAULT_TRAIN})
+    specs.update({Regime(rho, n): memorization_arm(ctx, rho, n) for rho in MEMO_RHOS for n in TRAIN_SIZES
+                  if n != DEFAULT_TRAIN})
     return specs
 
 
