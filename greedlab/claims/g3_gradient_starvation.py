@@ -73,6 +73,8 @@ control leaves it inconclusive as before; the controls are unchanged. Added quic
 members × 1,500 steps = 72,000 model-steps, plus the starvation measure's two backward passes per feature
 per evaluation on those arms (at smoke scale it was 48% of these runs' compute); the 8,192 regime adds
 nothing. Smoke scale checks the pipeline only; no quick result of the axis existed when this was written.
+The axis (``presets.TRAIN_SIZES``, ``setups.memorization_arm``) is shared: H1 reads these arms for its
+map's classes and G4 for its dispersion at ρ = 0.97, the same runs, trained once.
 
 Real data (greedlab.claims.real_data): the same three parts and controls on MNIST-1D and digits
 (class group as target, marker as proxy) at ρ ∈ {0.5, 0.9, 0.97, 1.0}.

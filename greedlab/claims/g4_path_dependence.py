@@ -427,5 +427,10 @@ def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
     panels["controls"] = {"gated (negative)": runs[Key(h, NEGATIVE)].final("reliance", "target"),
                           "rho=0.5 + rho=1 pooled (positive)": np.concatenate(
                               [runs[Key(h, POSITIVE, rho)].final("reliance", "target") for rho in POOLED_RHOS])}
+    # the training-set axis: the same sources at ρ = 0.97 with a memorizable training set and online
+    panels[f"rho={MEMO_RHO}"] = {
+        f"{src} varied, {'online' if n == ONLINE else 'fixed set'}": (runs[Memo(src, n)] if n == ONLINE
+                                                             else runs[Key(h, MAIN, MEMO_RHO, src)]).final(
+            "reliance", "target") for src in MEMO_SOURCES for n in (DEFAULT_TRAIN, ONLINE)}
     return [histograms_figure(folder / "G4_final_target_hist.png", "G4: final target reliance across seeds", panels,
                               "final target reliance")]
