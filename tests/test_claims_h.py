@@ -173,7 +173,7 @@ def test_h1_proxy_class_that_vanishes_online_reads_only_with_memorization():
     assert m[online, "final"].value == pytest.approx(0.96, abs=0.01)  # online: exceptions only via the target
     summary = m["rho=0.97, defaults, every training set", "proxy-reliant"]
     assert summary.verdict == h1.PROXY_ONLY_MEMORIZING and summary.value == 0.0 and summary.kind == "measurement"
-    assert "n_train=8192 8/16 (split)" in summary.statistic and "online (fresh examples every step) 0/8 (converge)" \
+    assert "n_train=8192 4/8 (split)" in summary.statistic and "online (fresh examples every step) 0/8 (converge)" \
         in summary.statistic
     assert 0.3 < summary.ci_high < 1  # 0 of 8 seeds in 4 worlds still allows a large share
     assert axis_rows(rows, h1.Cell(0.9))["rho=0.9, defaults, every training set", "proxy-reliant"].verdict == \

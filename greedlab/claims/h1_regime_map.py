@@ -43,7 +43,8 @@ every step: nothing can be memorized) — these arms are G3's memorization axis
 (``setups.memorization_arm``: half size, 8 members in 4 worlds, the same specs and run ids, trained
 once); and online alone at ONLINE_CELLS, the cells next to ρ = 0.97 where the map's class can change
 along ρ (ρ = 0.99) and width (64 and 128 at ρ = 0.97): half-size arms of their own. Per cell and
-training set, measurements (none joins the map's verdict or its Holm family):
+training set, measurements on the same members (the map's cell read on the arms' 8; none of them
+joins the map's verdict or its Holm family):
 - the map's rule read on its own: the SD of final (soft) target reliance with its 95% interval,
   unadjusted, and ``regime`` of it (converge / split / unclear);
 - the class per seed by ``instruments.model_class`` on *hard* reliance (E[sign(f)·χ], confidence-free:
@@ -69,7 +70,8 @@ import numpy as np
 
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row
 from greedlab.claims.context import Context
-from greedlab.claims.presets import DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, train_set_name, train_set_world, world
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, paired_members, train_set_name,
+                                     train_set_world, world)
 from greedlab.claims.setups import control_arm, final_classes, memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
@@ -236,8 +238,10 @@ def training_set_axis(runs: dict) -> list[Row]:
         if c not in runs or any(Regime(c, n) not in runs for n in train_sizes(c) if n != DEFAULT_TRAIN):
             continue
         counts, rules = {}, {}
+        on = runs[Regime(c, ONLINE)]
         for n in train_sizes(c):
-            r = runs[c] if n == DEFAULT_TRAIN else runs[Regime(c, n)]
+            # the map's own cell read on the members the half-size arms hold: the same 8 in every regime
+            r = paired_members(runs[c], on)[0] if n == DEFAULT_TRAIN else runs[Regime(c, n)]
             cond, ids, w = Regime(c, n).label(), [r.run_id], r.worlds
             ci = sd_ci(r.final("reliance", "target"), clusters=w)
             rules[n] = regime(ci[1], ci[2])
@@ -258,7 +262,6 @@ def training_set_axis(runs: dict) -> list[Row]:
                                f"{float(r.final('train_acc').mean()):.3f}",
                                bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w), "measurement",
                                ids, kind="measurement"))
-        on = runs[Regime(c, ONLINE)]
         on_proxy = (np.asarray(hard_classes(on), dtype=str) == PROXY_CLASS).astype(float)
         share = bootstrap_ci(on_proxy, np.mean, clusters=on.worlds)
         fixed = sum(counts[n][0] for n in counts if n != ONLINE)
