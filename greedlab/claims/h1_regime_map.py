@@ -237,7 +237,7 @@ def training_set_axis(runs: dict) -> list[Row]:
     for c in (*MEMO_CELLS, *ONLINE_CELLS):
         if c not in runs or any(Regime(c, n) not in runs for n in train_sizes(c) if n != DEFAULT_TRAIN):
             continue
-        counts, rules = {}, {}
+        counts, rules, shares = {}, {}, {}
         on = runs[Regime(c, ONLINE)]
         for n in train_sizes(c):
             # the map's own cell read on the members the half-size arms hold: the same 8 in every regime
@@ -253,17 +253,16 @@ def training_set_axis(runs: dict) -> list[Row]:
             mix = ", ".join(f"{a} {b}" for a, b in sorted(zip(names, k), key=lambda t: -t[1]))
             proxy = classes == PROXY_CLASS
             counts[n] = (int(proxy.sum()), len(proxy))
+            shares[n] = bootstrap_ci(proxy.astype(float), np.mean, clusters=w)
             rows.append(Row.of(cond, f"share of seeds in the proxy-reliant class, on hard reliance ({mix})",
-                               bootstrap_ci(proxy.astype(float), np.mean, clusters=w), "measurement", ids,
-                               kind="measurement"))
+                               shares[n], "measurement", ids, kind="measurement"))
             where = ("training-split exceptions the stream never drew (online: the target generalized)"
                      if n == ONLINE else "the training set's proxy exceptions (memorization)")
             rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
                                f"{float(r.final('train_acc').mean()):.3f}",
                                bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w), "measurement",
                                ids, kind="measurement"))
-        on_proxy = (np.asarray(hard_classes(on), dtype=str) == PROXY_CLASS).astype(float)
-        share = bootstrap_ci(on_proxy, np.mean, clusters=on.worlds)
+        share = shares[ONLINE]
         fixed = sum(counts[n][0] for n in counts if n != ONLINE)
         text = "; ".join(f"{train_set_name(n)} {counts[n][0]}/{counts[n][1]} ({rules[n]})" for n in counts)
         rows.append(Row(f"{c.label()}, every training set", "proxy-reliant seeds (hard reliance) by training set, "
