@@ -612,7 +612,9 @@ def split(n: int, seed: int) -> np.ndarray:
     return np.where(np.arange(n) % 4 == 3, 0.2, 0.9) + tight(n, 0, seed, 0.01)
 
 
-def g4_finals(k, n, seed, dispersed_at=0.97, gated=None, pooled=None):
+def g4_finals(k, n, seed, dispersed_at=0.97, gated=None, pooled=None, online=None):
+    if isinstance(k, g4.Memo):  # the training-set axis at ρ = 0.97: fixed sets as G4's own runs there
+        return (online or split)(n, seed) if k.n_train == g4.ONLINE else split(n, seed)
     if k.arm == g4.NEGATIVE:
         return (gated or (lambda n, s: tight(n, 0.49, s)))(n, seed)
     if k.arm == g4.POSITIVE:
@@ -669,6 +671,55 @@ def test_g4_sources_vary_one_thing_and_one_world_is_not_resampled():
     assert len(set(g4.clusters(runs[g4.Key(H, g4.MAIN, 0.97, "world")]))) == 16
     assert specs[g4.Key(H, g4.POSITIVE, 1.0)] == g3.conditions(QUICK)[g3.Key(H, 1.0)]  # G3's runs, pooled
     assert specs[g4.Key(H, g4.NEGATIVE)].world.objective == "gated"
+
+
+# -- G4's training-set axis: is the dispersion at ρ = 0.97 memorization's? ----------------------------------
+
+def g4_axis(rows) -> dict:
+    """The axis's rows by (condition, first word of the statistic)."""
+    return {(r.condition, r.statistic.split()[0]): r for r in rows
+            if r.condition.startswith(f"rho={g4.MEMO_RHO},") and ("online" in r.condition or "n_train" in r.condition
+                                                                 or "every training set" in r.condition)}
+
+
+def test_g4_axis_adds_two_full_size_online_arms_and_reads_g3s_runs():
+    specs, g3_specs = g4.conditions(QUICK), g3.conditions(QUICK)
+    axis = {k: s for k, s in specs.items() if isinstance(k, g4.Memo)}
+    init, world = axis[g4.Memo("init", g4.ONLINE)], axis[g4.Memo("world", g4.ONLINE)]
+    assert init.world.online and len(set(init.init_seeds)) == 16 and len(set(init.member_worlds)) == 1
+    assert world.world.online and len(set(world.member_worlds)) == 16 and len(set(world.init_seeds)) == 1
+    assert init.n_models * init.total_steps + world.n_models * world.total_steps == 48_000  # quick cost added
+    for n in (2048, 32768, g4.ONLINE):  # init and world together: G3's arms, the same run ids
+        assert axis[g4.Memo(g4.BOTH, n)].run_id == g3_specs[g3.Regime(0.97, n)].run_id
+    assert axis[g4.Memo(g4.BOTH, 8192)].run_id == g3_specs[g3.Key(H, 0.97)].run_id
+
+
+def test_g4_dispersion_that_vanishes_online_reads_only_with_memorization():
+    rows, verdict = g4.analyse(g4_runs(online=lambda n, s: tight(n, 0.9, s)))
+    assert verdict == SUPPORTED and controls(rows) == [OK, OK]  # the claim's rows and rule as before
+    m = g4_axis(rows)
+    for src in ("init", "world"):
+        fixed, online = g4.Memo(src, 8192).label(), g4.Memo(src, g4.ONLINE).label()
+        assert m[fixed, "SD"].verdict == SUPPORTED and m[fixed, "SD"].value == pytest.approx(0.7 * np.sqrt(3) / 4,
+                                                                                           abs=0.02)
+        assert m[online, "SD"].verdict == REFUTED and m[online, "SD"].ci_high < g4.DISPERSED
+        assert m[online, "mean"].value == pytest.approx(0.9, abs=0.005) and m[online, "SD"].kind == "measurement"
+        summary = m[f"rho=0.97, {src} varied, every training set", "dispersion"]
+        assert summary.verdict == g4.DISPERSED_ONLY_MEMORIZING and summary.value == pytest.approx(0.004, abs=0.002)
+    both = {n: m[g4.Memo(g4.BOTH, n).label(), "SD"] for n in g4.TRAIN_SIZES}
+    assert "8 members" in both[8192].statistic  # the default run read on the arms' 8 members
+    assert [both[n].verdict for n in (2048, 8192, 32768)] == [SUPPORTED] * 3 and both[g4.ONLINE].verdict == REFUTED
+    assert m["rho=0.97, init and world varied, every training set", "dispersion"].verdict == \
+        g4.DISPERSED_ONLY_MEMORIZING
+
+
+def test_g4_dispersion_online_too_reads_without_memorization():
+    rows, verdict = g4.analyse(g4_runs())  # online members split as the fixed sets' do
+    m = g4_axis(rows)
+    for what in ("init varied", "world varied", "init and world varied"):
+        summary = m[f"rho=0.97, {what}, every training set", "dispersion"]
+        assert summary.verdict == g4.DISPERSED_WITHOUT and summary.value == pytest.approx(0.3, abs=0.03)
+    assert verdict == SUPPORTED
 
 
 def test_g4_events_ordered_at_random_per_member_read_near_zero_and_the_order_part_is_refuted():

@@ -39,14 +39,23 @@ def headline(rows):
 
 # -- H1: the regime map ------------------------------------------------------------------------------
 
-def h1_runs(final_target, negative=None) -> dict:
+def h1_runs(final_target, negative=None, online=None) -> dict:
     """Every cell ending at ``final_target(cell, n) -> (n,)`` target reliance (the negative control's
-    cell by ``negative`` if given); proxy reliance as its complement, so classes follow."""
+    cell by ``negative`` if given; the training-set axis's arms by their cell, the online ones by
+    ``online`` if given); proxy reliance as its complement, so classes follow; hard reliance as soft.
+    Fixed training sets end with their proxy exceptions memorized; online ones get them right as far
+    as the target is used."""
     runs = {}
     for i, (c, spec) in enumerate(h1.conditions(QUICK).items()):
-        f = negative if (c == h1.NEGATIVE and negative is not None) else final_target
-        t = np.clip(f(c, spec.n_models, i), 0, 1)
-        runs[c] = finals(spec, {("reliance", "target"): t, ("reliance", "proxy0"): np.clip(0.97 - t, 0, 1)})
+        on_line = isinstance(c, h1.Regime) and c.n_train == h1.ONLINE
+        f = negative if (c == h1.NEGATIVE and negative is not None) else (
+            online if (on_line and online is not None) else final_target)
+        t = np.clip(f(c.cell if isinstance(c, h1.Regime) else c, spec.n_models, i), 0, 1)
+        p = np.clip(0.97 - t, 0, 1)
+        runs[c] = finals(spec, {("reliance", "target"): t, ("reliance", "proxy0"): p,
+                                ("hard_reliance", "target"): t, ("hard_reliance", "proxy0"): p,
+                                ("exception_acc", "proxy0"): t if on_line else np.ones_like(t),
+                                ("train_acc", ""): np.ones_like(t)})
     return runs
 
 
@@ -101,7 +110,7 @@ def test_h1_cells_are_held_to_holms_levels():
     x = 0.5 + 0.15 * np.random.default_rng(3).standard_normal(16)
     w = np.repeat(np.arange(8), 2)
     assert sd_ci(x, clusters=w)[1] > h1.SPREAD
-    rows, verdict = h1.analyse(h1_runs(lambda c, n, s: x if c != h1.NEGATIVE else spread(n, 0.96, 0.004, s)))
+    rows, verdict = h1.analyse(h1_runs(lambda c, n, s: x[:n] if c != h1.NEGATIVE else spread(n, 0.96, 0.004, s)))
     cells = [r for r in rows if r.kind == "verdict" and r.condition != "all cells"]
     assert len(cells) == 21 and {r.verdict for r in cells} == {h1.UNCLEAR}
     assert all(r.ci_low < h1.SPREAD for r in cells) and verdict == INCONCLUSIVE
@@ -109,11 +118,78 @@ def test_h1_cells_are_held_to_holms_levels():
 
 def test_h1_conditions_are_typed_and_share_the_default_cells():
     specs = h1.conditions(QUICK)
-    assert len(h1.CELLS) == 21 and h1.NEGATIVE in specs and all(isinstance(c, h1.Cell) for c in specs)
+    assert all(isinstance(c, (h1.Cell, h1.Regime)) for c in specs)
+    specs = {c: s for c, s in specs.items() if isinstance(c, h1.Cell)}  # the map (the axis: tests below)
+    assert len(h1.CELLS) == 21 and h1.NEGATIVE in specs
     assert specs[h1.Cell(0.9)] == QUICK.spec(h1.world(0.9))             # the run G1 and H6 train too
     assert specs[h1.Cell(0.9, lr=3e-3)].train.lr == 3e-3 and specs[h1.Cell(0.9, lr=3e-3)].train.n_evals == 2
     assert specs[h1.Cell(0.99, width=64)].model.width == 64 and h1.Cell(0.99, width=64).label() == "rho=0.99, width=64"
     assert all(s.n_models == 16 and len(set(s.member_worlds)) == 8 for s in specs.values())
+
+
+# -- H1's training-set axis: does the proxy-reliant class need something to memorize? ------------------
+
+def axis_rows(rows, cell) -> dict:
+    """The axis's rows of ``cell`` by (condition, first word of the statistic)."""
+    return {(r.condition, r.statistic.split()[0]): r for r in rows if r.condition.startswith(cell.label() + ",")}
+
+
+def test_h1_axis_reuses_g3s_arms_and_adds_three_half_size_online_arms():
+    from greedlab.claims import g3_gradient_starvation as g3
+
+    specs, g3_specs = h1.conditions(QUICK), g3.conditions(QUICK)
+    axis = {g: s for g, s in specs.items() if isinstance(g, h1.Regime)}
+    assert len(axis) == 9 and all(s.n_models == 8 and len(set(s.member_worlds)) == 4 for s in axis.values())
+    for rho in h1.MEMO_RHOS:  # every training set at the default cells: G3's own arms, the same run ids
+        for n in (2048, 32768, h1.ONLINE):
+            assert axis[h1.Regime(h1.Cell(rho), n)].run_id == g3_specs[g3.Regime(rho, n)].run_id
+    g3_ids = {s.run_id for s in g3_specs.values()}
+    new = [s for s in axis.values() if s.run_id not in g3_ids]
+    assert len(new) == 3 and all(s.world.online and s.train.n_evals == 2 for s in new)
+    assert sum(s.n_models * s.total_steps for s in new) == 36_000  # the quick cost added, model-steps
+    narrow = axis[h1.Regime(h1.Cell(0.97, width=64), h1.ONLINE)]
+    assert narrow.model.width == 64 and narrow.init_seeds == specs[h1.Cell(0.97, width=64)].init_seeds[:8]
+
+
+def split_seeds(c, n, seed):
+    """ρ = 0.97 cells split: half the seeds (one per world) on the target (0.9), half proxy-reliant
+    (target 0.1, proxy 0.87); other cells as ``settled``."""
+    if c.rho == 0.97:
+        return np.where(np.arange(n) % 2 == 0, 0.9, 0.1) + spread(n, 0, 0.01, seed)
+    return settled(c, n, seed)
+
+
+def test_h1_proxy_class_that_vanishes_online_reads_only_with_memorization():
+    internal = lambda c, n, s: spread(n, 0.96, 0.004, s)  # noqa: E731 -- online: every seed on the target
+    rows, verdict = h1.analyse(h1_runs(split_seeds, online=internal))
+    assert verdict == SUPPORTED and headline(rows).value == 7  # the map and its verdict as before
+    m = axis_rows(rows, h1.Cell(0.97))
+    online, small = h1.Regime(h1.Cell(0.97), h1.ONLINE).label(), h1.Regime(h1.Cell(0.97), 2048).label()
+    # fixed sets: half the seeds proxy-reliant (hard reliance 0.1 on the target, 0.87 on the proxy), split
+    assert m[small, "SD"].verdict == h1.SPLIT and m[small, "SD"].value == pytest.approx(0.4, abs=0.02)
+    assert m[small, "share"].value == 0.5 and "(internal 4, proxy 4)" in m[small, "share"].statistic
+    assert m[small, "final"].value == 1.0  # its exceptions memorized
+    assert m[online, "SD"].verdict == h1.CONVERGE and m[online, "share"].value == 0.0
+    assert m[online, "final"].value == pytest.approx(0.96, abs=0.01)  # online: exceptions only via the target
+    summary = m["rho=0.97, defaults, every training set", "proxy-reliant"]
+    assert summary.verdict == h1.PROXY_ONLY_MEMORIZING and summary.value == 0.0 and summary.kind == "measurement"
+    assert "n_train=8192 4/8 (split)" in summary.statistic and "online (fresh examples every step) 0/8 (converge)" \
+        in summary.statistic
+    assert 0.3 < summary.ci_high < 1  # 0 of 8 seeds in 4 worlds still allows a large share
+    assert axis_rows(rows, h1.Cell(0.9))["rho=0.9, defaults, every training set", "proxy-reliant"].verdict == \
+        h1.NO_PROXY_CLASS
+
+
+def test_h1_proxy_class_that_persists_online_reads_without_memorization():
+    rows, verdict = h1.analyse(h1_runs(split_seeds))  # online seeds split like the fixed sets' ones
+    summary = axis_rows(rows, h1.Cell(0.97))["rho=0.97, defaults, every training set", "proxy-reliant"]
+    assert summary.verdict == h1.PROXY_WITHOUT and summary.value == 0.5 and "online (fresh examples every step) " \
+        "4/8 (split)" in summary.statistic
+    narrow = axis_rows(rows, h1.Cell(0.97, width=64))
+    assert narrow["rho=0.97, width=64, every training set", "proxy-reliant"].verdict == h1.PROXY_WITHOUT
+    # ρ = 0.99 ends on the proxy in every seed, online too
+    top = axis_rows(rows, h1.Cell(0.99))["rho=0.99, defaults, every training set", "proxy-reliant"]
+    assert top.verdict == h1.PROXY_WITHOUT and top.value == 1.0 and verdict == SUPPORTED
 
 
 # -- H5: the smallest models that fit ------------------------------------------------------------------

@@ -73,6 +73,8 @@ control leaves it inconclusive as before; the controls are unchanged. Added quic
 members × 1,500 steps = 72,000 model-steps, plus the starvation measure's two backward passes per feature
 per evaluation on those arms (at smoke scale it was 48% of these runs' compute); the 8,192 regime adds
 nothing. Smoke scale checks the pipeline only; no quick result of the axis existed when this was written.
+The axis (``presets.TRAIN_SIZES``, ``setups.memorization_arm``) is shared: H1 reads these arms for its
+map's classes and G4 for its dispersion at ρ = 0.97, the same runs, trained once.
 
 Real data (greedlab.claims.real_data): the same three parts and controls on MNIST-1D and digits
 (class group as target, marker as proxy) at ρ ∈ {0.5, 0.9, 0.97, 1.0}.
@@ -80,7 +82,6 @@ Real data (greedlab.claims.real_data): the same three parts and controls on MNIS
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -90,8 +91,9 @@ from greedlab.claims import real_data
 from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
                                     control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import crossing, paired, world
-from greedlab.claims.setups import control_arm
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, crossing, paired, train_set_name,
+                                     train_set_world, world)
+from greedlab.claims.setups import memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET
 from greedlab.report.figures import final_vs_condition_figure, reliance_figure
@@ -129,11 +131,8 @@ class Key(NamedTuple):
 
 
 MEMO_RHOS = (0.9, 0.97)
-DEFAULT_TRAIN = 8192
-"""The default world's training set: its regime is G3's own run at that ρ."""
-ONLINE = 0
-"""The training-set size axis's online regime: fresh examples every step."""
-TRAIN_SIZES = (2048, DEFAULT_TRAIN, 32768, ONLINE)
+# DEFAULT_TRAIN (its regime is G3's own run at that ρ), ONLINE and TRAIN_SIZES are presets': H1 and G4
+# read the same axis, and its arms (``setups.memorization_arm``) are trained once for the three claims
 STARVES_WITHOUT, STARVES_ONLY_MEMORIZING = "starves without memorization", "starves only with memorization"
 NO_STARVATION, UNDECIDED = "does not starve", "undecided"
 
@@ -148,21 +147,15 @@ class Regime(NamedTuple):
         return f"rho={self.rho}, {regime_name(self.n_train)}"
 
 
-def regime_name(n_train: int) -> str:
-    return "online (fresh examples every step)" if n_train == ONLINE else f"n_train={n_train}"
-
-
-def regime_world(rho: float, n_train: int):
-    w = world(rho)
-    return replace(w, online=True) if n_train == ONLINE else replace(w, n_train=n_train)
+regime_name, regime_world = train_set_name, train_set_world
 
 
 def conditions(ctx: Context) -> dict[Key | Regime, RunSpec]:
     specs = {Key(real_data.HIERARCHY, rho): ctx.spec(world(rho)) for rho in RHOS}
     specs.update({Key(ds, rho): real_data.spec(ctx, ds, rho) for ds in real_data.DATASETS for rho in REAL_RHOS})
     # the memorization axis: the default training set is G3's own run; the others half-size, starvation on
-    specs.update({Regime(rho, n): control_arm(replace(ctx.spec(regime_world(rho, n)), starvation=True))
-                  for rho in MEMO_RHOS for n in TRAIN_SIZES if n != DEFAULT_TRAIN})
+    specs.update({Regime(rho, n): memorization_arm(ctx, rho, n) for rho in MEMO_RHOS for n in TRAIN_SIZES
+                  if n != DEFAULT_TRAIN})
     return specs
 
 

@@ -66,6 +66,28 @@ final target reliance is above the margin only at ρ = 0.97 with the world varie
 ρ = 0.9 and 0.99 every source is below it. Gated 0.008 [0.003, 0.033] (ok), pooled 0.50 (ok):
 inconclusive (dispersion not shown for init or order).
 
+Path dependence or memorization? (The training-set axis, fixed in code before any quick run of it;
+measurements, no part of the verdict.) At ρ = 0.97 every member reaches train accuracy 1.000, so the
+≈ 250 proxy exceptions among the 8,192 training examples are memorized, and the spread of final
+target reliance could be the memorization route (Sagawa et al. 2020: which members memorize the
+exceptions rather than learn the target) rather than a path. So the dispersion at MEMO_RHO = 0.97 is
+read again where nothing can be memorized: online (a fresh batch every step, ``presets.ONLINE``),
+- per source, init and world varied (``MEMO_SOURCES``), as G4's own conditions at ρ = 0.97 (the
+  memorizable fixed set) with the world online: full-size arms (16 members: an SD of members that
+  share one world is bounded only from 16, ``stats.MIN_CLUSTERS``); the order source is left out
+  (its online stream is the thing varied: no fixed order to compare);
+- with init and world varied together (``BOTH``), at every training set of ``presets.TRAIN_SIZES``:
+  G3's memorization arms (``setups.memorization_arm``, 8 members in 4 worlds, the same run ids,
+  trained once) and the default run at ρ = 0.97 (G3's and H1's) restricted to the same 8 members.
+Per regime, rows: the SD of final target reliance (``stats.sd_ci`` at 95%, unadjusted) read by the
+dispersion rule (``dispersed``: above DISPERSED, or wholly below it), mean final target reliance,
+final accuracy on the proxy's exceptions (fixed sets: memorization; online: training-split
+exceptions the stream never drew, i.e. the target generalized) with the final train accuracy. Per
+source a summary row: "dispersed without memorization" (online dispersed), "dispersed only with
+memorization" (online wholly below DISPERSED, a fixed set dispersed), "not dispersed either way"
+(all wholly below) or "undecided". Added quick cost: 2 arms × 16 members × 1,500 steps = 48,000
+model-steps; the BOTH regimes are G3's runs and add nothing.
+
 Real data (greedlab.claims.real_data): the same parts and positive control on MNIST-1D and digits at
 ρ = 0.97 (class group as target, marker as proxy); a gated objective does not exist there, so real
 data has no negative control and its verdict cannot be "supported". With the five events: digits
@@ -86,7 +108,9 @@ from greedlab.claims import real_data
 from greedlab.claims.common import (REFUTED, SUPPORTED, Row, all_agree, any_supports, bootstrap_ci, censor, combine,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import best_decodability, world
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, best_decodability, paired_members,
+                                     train_set_name, train_set_world, world)
+from greedlab.claims.setups import memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, REPRESENTED, onset
 from greedlab.report.figures import histograms_figure
@@ -131,7 +155,35 @@ class Key(NamedTuple):
         return real_data.label(self.dataset, text)
 
 
-def conditions(ctx: Context) -> dict[Key, RunSpec]:
+MEMO_RHO = 0.97
+MEMO_SOURCES = ("init", "world")
+BOTH = "both"
+DISPERSED_WITHOUT, DISPERSED_ONLY_MEMORIZING = "dispersed without memorization", "dispersed only with memorization"
+NOT_DISPERSED, UNDECIDED = "not dispersed either way", "undecided"
+
+
+class Memo(NamedTuple):
+    """A condition of the training-set axis at MEMO_RHO: the varied source (one of MEMO_SOURCES, or BOTH:
+    init and world together) and the training set (``presets.TRAIN_SIZES``; ONLINE: none fixed)."""
+
+    source: str
+    n_train: int
+
+    def label(self) -> str:
+        what = "init and world varied" if self.source == BOTH else f"{self.source} varied"
+        return f"rho={MEMO_RHO}, {what}, {train_set_name(self.n_train)}"
+
+
+def memo_specs(ctx: Context) -> dict[Memo, RunSpec]:
+    """The axis's conditions: per source its online arm (the fixed set is G4's own run); with BOTH varied
+    every training set, G3's arms and the default run at MEMO_RHO (shared, trained once)."""
+    specs = {Memo(src, ONLINE): ctx.spec(train_set_world(MEMO_RHO, ONLINE), vary=src) for src in MEMO_SOURCES}
+    specs.update({Memo(BOTH, n): ctx.spec(world(MEMO_RHO)) if n == DEFAULT_TRAIN else memorization_arm(ctx, MEMO_RHO, n)
+                  for n in TRAIN_SIZES})
+    return specs
+
+
+def conditions(ctx: Context) -> dict[Key | Memo, RunSpec]:
     h = real_data.HIERARCHY
     specs = {Key(h, MAIN, rho, src): ctx.spec(world(rho), vary=src) for rho in RHOS for src in SOURCES}
     specs[Key(h, NEGATIVE)] = ctx.spec(GATED)
@@ -140,6 +192,7 @@ def conditions(ctx: Context) -> dict[Key, RunSpec]:
         specs.update({Key(ds, MAIN, rho, src): real_data.spec(ctx, ds, rho, vary=src)
                       for rho in REAL_RHOS for src in SOURCES})
         specs.update({Key(ds, POSITIVE, rho): real_data.spec(ctx, ds, rho) for rho in POOLED_RHOS})
+    specs.update(memo_specs(ctx))
     return specs
 
 
@@ -307,11 +360,60 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
     return rows, verdict, summary
 
 
-def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
-    """The hierarchy world's rows and verdict (its summary row first); each real dataset adds its rows
-    and its own verdict row."""
+def memo_reading(online: str, fixed: list[str]) -> str:
+    """Per source: what the training sets say together (``dispersed``'s verdicts at 95%)."""
+    if online == SUPPORTED:
+        return DISPERSED_WITHOUT
+    if online == REFUTED:
+        if SUPPORTED in fixed:
+            return DISPERSED_ONLY_MEMORIZING
+        if all(v == REFUTED for v in fixed):
+            return NOT_DISPERSED
+    return UNDECIDED
+
+
+def memorization_axis(runs: dict) -> list[Row]:
+    """The training-set axis's measurement rows (module docstring); nothing here joins the verdict."""
+    h, rows = real_data.HIERARCHY, []
+    both_online = runs[Memo(BOTH, ONLINE)]
+    for src in (*MEMO_SOURCES, BOTH):
+        if src == BOTH:  # the default run's members that the half-size arms hold: the same 8 in each regime
+            regimes = {n: (paired_members(runs[Memo(BOTH, n)], both_online)[0] if n == DEFAULT_TRAIN
+                           else runs[Memo(BOTH, n)]) for n in TRAIN_SIZES}
+        else:
+            regimes = {DEFAULT_TRAIN: runs[Key(h, MAIN, MEMO_RHO, src)], ONLINE: runs[Memo(src, ONLINE)]}
+        verdicts, sds = {}, {}
+        for n, r in regimes.items():
+            cond, ids, c = Memo(src, n).label(), [r.run_id], clusters(r)
+            final_t = r.final("reliance", "target")
+            ci = sds[n] = spread(final_t, c)
+            verdicts[n] = dispersed(ci[1], ci[2])
+            rows.append(Row.of(cond, f"SD of final target reliance, 95% unadjusted (dispersed above {DISPERSED}; "
+                               f"{len(final_t)} members)", ci, verdicts[n], ids, kind="measurement"))
+            rows.append(Row.of(cond, "mean final target reliance", bootstrap_ci(final_t, np.mean, clusters=c),
+                               "measurement", ids, kind="measurement"))
+            where = ("training-split exceptions the stream never drew (online: the target generalized)"
+                     if n == ONLINE else "the training set's proxy exceptions (memorization)")
+            rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
+                               f"{float(r.final('train_acc').mean()):.3f}",
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=c), "measurement",
+                               ids, kind="measurement"))
+        on = sds[ONLINE]
+        reading = memo_reading(verdicts[ONLINE], [v for n, v in verdicts.items() if n != ONLINE])
+        what = "init and world varied" if src == BOTH else f"{src} varied"
+        rows.append(Row(f"rho={MEMO_RHO}, {what}, every training set", "dispersion by training set: "
+                        + "; ".join(f"{train_set_name(n)} {v}" for n, v in verdicts.items())
+                        + "; value: the online SD", *on[:3], reading,
+                        sorted({r.run_id for r in regimes.values()}), kind="measurement",
+                        note=getattr(on, "reason", "")))
+    return rows
+
+
+def analyse(runs: dict) -> tuple[list[Row], str]:
+    """The hierarchy world's rows and verdict (its summary row first), then the training-set axis's
+    measurements; each real dataset adds its rows and its own verdict row."""
     rows, verdict, summary = analyse_world(runs, real_data.HIERARCHY, RHOS)
-    rows = [summary] + rows
+    rows = [summary] + rows + memorization_axis(runs)
     for ds in real_data.DATASETS:
         r_rows, r_verdict, r_summary = analyse_world(runs, ds, REAL_RHOS)
         rows += [r_summary] + r_rows + [real_data.verdict_row(ds, r_verdict, r_summary.run_ids)]
@@ -325,5 +427,10 @@ def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
     panels["controls"] = {"gated (negative)": runs[Key(h, NEGATIVE)].final("reliance", "target"),
                           "rho=0.5 + rho=1 pooled (positive)": np.concatenate(
                               [runs[Key(h, POSITIVE, rho)].final("reliance", "target") for rho in POOLED_RHOS])}
+    # the training-set axis: the same sources at ρ = 0.97 with a memorizable training set and online
+    panels[f"rho={MEMO_RHO}"] = {
+        f"{src} varied, {'online' if n == ONLINE else 'fixed set'}": (runs[Memo(src, n)] if n == ONLINE
+                                                             else runs[Key(h, MAIN, MEMO_RHO, src)]).final(
+            "reliance", "target") for src in MEMO_SOURCES for n in (DEFAULT_TRAIN, ONLINE)}
     return [histograms_figure(folder / "G4_final_target_hist.png", "G4: final target reliance across seeds", panels,
                               "final target reliance")]

@@ -32,6 +32,33 @@ Controls (rows of kind "control"), read at the strictest level of the map's Holm
 - positive (planted): a mixed cell, the seeds of ρ = 0.9 in the first half of the worlds with those
   of ρ = 0.99 in the other half (both at the defaults): seeds trained toward different final models
   by hand. It must split (interval above ``SPREAD``). It costs no training.
+
+Memorization or starvation? (The training-set axis, fixed in code before any quick run of it.) At
+every ρ the models reach train accuracy 1.000: at ρ = 0.97 the ≈ 250 proxy exceptions among the 8,192
+training examples are memorized, so a proxy-reliant end point may be the memorization route to
+spurious-feature reliance (Sagawa et al. 2020), not a vanishing gradient. The map's cells are read
+again with the training set varied (``presets.TRAIN_SIZES``): at ρ ∈ MEMO_RHOS = {0.9, 0.97}, the
+default cell with n_train ∈ {2,048, 8,192 (the map's own cell), 32,768} and online (a fresh batch
+every step: nothing can be memorized) — these arms are G3's memorization axis
+(``setups.memorization_arm``: half size, 8 members in 4 worlds, the same specs and run ids, trained
+once); and online alone at ONLINE_CELLS, the cells next to ρ = 0.97 where the map's class can change
+along ρ (ρ = 0.99) and width (64 and 128 at ρ = 0.97): half-size arms of their own. Per cell and
+training set, measurements on the same members (the map's cell read on the arms' 8; none of them
+joins the map's verdict or its Holm family):
+- the map's rule read on its own: the SD of final (soft) target reliance with its 95% interval,
+  unadjusted, and ``regime`` of it (converge / split / unclear);
+- the class per seed by ``instruments.model_class`` on *hard* reliance (E[sign(f)·χ], confidence-free:
+  a memorizing model's logit scale cannot move it between classes), and the share of seeds in the
+  proxy-reliant class (Clopper–Pearson over worlds); the map's own class mix stays on soft reliance,
+  as before;
+- final accuracy on the proxy's exceptions (memorization in a fixed set; online it is read on
+  training-split exceptions the stream never drew: the target generalized) and final train accuracy.
+Per cell a summary row reads the proxy class by training set: "proxy class without memorization" if
+at least one online seed is proxy-reliant (the class exists where nothing can be memorized: one seed
+shows it), "proxy class only with memorization" if no online seed is and some fixed-set seed is (the
+row's interval is the online share's, so it says how large a share 0 of 8 still allows), "no proxy
+class" if no seed of any regime is. Added quick cost: 3 arms (online at ONLINE_CELLS) × 8 members ×
+1,500 steps = 36,000 model-steps; the arms at ρ = 0.9 and 0.97 are G3's and add nothing.
 """
 
 from __future__ import annotations
@@ -43,8 +70,9 @@ import numpy as np
 
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row
 from greedlab.claims.context import Context
-from greedlab.claims.presets import world
-from greedlab.claims.setups import final_classes
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, paired_members, train_set_name,
+                                     train_set_world, world)
+from greedlab.claims.setups import control_arm, final_classes, memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
 from greedlab.report.figures import heatmaps_figure
@@ -99,8 +127,50 @@ def _spec(ctx: Context, c: Cell) -> RunSpec:
     return ctx.spec(world(c.rho), model=model, lr=c.lr, batch_size=c.batch, n_evals=2)  # only the end matters
 
 
-def conditions(ctx: Context) -> dict[Cell, RunSpec]:
-    return {c: _spec(ctx, c) for c in (*CELLS, NEGATIVE)}
+# -- the training-set axis: is the proxy-reliant class memorization's? (module docstring) ---------------
+
+MEMO_RHOS = (0.9, 0.97)
+"""The default cells read at every training-set size: G3's memorization arms, trained once."""
+ONLINE_CELLS = (Cell(0.99), Cell(0.97, width=64), Cell(0.97, width=128))
+"""Cells read online beside their map cell: where the class can change along ρ and width near 0.97."""
+PROXY_CLASS = "proxy"
+PROXY_WITHOUT, PROXY_ONLY_MEMORIZING, NO_PROXY_CLASS = ("proxy class without memorization",
+                                                        "proxy class only with memorization", "no proxy class")
+
+
+class Regime(NamedTuple):
+    """A cell of the map trained on another training set (``presets.TRAIN_SIZES``; ONLINE: none fixed)."""
+
+    cell: Cell
+    n_train: int
+
+    def label(self) -> str:
+        return f"{self.cell.label()}, {train_set_name(self.n_train)}"
+
+
+def train_sizes(c: Cell) -> tuple[int, ...]:
+    """The training sets a cell is read at: every size at the default cells of MEMO_RHOS, else the
+    default set (the map's run) and online."""
+    return TRAIN_SIZES if c in MEMO_CELLS else (DEFAULT_TRAIN, ONLINE)
+
+
+MEMO_CELLS = tuple(Cell(rho) for rho in MEMO_RHOS)
+REGIMES = tuple(Regime(c, n) for c in (*MEMO_CELLS, *ONLINE_CELLS) for n in train_sizes(c) if n != DEFAULT_TRAIN)
+
+
+def _regime_spec(ctx: Context, g: Regime) -> RunSpec:
+    c = g.cell
+    if c in MEMO_CELLS:  # G3's arm: the same spec, so the same run, trained once
+        return memorization_arm(ctx, c.rho, g.n_train)
+    model = MLPConfig(width=c.width) if c.width != WIDTH else None
+    return control_arm(ctx.spec(train_set_world(c.rho, g.n_train), model=model, lr=c.lr, batch_size=c.batch,
+                                n_evals=2))
+
+
+def conditions(ctx: Context) -> dict[Cell | Regime, RunSpec]:
+    specs = {c: _spec(ctx, c) for c in (*CELLS, NEGATIVE)}
+    specs.update({g: _regime_spec(ctx, g) for g in REGIMES})
+    return specs
 
 
 def dispersion_at(r: RunResult):
@@ -145,6 +215,64 @@ def decide(regimes: list[str], neg_ok: bool, pos_ok: bool) -> str:
     return INCONCLUSIVE
 
 
+def hard_classes(r: RunResult) -> np.ndarray:
+    """Each seed's final class (``instruments.model_class``) on hard reliance: the sign of the decision,
+    not its confidence, on the target and the proxy."""
+    from greedlab.instruments.model_class import classify
+
+    return classify({("reliance", f): r.final("hard_reliance", f) for f in ("target", "proxy0")})
+
+
+def proxy_class_reading(online: int, fixed: int) -> str:
+    """The summary's reading from the count of proxy-class seeds online and in the fixed training sets."""
+    if online:
+        return PROXY_WITHOUT
+    return PROXY_ONLY_MEMORIZING if fixed else NO_PROXY_CLASS
+
+
+def training_set_axis(runs: dict) -> list[Row]:
+    """Measurement rows of the training-set axis (module docstring), per cell and training set, and a
+    summary per cell; nothing here joins the verdict."""
+    rows: list[Row] = []
+    for c in (*MEMO_CELLS, *ONLINE_CELLS):
+        if c not in runs or any(Regime(c, n) not in runs for n in train_sizes(c) if n != DEFAULT_TRAIN):
+            continue
+        counts, rules, shares = {}, {}, {}
+        on = runs[Regime(c, ONLINE)]
+        for n in train_sizes(c):
+            # the map's own cell read on the members the half-size arms hold: the same 8 in every regime
+            r = paired_members(runs[c], on)[0] if n == DEFAULT_TRAIN else runs[Regime(c, n)]
+            cond, ids, w = Regime(c, n).label(), [r.run_id], r.worlds
+            ci = sd_ci(r.final("reliance", "target"), clusters=w)
+            rules[n] = regime(ci[1], ci[2])
+            rows.append(Row.of(cond, f"SD of final target reliance across seeds, 95% unadjusted (the map's rule, "
+                               f"split above / converge below {SPREAD}; outside its Holm family)", ci, rules[n], ids,
+                               kind="measurement"))
+            classes = np.asarray(hard_classes(r), dtype=str)
+            names, k = np.unique(classes, return_counts=True)
+            mix = ", ".join(f"{a} {b}" for a, b in sorted(zip(names, k), key=lambda t: -t[1]))
+            proxy = classes == PROXY_CLASS
+            counts[n] = (int(proxy.sum()), len(proxy))
+            shares[n] = bootstrap_ci(proxy.astype(float), np.mean, clusters=w)
+            rows.append(Row.of(cond, f"share of seeds in the proxy-reliant class, on hard reliance ({mix})",
+                               shares[n], "measurement", ids, kind="measurement"))
+            where = ("training-split exceptions the stream never drew (online: the target generalized)"
+                     if n == ONLINE else "the training set's proxy exceptions (memorization)")
+            rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
+                               f"{float(r.final('train_acc').mean()):.3f}",
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w), "measurement",
+                               ids, kind="measurement"))
+        share = shares[ONLINE]
+        fixed = sum(counts[n][0] for n in counts if n != ONLINE)
+        text = "; ".join(f"{train_set_name(n)} {counts[n][0]}/{counts[n][1]} ({rules[n]})" for n in counts)
+        rows.append(Row(f"{c.label()}, every training set", "proxy-reliant seeds (hard reliance) by training set, "
+                        f"and the map's rule: {text}; value: the online share", *share[:3],
+                        proxy_class_reading(counts[ONLINE][0], fixed),
+                        [runs[c].run_id] + [runs[Regime(c, n)].run_id for n in counts if n != DEFAULT_TRAIN],
+                        kind="measurement", note=getattr(share, "reason", "")))
+    return rows
+
+
 def analyse(runs: dict[Cell, RunResult]) -> tuple[list[Row], str]:
     cells = [c for c in CELLS if c in runs]
     holm = holm_intervals([dispersion_at(runs[c]) for c in cells], [SPREAD] * len(cells))
@@ -178,7 +306,7 @@ def analyse(runs: dict[Cell, RunResult]) -> tuple[list[Row], str]:
                        f"{regimes.count(UNCLEAR)} unclear; Holm over the {len(cells)})",
                        float(regimes.count(SPLIT)), float("nan"), float("nan"), verdict,
                        [runs[c].run_id for c in cells], kind="verdict"))
-    return rows, verdict
+    return rows + training_set_axis(runs), verdict
 
 
 def figures(runs: dict[Cell, RunResult], folder: Path) -> list[str]:

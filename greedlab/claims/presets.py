@@ -182,3 +182,25 @@ def paired_members(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
         return RunResult(r.run_id, r.spec, r.steps, {k: v[idx] for k, v in r.values.items()}, kept[idx])
 
     return rows(a, ia), rows(b, ib)
+
+
+# -- the training-set size axis (G3's memorization axis; H1 and G4 read the same regimes) ---------------
+
+DEFAULT_TRAIN = 8192
+"""The default world's training set (``HierarchyConfig.n_train``): its regime is the plain run at ρ."""
+ONLINE = 0
+"""The training-set axis's online regime: fresh examples every step, none seen twice, nothing memorizable."""
+TRAIN_SIZES = (2048, DEFAULT_TRAIN, 32768, ONLINE)
+"""The axis: a quarter of the default set (more to memorize per example), the default, four times it,
+and online. At ρ = 0.97 the default set holds about 250 proxy exceptions; 2,048 about 60."""
+
+
+def train_set_name(n_train: int) -> str:
+    """How a regime of the training-set axis reads in a row label."""
+    return "online (fresh examples every step)" if n_train == ONLINE else f"n_train={n_train}"
+
+
+def train_set_world(rho: float, n_train: int) -> HierarchyConfig:
+    """The default world at ρ with a training set of ``n_train`` examples, or online (``ONLINE``)."""
+    w = world(rho)
+    return replace(w, online=True) if n_train == ONLINE else replace(w, n_train=n_train)

@@ -189,3 +189,14 @@ def floor_rows(cond: str, names, floors, r: RunResult, bounds, used: np.ndarray)
                        f"{np.mean(fl):.3g} ({FLOOR_Z:g} SE); the step's own batch read {np.mean(same):.3g}",
                        float(np.mean(sig)), nan, nan, "measurement", [r.run_id], kind="measurement"))
     return out
+
+
+from greedlab.claims.presets import train_set_world  # kept beside its one user, at the end of the module
+
+
+def memorization_arm(ctx: Context, rho: float, n_train: int) -> RunSpec:
+    """An arm of the training-set size axis (``presets.TRAIN_SIZES``) on the default world at ρ: half
+    size (``control_arm``: the main run's first half of members) with the starvation measure on. G3
+    trains these at ρ ∈ {0.9, 0.97}; H1 and G4 read the same specs (same run ids, trained once). The
+    default training set is no arm of this: its regime is the plain run ``ctx.spec(presets.world(ρ))``."""
+    return control_arm(replace(ctx.spec(train_set_world(rho, n_train)), starvation=True))

@@ -1,0 +1,27 @@
+"""The runs G3, G4 and H1 already had keep their ids when conditions are added beside them: a stored
+result stays the result of its condition, and nothing trained before is trained again. Each digest
+is of the sorted (label, run id) pairs of the conditions of the keys these claims had before the
+training-set size axis reached H1 and G4 (G3's own axis included), taken from the code before."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from greedlab.claims import g3_gradient_starvation as g3, g4_path_dependence as g4, h1_regime_map as h1
+from greedlab.claims.common import SCALES
+from greedlab.claims.context import Context
+
+OLD_KEYS = {g3: (g3.Key, g3.Regime), g4: (g4.Key,), h1: (h1.Cell,)}
+DIGESTS = {("smoke", "G3"): "4cc63c295bdae819", ("smoke", "G4"): "4b306551c316992c",
+           ("smoke", "H1"): "b806a1d18a557b27", ("quick", "G3"): "ade92d4ad87d2367",
+           ("quick", "G4"): "7945319e9ccd814c", ("quick", "H1"): "86b5682daec33a62"}
+
+
+@pytest.mark.parametrize("scale", ["smoke", "quick"])
+@pytest.mark.parametrize("module", [g3, g4, h1], ids=lambda m: m.ID)
+def test_existing_conditions_keep_their_run_ids(scale, module):
+    specs = module.conditions(Context(SCALES[scale], Path("."), None))
+    old = {k: s for k, s in specs.items() if type(k) in OLD_KEYS[module]}
+    text = " ".join(sorted(f"{k.label()}={s.run_id}" for k, s in old.items()))
+    assert hashlib.sha256(text.encode()).hexdigest()[:16] == DIGESTS[scale, module.ID]
