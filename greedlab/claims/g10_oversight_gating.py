@@ -331,15 +331,19 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
 # -- figures -----------------------------------------------------------------------------------------------
 
 def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
-    """Persistence trajectories through the final stage: hard gating and r_P(o=−1), per lr and model."""
-    panels = {}
+    """Persistence trajectories through the final stage, hard gating and r_P(o=−1): the aware arm per lr
+    (rows) and model (columns), and the controls apart."""
+    panels: dict[bool, dict] = {True: {}, False: {}}
     for k, r in runs.items():
         start = read_index(r, 0)
         steps = r.steps[start:] - final_offset(r)
         ks = range(start, len(r.steps))
         curves = {"hard gating": np.stack([hard_gating(r, j) for j in ks], 1),
                   "r_P(o=−1)": np.stack([old_goal(r, j) for j in ks], 1)}
-        panels[(k.lr, k.arch if k.arm == AWARE else f"{k.arch}: {k.arm.removeprefix('control: ')}")] = (steps, curves)
-    return [panels_grid_figure(folder / "G10_persistence.png", "G10: persistence through oversight-only training "
-                               "(hard gating, old goal off oversight)", panels, "hard reliance / index",
-                               threshold=GATE + MARGIN, marks=READS, xlabel="final-stage step")]
+        aware = k.arm == AWARE
+        panels[aware][(k.lr, k.arch if aware else f"{k.arch}: {k.arm.removeprefix('control: ')}")] = (steps, curves)
+    title = "G10: {} through oversight-only training (hard gating, old goal off oversight)"
+    return [panels_grid_figure(folder / name, title.format(what), panels[aware], "hard reliance / index",
+                               threshold=GATE + MARGIN, marks=READS, xlabel="final-stage step")
+            for name, what, aware in (("G10_persistence.png", "persistence", True),
+                                      ("G10_controls.png", "controls", False)) if panels[aware]]
