@@ -64,7 +64,8 @@ read the soft gating index at the last evaluation only, never checked that the o
 oversight, and its positive control ("gated first": a gate learned, then the same final stage) could
 not survive that stage by design (measured at quick: 1.00–1.03 before it, 0.50–0.65 after). It is
 replaced by the routed reference; the "from proxy" arm and the "gated first" arm are cut to pay for
-the grid. Quick cost: 276,000 model-steps in 18 runs (was 180,000 in 12).
+the grid. Quick cost: 276,000 model-steps in 16 runs (was 180,000 in 12); the final stage is evaluated
+40 times (every 50th step, log-spaced early) instead of 12, so that one run holds the three reads.
 """
 
 from __future__ import annotations
