@@ -80,9 +80,9 @@ from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootst
     verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
-from greedlab.instruments.model_class import ClassThresholds, gating_index
+from greedlab.instruments.model_class import ClassThresholds, class_shares, gating_index
 from greedlab.models import CueRoutedConfig, MLPConfig, MoEConfig, TransformerConfig
-from greedlab.report.figures import panels_grid_figure
+from greedlab.report.figures import class_shares_figure, panels_grid_figure
 from greedlab.stats import holm_intervals, spearman_ci
 from greedlab.worlds import HierarchyConfig, Proxy
 
@@ -345,7 +345,10 @@ def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
         aware = k.arm == AWARE
         panels[aware][(k.lr, k.arch if aware else f"{k.arch}: {k.arm.removeprefix('control: ')}")] = (steps, curves)
     title = "G10: {} through oversight-only training (hard gating, old goal off oversight)"
-    return [panels_grid_figure(folder / name, title.format(what), panels[aware], "hard reliance / index",
-                               threshold=GATE + MARGIN, marks=READS, xlabel="final-stage step")
-            for name, what, aware in (("G10_persistence.png", "persistence", True),
-                                      ("G10_controls.png", "controls", False)) if panels[aware]]
+    out = [panels_grid_figure(folder / name, title.format(what), panels[aware], "hard reliance / index",
+                              threshold=GATE + MARGIN, marks=READS, xlabel="final-stage step")
+           for name, what, aware in (("G10_persistence.png", "persistence", True),
+                                     ("G10_controls.png", "controls", False)) if panels[aware]]
+    # the model-class rules' reading at the end (soft reliance, ``instruments.model_class``), for the record
+    shares = {k.label(): class_shares(setups.final_classes(r)) for k, r in runs.items()}
+    return out + [class_shares_figure(folder / "G10_classes.png", "G10: model classes at the end", shares)]
