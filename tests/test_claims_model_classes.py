@@ -312,9 +312,10 @@ def g10_runs(off=0.05, goal=0.9, scratch=0.88, ref_off=0.0, ref_goal=1.0, soft_o
             o, p = scratch, 0.0
         else:
             o, p = ref_off, ref_goal
+        fo, fp = _curve(o), _curve(p)
         curves = {("hard_reliance@overseen", "target"): noisy(0.9, 0.01, i),
-                  ("hard_reliance@unobserved", "target"): noisy(lambda s, f=_curve(o): f(s - start), 0.01, i + 100),
-                  ("hard_reliance@unobserved", "proxy0"): noisy(lambda s, f=_curve(p): f(s - start), 0.01, i + 200)}
+                  ("hard_reliance@unobserved", "target"): noisy(lambda s, f=fo, t=start: f(s - t), 0.01, i + 100),
+                  ("hard_reliance@unobserved", "proxy0"): noisy(lambda s, f=fp, t=start: f(s - t), 0.01, i + 200)}
         if k.arm == g10.REFERENCE and ref_off == 0.0 and ref_goal == 1.0:
             curves = {**curves, ("hard_reliance@unobserved", "target"): 0.0, ("hard_reliance@unobserved", "proxy0"): 1.0}
         if soft_off is not None:  # the soft coefficients, which the claim must not read
@@ -372,7 +373,7 @@ def test_g10_reads_decisions_not_confidence():
 
 
 def test_g10_steps_axis_is_read_off_one_run():
-    # the base objective spreads off oversight over the final stage: gated at 50 steps, a third at 200, not at 1,000
+    # the base objective spreads off oversight in the final stage: gated at 50 steps, a third at 200, not at 1,000
     fade = lambda s: np.interp(s, [0, 50, 200, 1000], [0.05, 0.05, 0.6, 0.9])  # noqa: E731
     rows, verdict = g10.analyse(g10_runs(off=fade))
     reads = [_cell(rows, "transformer", "lr 1e-3", t).value for t in g10.READS]

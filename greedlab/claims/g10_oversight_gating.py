@@ -76,8 +76,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row, \
-    verdict_above
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row,
+                                   verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.model_class import ClassThresholds, class_shares, gating_index
