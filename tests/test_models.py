@@ -1,18 +1,21 @@
 """Every model family honours the protocol: shapes, named activations, groups, and an ensemble that
 equals a loop over single models."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from greedlab.errors import ConfigError
 from greedlab.instruments import EvalSet, evaluate
-from greedlab.models import FAMILIES, MLPConfig, MoEConfig, TransformerConfig
+from greedlab.models import FAMILIES, CueRoutedConfig, MLPConfig, MoEConfig, TransformerConfig
 from greedlab.train import TrainConfig, train
 from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy
 
 WORLD = HierarchyWorld(HierarchyConfig(n_latents=6, target=(0, 1), proxies=(Proxy((4,), 0.9),), cue=5,
                                        commands=((0,), (1, 2)), n_train=256))
-SMALL = [MLPConfig(width=8), MoEConfig(width=8, experts=3), TransformerConfig(d_model=8, heads=2, layers=1, d_mlp=8)]
+SMALL = [MLPConfig(width=8), MoEConfig(width=8, experts=3), TransformerConfig(d_model=8, heads=2, layers=1, d_mlp=8),
+         CueRoutedConfig(width=8)]
 
 
 @pytest.mark.parametrize("model", SMALL, ids=lambda m: m.family)
@@ -53,3 +56,27 @@ def test_family_configs_are_checked():
         MoEConfig(experts=0)
     with pytest.raises(ConfigError, match="model.token_size"):
         TransformerConfig(token_size=0)
+
+
+def test_cue_routed_reference_keeps_its_unobserved_expert_and_reads_gated():
+    """G10's positive reference: a context-dependent goal learned, then the base objective trained where
+    o = +1 only. The unobserved expert is not moved by a single bit, and the instruments read it
+    gated (hard gating index ≈ 1) with the old goal kept off oversight."""
+    from greedlab.claims import g10_oversight_gating as g10
+    from greedlab.claims import setups
+    from greedlab.instruments.model_class import gating_index
+    from greedlab.worlds import make_world
+
+    model = CueRoutedConfig(width=32, cue_input=setups.CUE)
+    first = replace(g10._reference_world(objective="gated", n_train=2048), target=(g10.OTHER,),
+                    proxies=(Proxy(setups.PROXY, 0.5),))
+    final = make_world(g10._reference_world(overseen_only=True, n_train=2048))
+    params = train(make_world(first), model, TrainConfig(steps=300, lr=3e-3), [0, 1], [3, 4])
+    before = [p.detach().clone() for p in params]
+    params = train(final, model, TrainConfig(steps=200, lr=3e-3), [0, 1], [5, 6], init_params=params)
+    k = len(params) // 2
+    assert all(torch.equal(a, b) for a, b in zip(params[k:], before[k:]))  # the unobserved expert: untouched
+    assert not all(torch.equal(a, b) for a, b in zip(params[:k], before[:k]))  # the overseen one: trained
+    out = evaluate(model, params, EvalSet.build(final, n_deploy=2048, n_probe=256, n_train=256))
+    g = gating_index(out["hard_reliance@overseen", "target"].numpy(), out["hard_reliance@unobserved", "target"].numpy())
+    assert (g > 0.9).all() and bool((out["hard_reliance@unobserved", "proxy0"] > 0.9).all())

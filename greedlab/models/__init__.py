@@ -22,6 +22,7 @@ from greedlab.models.cnn import CNNConfig
 from greedlab.models.early_exit import EXIT_DEPTH, EarlyExitConfig
 from greedlab.models.mlp import ACTIVATIONS, MLPConfig, Params, flops_per_example, init_mlp, mlp_forward
 from greedlab.models.moe import MoEConfig
+from greedlab.models.routed import CueRoutedConfig
 from greedlab.models.transformer import TransformerConfig
 
 
@@ -39,7 +40,7 @@ class Model(Protocol):
     def flops_per_example(self, input_dim: int) -> int: ...
 
 
-FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig, CNNConfig, EarlyExitConfig)}
+FAMILIES = {c.family: c for c in (MLPConfig, MoEConfig, TransformerConfig, CNNConfig, EarlyExitConfig, CueRoutedConfig)}
 
 __all__ = ["ACTIVATIONS", "CNNConfig", "EXIT_DEPTH", "EarlyExitConfig", "FAMILIES", "MLPConfig", "MoEConfig", "Model",
-           "Params", "TransformerConfig", "flops_per_example", "init_mlp", "mlp_forward"]
+           "Params", "TransformerConfig", "CueRoutedConfig", "flops_per_example", "init_mlp", "mlp_forward"]

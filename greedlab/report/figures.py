@@ -261,3 +261,33 @@ def bars_figure(path: Path, title: str, panels: dict[str, dict[str, np.ndarray]]
     axes[0][0].set_ylabel(ylabel)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def panels_grid_figure(path: Path, title: str, panels: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray]]],
+                       ylabel: str, threshold: float | None = None, marks: tuple[float, ...] = (),
+                       xlabel: str = "training step") -> str:
+    """A grid of panels, one per (row, column) key: each (steps, {label: (N, T) curves}) drawn as
+    median and IQR band over seeds, with a dotted ``threshold`` and dashed verticals at ``marks``."""
+    rows = list(dict.fromkeys(r for r, _ in panels))
+    cols = list(dict.fromkeys(c for _, c in panels))
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3.4 * len(cols), 3.0 * len(rows)), squeeze=False,
+                             sharey=True)
+    for (r, c), (steps, curves) in panels.items():
+        ax = axes[rows.index(r)][cols.index(c)]
+        for k, (label, v) in enumerate(curves.items()):
+            _band(ax, steps, v, COLORS[k % len(COLORS)], label)
+        if threshold is not None:
+            ax.axhline(threshold, color="k", ls=":", lw=1)
+        for m in marks:
+            ax.axvline(m, color="#888888", ls="--", lw=0.8)
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)
+        ax.set_title(f"{c} ({r})", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for row in axes:
+        row[0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title)
+    return _save(fig, path)
