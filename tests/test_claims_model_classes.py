@@ -340,7 +340,7 @@ def test_g10_conditions_read_one_run_at_three_points_over_the_grid():
         final = s.stages[-1]
         assert final.world.overseen_only and final.train.lr == g10.LRS[k.lr] and s.stages[0].train.lr == 1e-3
         assert set(g10.READS) <= set(eval_steps(final.train.steps, final.train.n_evals))  # one run, three reads
-    assert aware[g10.Cond("mlp w1024", "lr 1e-3", g10.AWARE)].model.width == 1024
+    assert aware[g10.Cond("mlp w512", "lr 1e-3", g10.AWARE)].model.width == 512
     ref = specs[g10.Cond(g10.REFERENCE_ARCH, g10.DEFAULT_LR, g10.REFERENCE)]
     assert isinstance(ref.model, CueRoutedConfig) and ref.world.rendering == "identity" and ref.world.noise == 0
     scratch = [s for k, s in specs.items() if k.arm == g10.SCRATCH]
