@@ -48,7 +48,7 @@ class Stage:
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
                        "heldout_commands": (), "effects": (), "effect_pixels": 4,
-                       "rendering": "pixels", "online": False}
+                       "rendering": "pixels", "online": False, "command_share": 0.0}
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
                        "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant"}  # likewise for training
 
