@@ -193,7 +193,7 @@ def test_command_share_is_checked_and_leaves_existing_run_ids_alone():
             replace(SHARE_WORLD, **{"heldout_commands": (), **kw})
         assert e.value.field == "world.command_share" and "\n" not in str(e.value)
     # a run's key holds the field only when it is set: runs of worlds with a command channel stored
-    # before it existed keep their ids (these two were computed before the field was added)
+    # before it existed keep their ids (every id here was computed before the field was added)
     w = HierarchyConfig(target=(0, 1), proxies=(Proxy((4,), 0.9),), commands=((0, 1), (4,)), heldout_commands=((2,),))
     staged = RunSpec(world=w, stages=(Stage(replace(w, objective="command"), TrainConfig(steps=10)),
                                       Stage(w, TrainConfig(steps=10))))
@@ -201,3 +201,9 @@ def test_command_share_is_checked_and_leaves_existing_run_ids_alone():
     assert "command_share" not in str(staged.config())
     live = replace(w, command_share=0.5)
     assert RunSpec(world=live).run_id != RunSpec(world=w).run_id and "command_share" in str(RunSpec(world=live).config())
+    # runs that key their measured world in full (LLC runs, monitored runs) leave it out at its default too
+    from greedlab.experiment import world_key
+    from greedlab.llc_runs import LLCRunSpec
+
+    assert "command_share" not in world_key(w) and world_key(live)["command_share"] == 0.5
+    assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "c792337d72145250"
