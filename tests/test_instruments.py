@@ -146,6 +146,9 @@ def test_pointed_agreement_reads_the_gps_pointed_at_the_proxy_and_at_the_target(
     proxy, target = _pointing("target", live_ev)
     assert proxy == target == 1.0
     assert set(live_ev.pointed) == {"target", "proxy0"}  # the sets that are commands of the world
+    # a proxy's exceptions are samples that show no command (commanded ones carry χ_S, not the target's label)
+    exc = live_ev.exceptions["proxy0"]
+    assert len(exc) > 10 and bool((exc.x[:, 16 * 4:] == 0).all()) and bool((chi(exc.a, (4,)) != exc.y).all())
 
 
 def test_pointed_agreement_is_the_share_of_equal_decisions_and_needs_a_live_channel():

@@ -77,9 +77,12 @@ class EvalSet:
         feats = world.tracked_features()
         tr = train_set if train_set is not None else world.train_set()
         exceptions = {}
+        # a live command channel beside the objective: commanded samples carry χ_S, not the objective's
+        # label, so a proxy's exceptions are read among the samples that show no command
+        plain = tr.cmd < 0 if tr.cmd is not None and getattr(world.config, "command_share", 0.0) > 0 else True
         for name, S in feats.items():
             if name.startswith("proxy"):
-                off = torch.nonzero(chi(tr.a, S) != tr.y).flatten()[:MAX_EXCEPTIONS]
+                off = torch.nonzero((chi(tr.a, S) != tr.y) & plain).flatten()[:MAX_EXCEPTIONS]
                 exceptions[name] = Batch(tr.x[off], tr.y[off], tr.a[off]).to(device)
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
