@@ -69,7 +69,7 @@ def linear_on_latent(world: HierarchyWorld, i: int, gain: float = 4.0) -> tuple[
     return MLPConfig(width=2, depth=1), [p[None].clone() for p in (W0, b0, W1, b1)]
 
 
-ORACLE_BEHAVIOURS = ("target", "proxy", "mixed", "gated", "pointer", "none")
+ORACLE_BEHAVIOURS = ("target", "proxy", "mixed", "gated", "pointer", "none", "gps-proxy", "gps-target")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ class Oracle:
     It reads each latent off its pixels with the matched filter (â_i = sign(U_i·x_i)) and the command
     off the command pixels, then outputs ``gain`` times: χ_T (target), the first proxy (proxy), their
     mean (mixed), χ_T when â_cue = +1 else the proxy (gated), the commanded parity (pointer), or 0
-    (none). It has no hidden layers, so it satisfies the model protocol with empty activations.
+    (none); or, a general capability pointed by default, the commanded parity where a command is shown
+    and the first proxy (gps-proxy) or χ_T (gps-target) where none is. It has no hidden layers, so it
+    satisfies the model protocol with empty activations.
     """
 
     world: HierarchyWorld
@@ -119,6 +121,10 @@ class Oracle:
         elif self.behaviour == "pointer":
             mask = x[..., K * R:]
             f = torch.where(mask > 0.5, a, torch.ones_like(a)).prod(-1)
+        elif self.behaviour in ("gps-proxy", "gps-target"):
+            mask = x[..., K * R:] > 0.5
+            f = torch.where(mask, a, torch.ones_like(a)).prod(-1)
+            f = torch.where(mask.any(-1), f, p if self.behaviour == "gps-proxy" else t)
         else:
             f = torch.zeros_like(t)
         f = f * self.gain

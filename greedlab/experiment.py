@@ -48,7 +48,22 @@ class Stage:
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
                        "heldout_commands": (), "effects": (), "effect_pixels": 4,
-                       "rendering": "pixels", "online": False}
+                       "rendering": "pixels", "online": False, "command_share": 0.0}
+_NEWEST_WORLD_FIELDS = {"command_share": 0.0}
+"""World fields added after every kind of run (LLC runs, monitored runs) had keyed its world in full:
+``world_key`` leaves them out of those keys too while at their defaults."""
+
+
+def world_key(config) -> dict:
+    """A world config as a run's key holds it in full (``dataclasses.asdict``), but for the fields
+    added since (``_NEWEST_WORLD_FIELDS``) at their defaults: runs keyed so before keep their ids."""
+    out = dataclasses.asdict(config)
+    for key, default in _NEWEST_WORLD_FIELDS.items():
+        if key in out and out[key] == default:
+            out.pop(key)
+    return out
+
+
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
                        "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant"}  # likewise for training
 

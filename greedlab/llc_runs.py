@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from greedlab.errors import ConfigError
-from greedlab.experiment import RunSpec, config_key
+from greedlab.experiment import RunSpec, config_key, world_key
 from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.instruments.llc import LLCConfig, ensemble_llc, regression_check
 from greedlab.timing import phase
@@ -50,7 +50,7 @@ class LLCRunSpec:
                               self.measured.input_dim)
 
     def config(self) -> dict:
-        return {"kind": "llc", "run": self.run.config(), "measured": dataclasses.asdict(self.measured),
+        return {"kind": "llc", "run": self.run.config(), "measured": world_key(self.measured),
                 "llc": dataclasses.asdict(self.llc), "early": self.early}
 
     @property

@@ -25,7 +25,6 @@ a hash of its repr and of its parameters when the monitor was made) and any ``co
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 
@@ -35,7 +34,7 @@ from torch import nn
 from greedlab import __version__
 from greedlab.datasets import as_world
 from greedlab.errors import ConfigError
-from greedlab.experiment import _to_columns, config_key
+from greedlab.experiment import _to_columns, config_key, world_key
 from greedlab.instruments import EvalSet, diverged, evaluate
 from greedlab.store import Store
 from greedlab.worlds import HierarchyConfig, RealConfig, World
@@ -111,7 +110,7 @@ def describe_model(model: nn.Module) -> dict:
 def _world_config(world: World) -> dict:
     c = getattr(world, "config", None)
     if isinstance(c, (HierarchyConfig, RealConfig)):
-        return {"kind": "real" if isinstance(c, RealConfig) else "hierarchy", **dataclasses.asdict(c)}
+        return {"kind": "real" if isinstance(c, RealConfig) else "hierarchy", **world_key(c)}
     return {"kind": type(world).__qualname__}
 
 

@@ -219,15 +219,27 @@ def _stage_curve(spec: RunSpec, t: int) -> np.ndarray:
     return np.floor(np.arange(t) * len(spec.stages) / t)
 
 
-def g5_runs(first=0.4, none=0.05, irrelevant=0.05, kept=0.7, gps=0.95) -> dict:
+def g5_runs(first=0.4, none=0.05, irrelevant=0.05, kept=0.7, gps=0.95, gps_end=None, soft=None) -> dict:
+    """Final HARD proxy reliance per arm (soft: 0.8 of it, or ``soft`` per arm where given); the no-command
+    decisions agree with an exact GPS pointed at {4} at (1 + hard proxy reliance)/2 and at {0, 1} at
+    (1 + 0.9)/2; held-out command accuracy ``gps`` throughout, ``gps_end`` at the last evaluation."""
     out = {}
     finals = {g5.FIRST: first, g5.NONE: none, g5.IRRELEVANT_FIRST: irrelevant, g5.KEPT: kept}
+    end = gps if gps_end is None else gps_end
     for k, spec in g5.conditions(QUICK).items():
         seed = g5.ARMS.index(k.arm) + 10 * g5.ARCHS.index(k.arch)
-        out[k] = fake_run(spec, STEPS, {("reliance", "proxy0"): noisy(ramp(0.0, finals[k.arm], 500), 0.02, seed),
-                                        ("reliance", "target"): noisy(0.9, 0.02, seed + 100),
+        hard = noisy(ramp(0.0, finals[k.arm], 500), 0.02, seed)(np.broadcast_to(STEPS, (spec.n_models, len(STEPS))))
+        s_final = (soft or {}).get(k.arm)
+        soft_curve = 0.8 * hard if s_final is None else hard - finals[k.arm] + s_final
+        out[k] = fake_run(spec, STEPS, {("hard_reliance", "proxy0"): hard,
+                                        ("hard_reliance", "target"): noisy(0.9, 0.02, seed + 100),
+                                        ("reliance", "proxy0"): soft_curve,
+                                        ("reliance", "target"): noisy(0.8, 0.02, seed + 100),
+                                        ("pointed_agreement", "proxy0"): (1 + hard) / 2,
+                                        ("pointed_agreement", "target"): noisy(0.95, 0.01, seed + 300),
                                         ("stage", ""): _stage_curve(spec, len(STEPS)),
-                                        ("command_acc", "heldout"): noisy(gps, 0.01, seed + 200)})
+                                        ("command_acc", "heldout"): noisy(lambda s: np.where(s >= 1500, end, gps), 0.01,
+                                                                          seed + 200)})
     return out
 
 
@@ -237,28 +249,51 @@ def _first_half_of(control: RunSpec, main: RunSpec) -> bool:
         main.init_seeds[:n], main.data_seeds[:n], main.member_worlds[:n])
 
 
-def test_g5_conditions_pair_every_arm_and_measure_the_kept_heuristic_on_the_base_world():
+def test_g5_conditions_pair_every_arm_and_keep_the_command_channel_live_in_the_last_stage():
     specs = g5.conditions(QUICK)
     mlp = {k.arm: s for k, s in specs.items() if k.arch == "mlp"}
     assert mlp[g5.FIRST].n_models == mlp[g5.NONE].n_models == 16 and mlp[g5.KEPT].n_models == 8
     assert all(_first_half_of(s, mlp[g5.NONE]) for s in mlp.values())  # paired: the same worlds and seeds
     assert specs[g5.Cond("transformer", g5.KEPT)].n_models == 8  # half of 8 would leave 2 worlds: all kept
-    assert mlp[g5.KEPT].world == mlp[g5.FIRST].world and mlp[g5.KEPT].world.objective == "target"
-    assert [st.name for st in mlp[g5.KEPT].stages] == ["proxy heuristics", g5.GPS_STAGE]
+    for arm in (g5.FIRST, g5.NONE, g5.IRRELEVANT_FIRST):  # the last stage trains the base objective, commands live
+        last = mlp[arm].stages[-1].world
+        assert (last.objective, last.command_share, last.target) == ("target", 0.5, setups.TARGET)
+        assert last == mlp[arm].world
+    kept = mlp[g5.KEPT]
+    assert [st.name for st in kept.stages] == ["proxy heuristics", g5.GPS_STAGE, "proxy, commands live"]
+    assert (kept.stages[-1].world.objective, kept.stages[-1].world.command_share) == ("proxy", 0.5)
+    assert kept.world == mlp[g5.FIRST].world and kept.world.objective == "target"  # measured on the base world
     irr = mlp[g5.IRRELEVANT_FIRST].stages[0].world
     assert irr.objective == "proxy" and irr.proxies[0].latents == (g5.IRRELEVANT,)
     assert mlp[g5.FIRST].stages[0].world.proxies[0].latents == setups.PROXY
+    assert [st.world.command_share for st in mlp[g5.FIRST].stages[:2]] == [0.0, 0.0]
+    # the quick-scale cost: 244,000 model-steps before the channel stayed live, 8,000 more for the positive
+    # control's final stage (500 steps on 8 members per architecture)
+    assert sum(s.total_steps * s.n_models for s in specs.values()) == 252_000
 
 
-def test_g5_clean_inputs_support_the_claim_with_the_paired_difference():
+def test_g5_clean_inputs_support_the_claim_with_the_paired_hard_reliance_difference():
     runs = g5_runs()
     runs[g5.Cond("mlp", g5.NONE)] = runs[g5.Cond("mlp", g5.NONE)].without([3])  # a diverged seed leaves the pair
     rows, verdict = g5.analyse(runs)
     assert verdict == SUPPORTED
     row = _row(rows, "mlp: heuristics first − no proxy stage")
-    assert row.verdict == SUPPORTED and row.value == pytest.approx(0.35, abs=0.02)
+    assert row.verdict == SUPPORTED and row.value == pytest.approx(0.35, abs=0.02) and "hard" in row.statistic
+    beside = {r.statistic.split(",")[0]: r.value for r in rows
+              if r.condition == "mlp: heuristics first − no proxy stage" and r.kind == "measurement"}
+    assert beside["final soft proxy reliance difference"] == pytest.approx(0.28, abs=0.02)
+    # an exact GPS: the pointing index moves by half the hard reliance's difference
+    assert beside["final pointing index difference"] == pytest.approx(0.175, abs=0.01)
     ctrl = [r.verdict for r in rows if r.kind == "control"]
-    assert ctrl == [OK] * len(ctrl) and len(ctrl) == 2 * 4  # two GPS checks and two controls per architecture
+    # per architecture: the GPS after the command stage and at the end in both arms, and the two controls
+    assert ctrl == [OK] * len(ctrl) and len(ctrl) == 2 * 6
+
+
+def test_g5_verdict_reads_hard_reliance_not_soft():
+    # the decisions follow a_4 no more than without the proxy stage; only the confidence differs
+    soft = {g5.FIRST: 0.4, g5.NONE: 0.05}
+    rows, verdict = g5.analyse(g5_runs(first=0.05, soft=soft))
+    assert verdict != SUPPORTED and abs(_row(rows, "mlp: heuristics first − no proxy stage").value) < 0.02
 
 
 def test_g5_negative_control_fails_when_an_irrelevant_first_stage_raises_proxy_reliance():
@@ -277,7 +312,16 @@ def test_g5_positive_control_fails_when_the_kept_heuristic_is_not_seen_and_block
 def test_g5_without_the_gps_is_inconclusive():
     rows, verdict = g5.analyse(g5_runs(gps=0.6))
     assert verdict == INCONCLUSIVE
-    assert _row(rows, "mlp: heuristics first", "control").verdict == FAILED
+    assert [r.verdict for r in rows if r.condition == "mlp: heuristics first" and r.kind == "control"] == [FAILED] * 2
+
+
+def test_g5_a_gps_lost_by_the_end_cannot_be_pointed_and_leaves_it_inconclusive():
+    rows, verdict = g5.analyse(g5_runs(gps_end=0.6))
+    assert verdict == INCONCLUSIVE
+    got = {r.statistic.split(" (")[0]: r.verdict for r in rows if r.condition == "mlp: no proxy stage"
+           and r.kind == "control"}
+    assert got == {"held-out command accuracy after the command stage": OK,
+                   "held-out command accuracy at the end": FAILED}
 
 
 def test_gps_accuracy_is_read_at_the_end_of_the_command_stage():

@@ -8,9 +8,9 @@ import torch
 from dataclasses import replace
 
 from greedlab.controls import Oracle, linear_on_latent, parity_mlp
-from greedlab.instruments import EvalSet, evaluate, gradient_signal, onset, reliance
+from greedlab.instruments import EvalSet, evaluate, gradient_signal, onset, pointed_agreement, reliance
 from greedlab.models import MLPConfig, init_mlp
-from greedlab.worlds import HierarchyConfig, HierarchyWorld, chi
+from greedlab.worlds import HierarchyConfig, HierarchyWorld, Proxy, chi
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,46 @@ def test_disagreement_counts_differing_predictions():
     d = disagreement(logits)
     torch.testing.assert_close(d, torch.tensor([0.5, 0.5, 1.0]))
     assert disagreement(torch.stack([a, a])).abs().max() == 0   # identical models never disagree
+
+
+# -- pointing: is the no-command behaviour the model's own commanded computation pointed at S? ----------
+
+LIVE = HierarchyConfig(target=(0, 1), proxies=(Proxy((4,), 0.9),), commands=((0, 1), (4,), (2, 6)),
+                       heldout_commands=((3,),), command_share=0.5, n_train=512)
+
+
+@pytest.fixture(scope="module")
+def live_ev():
+    return EvalSet.build(HierarchyWorld(LIVE), n_deploy=4096, n_probe=256, n_train=256)
+
+
+def _pointing(behaviour: str, ev) -> tuple[float, float]:
+    oracle = Oracle(HierarchyWorld(LIVE), behaviour)
+    out = evaluate(oracle, oracle.init(LIVE.input_dim, [0]), ev)
+    return out["pointed_agreement", "proxy0"].item(), out["pointed_agreement", "target"].item()
+
+
+def test_pointed_agreement_reads_the_gps_pointed_at_the_proxy_and_at_the_target(live_ev):
+    # positive control: built to be the GPS pointed at {4} (a_4 with no command, χ_S when shown S)
+    proxy, target = _pointing("gps-proxy", live_ev)
+    assert proxy == 1.0 and abs(target - 0.5) < 0.03
+    # negative control: the same GPS pointed at the target {0, 1} instead
+    proxy, target = _pointing("gps-target", live_ev)
+    assert abs(proxy - 0.5) < 0.03 and target == 1.0
+    # a model deaf to the channel agrees with itself under every command: only the difference of the
+    # two agreements tells where a model is pointed (0 here), and only where it follows commands at all
+    proxy, target = _pointing("target", live_ev)
+    assert proxy == target == 1.0
+    assert set(live_ev.pointed) == {"target", "proxy0"}  # the sets that are commands of the world
+    # a proxy's exceptions are samples that show no command (commanded ones carry χ_S, not the target's label)
+    exc = live_ev.exceptions["proxy0"]
+    assert len(exc) > 10 and bool((exc.x[:, 16 * 4:] == 0).all()) and bool((chi(exc.a, (4,)) != exc.y).all())
+
+
+def test_pointed_agreement_is_the_share_of_equal_decisions_and_needs_a_live_channel():
+    f_none = torch.tensor([[2.0, -1.0, 0.0, 3.0], [1.0, 1.0, 1.0, 1.0]])
+    f_cmd = torch.tensor([[0.5, 1.0, 0.0, -3.0], [2.0, 3.0, -1.0, -2.0]])
+    assert pointed_agreement(f_none, f_cmd).tolist() == [0.5, 0.5]
+    # a world whose channel is not kept live in training gets no such rows (its runs keep their cost)
+    ev = EvalSet.build(HierarchyWorld(replace(LIVE, command_share=0.0)), n_deploy=256, n_probe=64, n_train=64)
+    assert ev.pointed == {}

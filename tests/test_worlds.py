@@ -152,3 +152,58 @@ def test_effects_render_their_monomials_and_leave_every_input_unchanged():
         with pytest.raises(ConfigError) as e:
             HierarchyConfig(**kw)
         assert e.value.field == field
+
+
+# -- a live command channel beside a fixed objective (command_share) -------------------------------------
+
+SHARE_WORLD = HierarchyConfig(target=(0, 1), proxies=(Proxy((4,), 0.9),), commands=((0, 1), (4,), (2, 6)),
+                              heldout_commands=((3,),), n_train=4096)
+
+
+@pytest.mark.parametrize("objective, label", [("target", (0, 1)), ("proxy", (4,))])
+def test_command_share_shows_commands_on_that_share_of_training_samples_only(objective, label):
+    plain = replace(SHARE_WORLD, objective=objective)
+    w0, w = HierarchyWorld(plain), HierarchyWorld(replace(plain, command_share=0.5))
+    b0, b = w0.train_set(), w.train_set()
+    on = b.cmd >= 0
+    assert abs(on.float().mean().item() - 0.5) < 0.03 and set(b.cmd[on].tolist()) == {0, 1, 2}  # training ones
+    px = 16 * 4  # the latents' pixels and the latents themselves are the world's without the share
+    assert torch.equal(b.x[:, :px], b0.x[:, :px]) and torch.equal(b.a, b0.a)
+    torch.testing.assert_close(b.x[:, px:], w.command_masks[b.cmd.clamp_min(0)] * on[:, None].float())
+    for k, S in enumerate(SHARE_WORLD.commands):  # a commanded sample carries its command's label χ_S
+        rows = b.cmd == k
+        assert torch.equal(b.y[rows], chi(b.a[rows], S))
+    assert torch.equal(b.y[~on], chi(b.a[~on], label)) and torch.equal(b.y[~on], b0.y[~on])
+    # the proxy still agrees with the target at ρ over the training set, commanded samples included
+    assert abs((chi(b.a, (4,)) == chi(b.a, (0, 1))).float().mean().item() - 0.9) < 0.02
+    for split in ("deploy", "probe"):  # deployment shows no command, exactly as without the share
+        d0, d = w0.sample(split, 0, 512), w.sample(split, 0, 512)
+        assert bool((d.cmd == -1).all()) and torch.equal(d.x, d0.x) and torch.equal(d.y, d0.y)
+    cw = w.command_world()  # command following is still measured on the command objective
+    assert cw.config.objective == "command" and cw.config.command_share == 0.0
+
+
+def test_command_share_is_checked_and_leaves_existing_run_ids_alone():
+    from greedlab.experiment import RunSpec, Stage
+    from greedlab.train import TrainConfig
+
+    for kw in (dict(command_share=1.0), dict(command_share=-0.1), dict(command_share="half"),
+               dict(command_share=0.5, commands=()), dict(command_share=0.5, objective="command")):
+        with pytest.raises(ConfigError) as e:
+            replace(SHARE_WORLD, **{"heldout_commands": (), **kw})
+        assert e.value.field == "world.command_share" and "\n" not in str(e.value)
+    # a run's key holds the field only when it is set: runs of worlds with a command channel stored
+    # before it existed keep their ids (every id here was computed before the field was added)
+    w = HierarchyConfig(target=(0, 1), proxies=(Proxy((4,), 0.9),), commands=((0, 1), (4,)), heldout_commands=((2,),))
+    staged = RunSpec(world=w, stages=(Stage(replace(w, objective="command"), TrainConfig(steps=10)),
+                                      Stage(w, TrainConfig(steps=10))))
+    assert (staged.run_id, RunSpec(world=w).run_id) == ("4780b8939aa5af30", "129aa8829b6b25f0")
+    assert "command_share" not in str(staged.config())
+    live = replace(w, command_share=0.5)
+    assert RunSpec(world=live).run_id != RunSpec(world=w).run_id and "command_share" in str(RunSpec(world=live).config())
+    # runs that key their measured world in full (LLC runs, monitored runs) leave it out at its default too
+    from greedlab.experiment import world_key
+    from greedlab.llc_runs import LLCRunSpec
+
+    assert "command_share" not in world_key(w) and world_key(live)["command_share"] == 0.5
+    assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "c792337d72145250"

@@ -17,6 +17,7 @@ from greedlab.instruments.disagreement import disagreement
 from greedlab.instruments.divergence import diverged
 from greedlab.instruments.gradient_signal import gradient_signal
 from greedlab.instruments.onset import NEVER, RELIANCE_ONSET, onset
+from greedlab.instruments.pointing import pointed_agreement
 from greedlab.instruments.reliance import feature_matrix, hard_reliance, reliance, soft_decision
 from greedlab.instruments.starvation import pull, reference_set
 from greedlab.models import EXIT_DEPTH, Model, Params
@@ -26,7 +27,7 @@ from greedlab.worlds import Batch, World, chi
 
 __all__ = ["EvalSet", "evaluate", "reliance", "hard_reliance", "disagreement", "diverged", "probe_accuracy",
            "gradient_signal", "onset", "soft_decision", "feature_matrix", "counterfactual_effects", "REPRESENTED",
-           "RELIANCE_ONSET", "NEVER"]
+           "RELIANCE_ONSET", "NEVER", "pointed_agreement"]
 
 
 @dataclass
@@ -54,6 +55,12 @@ class EvalSet:
     """The command-deployment rows, every one showing the target's command: what a model told to
     pursue the target relies on (uniform latents in antithetic pairs, as on the deployment split)."""
     chi_target_commanded: torch.Tensor | None = None
+    pointed: dict[str, Batch] = field(default_factory=dict)
+    """Per tracked feature (the target, each proxy) whose set is a command of the world: the deploy rows
+    with that command shown, to read whether the no-command behaviour is the model's own commanded
+    computation pointed there (``instruments.pointing``). Built only for worlds whose training keeps
+    the command channel live beside their objective (``command_share`` > 0); other worlds' runs keep
+    their cost and their columns."""
     counterfactuals: dict[str, Batch] = field(default_factory=dict)
     """The deploy rows re-rendered by intervention, for worlds that offer them (real data)."""
     exceptions: dict[str, Batch] = field(default_factory=dict)
@@ -70,9 +77,12 @@ class EvalSet:
         feats = world.tracked_features()
         tr = train_set if train_set is not None else world.train_set()
         exceptions = {}
+        # a live command channel beside the objective: commanded samples carry χ_S, not the objective's
+        # label, so a proxy's exceptions are read among the samples that show no command
+        plain = tr.cmd < 0 if tr.cmd is not None and getattr(world.config, "command_share", 0.0) > 0 else True
         for name, S in feats.items():
             if name.startswith("proxy"):
-                off = torch.nonzero(chi(tr.a, S) != tr.y).flatten()[:MAX_EXCEPTIONS]
+                off = torch.nonzero((chi(tr.a, S) != tr.y) & plain).flatten()[:MAX_EXCEPTIONS]
                 exceptions[name] = Batch(tr.x[off], tr.y[off], tr.a[off]).to(device)
         tr = Batch(tr.x[:n_train], tr.y[:n_train], tr.a[:n_train]).to(device)
         dep = world.sample("deploy", 0, n_deploy).to(device)
@@ -84,12 +94,21 @@ class EvalSet:
         if target_cmd >= 0:
             told = Batch(cmds.x.clone(), chi(cmds.a, feats["target"]), cmds.a)
             told.x[:, cw.input_dim - cw.command_masks.shape[1]:] = cw.command_masks[target_cmd].to(told.x)
+        pointed = {}
+        if cw is not None and getattr(world.config, "command_share", 0.0) > 0:
+            for name, S in feats.items():
+                k = cw.command_index(S) if name == "target" or name.startswith("proxy") else -1
+                if k >= 0:
+                    b = Batch(dep.x.clone(), chi(dep.a, S), dep.a)
+                    b.x[:, cw.input_dim - cw.command_masks.shape[1]:] = cw.command_masks[k].to(b.x)
+                    pointed[name] = b
         cf = world.counterfactuals("deploy", n_deploy) if hasattr(world, "counterfactuals") else {}
         cf.pop("random", None)  # the deploy rows themselves: evaluate reads it off them, no extra forward pass
         return cls(feats, tr, dep, pro, feature_matrix(tr.a, feats), feature_matrix(dep.a, feats),
                    feature_matrix(pro.a, feats), cue=getattr(world, "cue", None),
                    n_seen_commands=getattr(world, "n_seen_commands", 0), commands=cmds, target_command=target_cmd,
                    target_commanded=told, chi_target_commanded=None if told is None else feature_matrix(told.a, feats),
+                   pointed=pointed,
                    counterfactuals={k: b.to(device) for k, b in cf.items()}, exceptions=exceptions,
                    starvation=starvation, chi_reference=_reference(world, feats, dep) if starvation else None)
 
@@ -159,6 +178,9 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
         rel_t, _ = reliance(f_t, ev.chi_target_commanded)
         for j, name in enumerate(names):
             out["reliance@target_command", name] = rel_t[:, j]
+    for name, b in ev.pointed.items():  # the same deploy inputs with S's command shown
+        f_s, _ = model.forward(params, b.x)
+        out["pointed_agreement", name] = pointed_agreement(f_dep, f_s)
     if ev.counterfactuals:
         out.update(counterfactual_effects(model, params, ev.deploy, ev.counterfactuals, f_base=f_dep))
         out["counterfactual_acc", "random"] = out["deploy_acc", ""]

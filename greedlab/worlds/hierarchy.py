@@ -85,6 +85,13 @@ class HierarchyConfig:
     heldout_commands: tuple[tuple[int, ...], ...] = ()
     """Commands never trained on; deployment and probe samples cycle through training and held-out
     commands when the objective is ``command``, so following held-out ones can be measured."""
+    command_share: float = 0.0
+    """Share of *training* samples that show a training command (drawn uniformly) and carry its label
+    χ_S, while the objective is ``target``, ``proxy`` or ``gated``; the other training samples show no
+    command and carry the objective's label. A stage of such a world keeps the command channel live
+    (the commanded computation is still trained and can still be pointed) while it trains its
+    objective; deployment and probe samples show no command, as in any world whose objective is not
+    ``command``. 0: no training sample shows a command (every world before this field)."""
     effects: tuple[tuple[int, ...], ...] = ()
     """Consequences the world model must predict: monomials χ_S, each rendered redundantly into
     ``effect_pixels`` noisy pixels (``Batch.e``). They are prediction targets, never inputs: a model that
@@ -197,6 +204,12 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
           c.effect_pixels)
     _need(c.objective != "effects" or bool(c.effects), "world.effects",
           "at least one effect when the objective is effects", c.effects)
+    share = c.command_share
+    _need(isinstance(share, (int, float)) and not isinstance(share, bool) and 0.0 <= share < 1.0,
+          "world.command_share", "a number in [0, 1)", share)
+    _need(share == 0 or bool(c.commands), "world.command_share", "0 unless the world has training commands", share)
+    _need(share == 0 or c.objective in ("target", "proxy", "gated"), "world.command_share",
+          "0 unless the objective is target, proxy or gated (command: every sample shows one)", share)
     seen = {frozenset(S) for S in c.commands}
     _need(not any(frozenset(S) in seen for S in c.heldout_commands), "world.heldout_commands",
           "sets that are not also training commands", c.heldout_commands)
@@ -276,7 +289,7 @@ class HierarchyWorld:
             return None
         if self.config.objective == "command":
             return self
-        return HierarchyWorld(replace(self.config, objective="command", overseen_only=False))
+        return HierarchyWorld(replace(self.config, objective="command", overseen_only=False, command_share=0.0))
 
     def command_index(self, S: tuple[int, ...]) -> int:
         """Index of the command for set S in ``all_commands``, or −1."""
@@ -368,6 +381,12 @@ class HierarchyWorld:
                     cmd = torch.randint(0, len(c.commands), (_BLOCK,), generator=g)
                 else:  # every command, training and held-out, in turn; antithetic pairs share one
                     cmd = (torch.arange(_BLOCK) // 2 + block * (_BLOCK // 2)) % len(c.all_commands)
+            elif c.command_share > 0 and split == "train":
+                # a share of the training samples shows a training command (the rest none); drawn
+                # only here, so worlds without a share give exactly the samples they always gave
+                shown_cmd = torch.rand(_BLOCK, generator=g) < c.command_share
+                pick = torch.randint(0, len(c.commands), (_BLOCK,), generator=g)
+                cmd = torch.where(shown_cmd, pick, cmd)
             shown = torch.where(cmd[:, None] >= 0, self.command_masks[cmd.clamp_min(0)], 0.0)
             x = torch.cat([x, shown], dim=1)
         e = None
@@ -379,13 +398,20 @@ class HierarchyWorld:
 
     def _label(self, a: torch.Tensor, cmd: torch.Tensor | None) -> torch.Tensor:
         c = self.config
+        if c.objective == "command":
+            return self._commanded(a, cmd)
         if c.objective in ("target", "effects"):  # effects: the label is not trained on; keep the target's
-            return chi(a, c.target)
-        if c.objective == "proxy":
-            return chi(a, c.proxies[0].latents)
-        if c.objective == "gated":
-            return torch.where(a[:, c.cue] > 0, chi(a, c.target), chi(a, c.proxies[0].latents))
-        # command: χ_S(a) = Π_i (a_i if i ∈ S else 1), one command mask per sample
+            y = chi(a, c.target)
+        elif c.objective == "proxy":
+            y = chi(a, c.proxies[0].latents)
+        else:  # gated
+            y = torch.where(a[:, c.cue] > 0, chi(a, c.target), chi(a, c.proxies[0].latents))
+        if c.command_share > 0 and cmd is not None:  # samples that show a command carry its label
+            y = torch.where(cmd >= 0, self._commanded(a, cmd.clamp_min(0)), y)
+        return y
+
+    def _commanded(self, a: torch.Tensor, cmd: torch.Tensor) -> torch.Tensor:
+        """χ_S(a) = Π_i (a_i if i ∈ S else 1), one command mask per sample."""
         m = self.command_masks[cmd]
         return torch.where(m > 0, a, torch.ones_like(a)).prod(dim=1)
 
