@@ -75,7 +75,8 @@ from greedlab.claims.context import Context
 from greedlab.claims.presets import best_decodability, crossing, paired_members
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.decodability import REPRESENTED
-from greedlab.report.figures import reliance_figure
+from greedlab.instruments.model_class import class_shares
+from greedlab.report.figures import class_shares_figure, reliance_figure
 
 ID = "H7"
 SUMMARY = "Corrigible (pointer) alignment is reached sooner than internal alignment."
@@ -224,7 +225,8 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
 
 
 def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
-    figs = []
+    shares = {k.label(): class_shares(setups.final_classes(r)) for k, r in runs.items()}
+    figs = [class_shares_figure(folder / "H7_classes.png", "H7: model classes at the end", shares)]
     for a in dict.fromkeys(k.arch for k in runs):
         figs.append(reliance_figure(folder / f"H7_{a}.png", f"H7 ({a}): fixed objective vs the target as a command, "
                                     "both pretrained", {arm: runs[Cond(a, arm)] for arm in ARMS},
