@@ -358,10 +358,12 @@ def _reach(at: np.ndarray, high: float = 0.95):
     return lambda s: np.where(s - PRE >= np.asarray(at, float)[:, None], high, 0.5)
 
 
-def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, decodable=0.98) -> dict:
+def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, decodable=0.98,
+            decodable_internal=None) -> dict:
     """Each arm's seeds reach 0.9 at the given stage-2 step times a per-seed factor within ×1.6 (drawn);
     where the negative control's pointer starts with its internal arm, it repeats its seeds' steps within
-    ±10%. The target is decodable at ``decodable`` from the start of stage 2 in every arm."""
+    ±10%. The target is decodable at ``decodable`` from the start of stage 2 in every arm (the internal
+    arm's reading, with no command shown, at ``decodable_internal`` if given)."""
     at = {h7.INTERNAL: internal, h7.POINTER: pointer, h7.NEG_INTERNAL: neg_internal, h7.NEG_POINTER: neg_pointer,
           h7.READY: ready}
     out = {}
@@ -373,8 +375,9 @@ def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, d
             factor = same * np.random.default_rng(7).uniform(0.9, 1.1, n)
         step = at[k.arm]
         t = np.minimum(np.round(step * factor / 5) * 5, 750) if np.isfinite(step) else np.full(n, np.inf)
+        dec = decodable_internal if k.arm == h7.INTERNAL and decodable_internal is not None else decodable
         out[k] = fake_run(spec, FINE, {("deploy_acc", ""): _reach(t), ("decodability:h1", "target"): 0.6,
-                                       ("decodability:h2", "target"): decodable})
+                                       ("decodability:h2", "target"): dec})
     return out
 
 
@@ -439,9 +442,14 @@ def test_h7_positive_control_fails_when_the_ready_pointer_shows_no_lead():
 
 def test_h7_premise_fails_when_the_target_is_not_represented_after_pretraining():
     rows, verdict = h7.analyse(h7_runs(decodable=0.7))
-    premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition.startswith("mlp")]
+    premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition[:3] == "mlp"]
     assert [r.verdict for r in premise] == [FAILED] * 2 and premise[0].value == pytest.approx(0.7)
     assert _row(rows, "mlp").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE  # the lead alone would support
+    # represented only where {0, 1} is shown: the internal arm would have to build what the pointer points at
+    rows, verdict = h7.analyse(h7_runs(decodable_internal=0.85))
+    premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition[:3] == "mlp"]
+    assert [r.verdict for r in premise] == [FAILED, OK] and premise[0].value == pytest.approx(0.85)
+    assert _row(rows, "mlp").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
 
 
 # -- shared set-ups and the end-to-end run --------------------------------------------------------------
