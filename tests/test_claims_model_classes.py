@@ -484,7 +484,9 @@ def test_model_class_claims_run_end_to_end_from_the_smoke_store(mod, smoke_store
         res = run_claim(mod, Ctx(get_scale("smoke"), tmp_path / "figures", lambda spec, label: run(spec, st)))
         assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs  # read back, not trained
     archs = {k.arch for k in mod.conditions(Ctx(get_scale("smoke"), tmp_path, None))}
-    controls = [r for r in res.rows if r.kind == "control" and "command accuracy" not in r.statistic]
+    # the negative and positive control proper: not the rows that check a manipulation took (H7's premise)
+    controls = [r for r in res.rows if r.kind == "control" and "command accuracy" not in r.statistic
+                and "after pretraining" not in r.statistic]
     assert len(controls) == 2 * len(archs) and all(r.verdict in (OK, FAILED) for r in controls)
     assert all(Path(f).exists() for f in res.figures) and res.figures
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
