@@ -76,8 +76,12 @@ command shown and 0.95–0.97 with {0, 1} shown (effects pretraining: 0.997–1.
 0.75–0.81 (the pointer trained on {0, 1}: 0.81–0.87); stage-2 steps to 0.9: internal 47–81, pointer 2–21
 (lead 0.56–1.27 decades, mean 0.78); no commands pretrained: internal 33–44, pointer the same within a
 step (leads −0.001 to 0.012); pointer trained on {0, 1}: 2–18 (lead over internal 0.61–1.26). The
-premise with no command shown is the narrowest margin of the design: at quick scale its interval may
-fall below 0.9, and the verdict is then inconclusive.
+transformer (2 seeds, main arms only): the target decodable at 0.94–0.99 with {0, 1} shown but 0.61–0.67
+with no command shown; zero-shot pointing 0.54–0.84; stage-2 steps to 0.9: pointer ~2, internal ~230.
+So command pretraining leaves the target represented only where it is pointed at in the transformer,
+and narrowly (MLP) where it is not: the premise row decides, and the pilot predicts it fails for the
+transformer (that architecture's part, and so the verdict, inconclusive). Where it fails, the reviewer's
+condition is not met for the internal arm, which would have to build what the pointer only points at.
 """
 
 from __future__ import annotations
