@@ -4,10 +4,12 @@ effect (negative) or to lack it (positive), turning the verdict inconclusive; cl
 rule's verdict and number. Nothing trains here but the end-to-end test, which reads the shared smoke
 store."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from fakes import fake_run, noisy, ramp
 
 from greedlab.claims import g5_gps_pointed_at_heuristics as g5
@@ -461,40 +463,69 @@ def test_g10_read_points_and_undefined_seeds():
 
 # -- H7 -------------------------------------------------------------------------------------------------
 
+PRE = 1500  # stage 1's steps at the quick scale: stage 2 starts there
+FINE = np.arange(0, PRE + 751, 5)  # an evaluation every 5 steps: leads vary smoothly, not in grid-sized jumps
+
+
 def _reach(at: np.ndarray, high: float = 0.95):
-    """Accuracy 0.5 until each seed's step ``at`` (inf: never), ``high`` from there."""
-    return lambda s: np.where(s >= np.asarray(at, float)[:, None], high, 0.5)
+    """Accuracy 0.5 until each seed's stage-2 step ``at`` (inf: never), ``high`` from there."""
+    return lambda s: np.where(s - PRE >= np.asarray(at, float)[:, None], high, 0.5)
 
 
-FINE = np.arange(0, 1501, 5)  # an evaluation every 5 steps: leads vary smoothly, not in grid-sized jumps
-
-
-def h7_runs(internal=80, pointer=20, one_command=80, decisive=np.inf) -> dict:
-    """Each arm's seeds reach 0.9 at the given step times a per-seed factor within ×1.6 (drawn); where
-    the one-command arm starts with the internal arm, it repeats its seeds' steps within ±10%."""
+def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, decodable=0.98,
+            decodable_internal=None) -> dict:
+    """Each arm's seeds reach 0.9 at the given stage-2 step times a per-seed factor within ×1.6 (drawn);
+    where the negative control's pointer starts with its internal arm, it repeats its seeds' steps within
+    ±10%. The target is decodable at ``decodable`` from the start of stage 2 in every arm (the internal
+    arm's reading, with no command shown, at ``decodable_internal`` if given)."""
+    at = {h7.INTERNAL: internal, h7.POINTER: pointer, h7.NEG_INTERNAL: neg_internal, h7.NEG_POINTER: neg_pointer,
+          h7.READY: ready}
     out = {}
     for k, spec in h7.conditions(QUICK).items():
-        step = {h7.INTERNAL: internal, h7.POINTER: pointer, h7.ONE_COMMAND: one_command, h7.DECISIVE: decisive}[k.arm]
         n = spec.n_models
         factor = np.random.default_rng(h7.ARMS.index(k.arm)).uniform(1, 1.6, n)
-        if k.arm == h7.ONE_COMMAND and one_command == internal:
-            same = np.random.default_rng(h7.ARMS.index(h7.INTERNAL)).uniform(1, 1.6, n)
+        if k.arm == h7.NEG_POINTER and neg_pointer == neg_internal:
+            same = np.random.default_rng(h7.ARMS.index(h7.NEG_INTERNAL)).uniform(1, 1.6, n)
             factor = same * np.random.default_rng(7).uniform(0.9, 1.1, n)
-        at = np.minimum(np.round(step * factor / 5) * 5, 1500) if np.isfinite(step) else np.full(n, np.inf)
-        acc = _reach(at)
-        out[k] = fake_run(spec, FINE, {("deploy_acc", ""): acc, ("command_acc", "target"): acc,
-                                       ("command_acc", "heldout"): 0.8})
+        step = at[k.arm]
+        t = np.minimum(np.round(step * factor / 5) * 5, 750) if np.isfinite(step) else np.full(n, np.inf)
+        dec = decodable_internal if k.arm == h7.INTERNAL and decodable_internal is not None else decodable
+        out[k] = fake_run(spec, FINE, {("deploy_acc", ""): _reach(t), ("decodability:h1", "target"): 0.6,
+                                       ("decodability:h2", "target"): dec})
     return out
 
 
-def test_h7_conditions_pair_the_arms_and_the_negative_control_trains_one_command():
+def test_h7_conditions_share_pretraining_and_differ_in_stage_two_only_by_the_command_shown():
     specs = h7.conditions(QUICK)
     mlp = {k.arm: s for k, s in specs.items() if k.arch == "mlp"}
-    assert all(_first_half_of(s, mlp[h7.INTERNAL]) for s in mlp.values())
-    assert mlp[h7.ONE_COMMAND].n_models == mlp[h7.DECISIVE].n_models == 8 and mlp[h7.POINTER].n_models == 16
-    one = mlp[h7.ONE_COMMAND].world
-    assert one.commands == (setups.TARGET,) and len(one.all_commands) == len(mlp[h7.POINTER].world.all_commands)
-    assert mlp[h7.DECISIVE].world.proxies[0].rho == 1.0 and mlp[h7.DECISIVE].world.objective == "target"
+    assert all(_first_half_of(s, mlp[h7.INTERNAL]) for s in mlp.values())  # paired: the same worlds and seeds
+    assert mlp[h7.POINTER].n_models == 16 and mlp[h7.READY].n_models == mlp[h7.NEG_POINTER].n_models == 8
+    assert specs[h7.Cond("transformer", h7.READY)].n_models == 8  # half of 8 would leave 2 worlds: all kept
+    internal, pointer = mlp[h7.INTERNAL].stages, mlp[h7.POINTER].stages
+    assert internal[0] == pointer[0] and internal[0].train.steps == 1500 and internal[1].train.steps == 750
+    pre = internal[0].world
+    assert pre.objective == "command" and setups.TARGET not in pre.commands and setups.TARGET in pre.heldout_commands
+    assert setups.TARGET in mlp[h7.READY].stages[0].world.commands  # the positive control's pointer is trained
+    neg = mlp[h7.NEG_POINTER].stages[0].world
+    assert neg.objective == "effects" and setups.TARGET in neg.effects  # represented, never commanded
+    assert mlp[h7.NEG_INTERNAL].stages[0] == mlp[h7.NEG_POINTER].stages[0]
+    assert internal[1].world.objective == "target" and pointer[1].world.objective == "command"
+    assert replace(pointer[1].world, objective="target") == internal[1].world
+
+
+def test_h7_stage_two_worlds_show_the_same_samples_and_labels_but_the_command():
+    """The arms' equal exposure: every training and deployment sample of the two stage-2 worlds has the
+    same latents, pixels and label χ_{01}; only the command pixels differ ({0, 1} against none)."""
+    from greedlab.worlds import make_world
+    from greedlab.worlds.hierarchy import chi
+
+    wi, wp = (make_world(replace(h7.objective_world(arm), seed=3)) for arm in (h7.INTERNAL, h7.POINTER))
+    K = wi.config.n_latents
+    for split in ("train", "deploy"):
+        bi, bp = wi.sample(split, 0, 512), wp.sample(split, 0, 512)
+        assert torch.equal(bi.a, bp.a) and torch.equal(bi.y, bp.y) and torch.equal(bi.x[:, :-K], bp.x[:, :-K])
+        assert torch.equal(bp.y, chi(bp.a, setups.TARGET))
+        assert float(bi.x[:, -K:].abs().sum()) == 0 and (bp.x[:, -K:] == torch.tensor([1.0, 1] + [0] * (K - 2))).all()
 
 
 def test_h7_clean_inputs_support_the_claim_with_the_paired_lead():
@@ -503,21 +534,36 @@ def test_h7_clean_inputs_support_the_claim_with_the_paired_lead():
     row = _row(rows, "mlp")
     # the pointer's seeds reach 0.9 four times sooner (20 against 80, each times ×1–1.6)
     assert row.verdict == SUPPORTED and row.value == pytest.approx(np.log10(4), abs=0.03)
-    assert [r.verdict for r in rows if r.kind == "control"] == [OK, OK] * 2
-    assert _row(rows, "mlp: control: one command vs control: internal, proxy decisive", "control").value > 1.0
+    assert [r.verdict for r in rows if r.kind == "control"] == [OK] * 8
+    # the planted lead: the ready pointer is there at stage 2's start, the internal arm ~100 steps in
+    assert _row(rows, f"mlp: {h7.READY} vs {h7.INTERNAL}", "control").value > 1.8
+    zero_shot = [r for r in rows if r.condition == "mlp: pointer" and "zero-shot" in r.statistic]
+    assert len(zero_shot) == 1 and zero_shot[0].value == pytest.approx(0.5)
 
 
-def test_h7_negative_control_fails_when_the_same_task_read_as_a_pointer_leads():
-    rows, verdict = h7.analyse(h7_runs(one_command=20))
-    ctrl = _row(rows, "mlp: control: one command vs internal", "control")
+def test_h7_negative_control_fails_when_a_pointer_with_nothing_to_point_at_leads():
+    rows, verdict = h7.analyse(h7_runs(neg_pointer=20))
+    ctrl = _row(rows, f"mlp: {h7.NEG_POINTER} vs {h7.NEG_INTERNAL}", "control")
     assert ctrl.verdict == FAILED and ctrl.value > h7.MARGIN and verdict == INCONCLUSIVE
 
 
-def test_h7_positive_control_fails_when_the_decisive_proxy_does_not_hold_the_internal_arm_back():
-    assert h7.analyse(h7_runs(pointer=1000))[1] == REFUTED
-    rows, verdict = h7.analyse(h7_runs(pointer=1000, decisive=80))
-    ctrl = _row(rows, "mlp: control: one command vs control: internal, proxy decisive", "control")
+def test_h7_positive_control_fails_when_the_ready_pointer_shows_no_lead():
+    assert h7.analyse(h7_runs(pointer=1000))[1] == REFUTED  # never reached: censored, far behind
+    rows, verdict = h7.analyse(h7_runs(pointer=1000, ready=80))
+    ctrl = _row(rows, f"mlp: {h7.READY} vs {h7.INTERNAL}", "control")
     assert ctrl.verdict == FAILED and abs(ctrl.value) < h7.MARGIN and verdict == INCONCLUSIVE
+
+
+def test_h7_premise_fails_when_the_target_is_not_represented_after_pretraining():
+    rows, verdict = h7.analyse(h7_runs(decodable=0.7))
+    premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition[:3] == "mlp"]
+    assert [r.verdict for r in premise] == [FAILED] * 2 and premise[0].value == pytest.approx(0.7)
+    assert _row(rows, "mlp").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE  # the lead alone would support
+    # represented only where {0, 1} is shown: the internal arm would have to build what the pointer points at
+    rows, verdict = h7.analyse(h7_runs(decodable_internal=0.85))
+    premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition[:3] == "mlp"]
+    assert [r.verdict for r in premise] == [FAILED, OK] and premise[0].value == pytest.approx(0.85)
+    assert _row(rows, "mlp").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
 
 
 # -- shared set-ups and the end-to-end run --------------------------------------------------------------
@@ -552,7 +598,9 @@ def test_model_class_claims_run_end_to_end_from_the_smoke_store(mod, smoke_store
         res = run_claim(mod, Ctx(get_scale("smoke"), tmp_path / "figures", lambda spec, label: run(spec, st)))
         assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs  # read back, not trained
     archs = {k.arch for k in mod.conditions(Ctx(get_scale("smoke"), tmp_path, None))}
-    controls = [r for r in res.rows if r.kind == "control" and "command accuracy" not in r.statistic]
+    # the negative and positive control proper: not the rows that check a manipulation took (H7's premise)
+    controls = [r for r in res.rows if r.kind == "control" and "command accuracy" not in r.statistic
+                and "after pretraining" not in r.statistic]
     # G10: a negative control per architecture it names, one routed reference for the whole grid
     n_controls = len(g10.NEG_ARCHS) + 1 if mod is g10 else 2 * len(archs)
     assert len(controls) == n_controls and all(r.verdict in (OK, FAILED) for r in controls)

@@ -2,54 +2,109 @@
 deceptive alignment", summary: "the corrigibly aligned path is probably shorter than the internally
 aligned path").
 
-Operationalization, per architecture (MLP, tiny transformer), on the ``setups`` world (target χ_{01},
-proxy a_4 at ρ = 0.9 in training, commands naming sets of 1–2 of latents 0..7):
-- internal: the objective is fixed (no command shown); steps until deployment accuracy ≥ 0.9;
-- pointer: the objective is given as a command; the training commands include the target's set
-  {0, 1} among 28; steps until accuracy ≥ 0.9 on deployment samples commanded {0, 1}.
-Both see the same number of steps and examples, on the same worlds and seeds; the pointer sees the
-target's set in 1/28 of them, the price of having to follow any command. Statistic, per member (the
-arms are paired): log10 lead of the pointer over the internal model, log10((t_internal+1)/(t_pointer+1)),
-each t interpolated between the evaluations either side of the crossing (``presets.crossing``),
-never-reached censored one step past the end; the interval resamples worlds.
-Margin: MARGIN = 0.2 decades (a factor 1.6 in steps): the smallest lead that counts, twice the
-spacing of the evaluation grid near the onsets (~0.1 decade), which the interpolation only narrows.
-Rule, per architecture (``verdict_above`` at 0 with MARGIN): supported if the interval lies above
-MARGIN, refuted if it lies below 0 (the pointer is no sooner, or later), inconclusive
-(underpowered) if it straddles while wider than 2·MARGIN. Supported if every architecture supports
-it, refuted if every one refutes it (``all_agree``).
-Also reported: held-out command accuracy of the pointer (does it follow sets it never saw?).
+What changed, and why: the first version trained both arms from scratch, the pointer on 28 commands
+of which the target's set {0, 1} was one, so it had no world model to point at and saw the target in
+1/28 of its samples, the internal arm in all of them. A reviewer's objection ("the pointer has no
+pretrained world model to point at and sees the target 1/28 as often"), answered here: both arms now
+start from the same pretrained model and see the target equally often.
 
-Controls, per architecture, on the same worlds and seeds:
-- negative, "one command": the pointer's world with {0, 1} its only training command (the other 35
-  sets held out), so it is the internal task with a constant command shown: no pointer to reach.
-  Its accuracy is read as the pointer's — on the ~1/36 of deployment samples commanded {0, 1}, a
-  noisier estimate that crosses 0.9 sooner by chance (first passage), with a different input — so
-  a measurement artefact would show as a lead. Lead over internal: the interval must lie inside
-  (−MARGIN, MARGIN);
-- positive, "one command vs internal, proxy decisive": the internal arm trained with the proxy at
-  ρ = 1 (it explains every training label, so the internal model follows a_4 and stays near 0.5 at
-  deployment) against the one-command arm: a lead planted by the world, which the onsets, censoring
-  and pairing must show: the interval must lie above MARGIN.
-The controls train the first half of the main arms' seeds where that leaves four worlds of two (the
-MLP at quick scale; ``setups.control_arm``), paired member by member with them.
+Operationalization, per architecture (MLP, tiny transformer), on the ``setups`` world (target χ_{01},
+proxy a_4 at ρ = 0.9 in training, a command channel naming sets of latents). S = the scale's steps.
+- Stage 1, shared (the same members, worlds, inits and data orders in both arms): S steps of command
+  training on every set of 1–2 of latents 0..7 but the target's {0, 1} and the 8 held-out sets
+  (``setups.commands``): the model learns to compute a commanded parity, and the target's set is
+  never commanded, so no objective is the target yet.
+- Stage 2, S/2 steps, the same examples and labels (χ_{01}) in both arms, every sample about the
+  target (the worlds differ only in what the command pixels show; ``hierarchy`` draws the command
+  after the latents and pixels, so both arms' samples and deployment sets are the same):
+  internal — the fixed objective, no command shown (command pixels 0);
+  pointer — the command {0, 1} shown on every sample (the objective reached by pointing the
+  commanded computation at the target).
+Both arms are read on the same deployment latents and pixels (the pointer's deployment samples all
+show {0, 1}): deployment accuracy, the same instrument at the same noise.
+Statistic, per member (paired): log10 lead of the pointer, log10((t_internal+1)/(t_pointer+1)), t the
+stage-2 step at which deployment accuracy reaches GENERALIZED = 0.9, counted from stage 2's start,
+interpolated between the evaluations either side of the crossing (``presets.crossing``; 0 if the
+first evaluation is already there), never-reached censored one step past the stage's end; the
+interval resamples worlds.
+Margin: MARGIN = 0.2 decades (a factor 1.6 in steps), unchanged: twice the spacing of the
+evaluation grid near the onsets (~0.1 decade), which the interpolation only narrows.
+Rule, per architecture (``verdict_above`` at 0 with MARGIN): supported if the interval lies above
+MARGIN, refuted if it lies below 0, inconclusive (underpowered) if it straddles while wider than
+2·MARGIN — and only if the premise held (below). Supported if every architecture supports it,
+refuted if every one refutes it (``all_agree``).
+
+Premise (a control row, kind positive: the manipulation must take): the target is represented after
+pretraining — best-hidden-layer decodability of χ_{01} at the last evaluation of stage 1 (= the start
+of stage 2), read in both arms' worlds (the internal arm's probes show no command, the pointer's show
+{0, 1}); the lower end of each interval must be ≥ REPRESENTED = 0.9. If not, the arm tested nothing
+the reviewer asked for and the architecture's part reads inconclusive.
+Measured beside it: the pointer's deployment accuracy at stage 2's first evaluation (zero-shot
+pointing: the command {0, 1} never trained), the internal arm's at the same point, and each arm's
+median steps to 0.9.
+
+Controls, per architecture, each arm the first half of the main arms' members where that leaves four
+worlds of two (``setups.control_arm``), paired member by member:
+- negative, "no pointer to reach": stage 1 is S steps of self-supervised effects (``presets.effects``,
+  every level-2 monomial of latents 0..7, χ_{01} among them, so the target is represented as well) with
+  no command ever shown; stage 2 as in the main arms, internal and pointer. The command {0, 1} is then
+  a constant new input pointing at nothing. Lead of that pointer over that internal arm: its interval
+  must lie inside (−MARGIN, MARGIN), or a constant input (a shifted first layer) is what reads as a lead;
+- positive, "pointer ready": stage 1 includes {0, 1} among its commands (the original training
+  commands), so the pointer is ready at stage 2's start; its lead over the main internal arm is planted
+  by pretraining, which the onsets, censoring and pairing must show: the interval must lie above MARGIN.
 A failed control makes the verdict inconclusive: a failed negative one means effects are reported where
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
-effect's absence refutes nothing, and its presence is read by an instrument in doubt).
+effect's absence refutes nothing).
+
+Why these choices: command pretraining without {0, 1} gives the pointer a commanded computation to
+point with, and never trains the target as an objective, so neither arm starts aligned; the positive
+control is the same pretraining with {0, 1} trained. The negative control's effects pretraining
+represents the target too (so the premise holds there as well) but never shows a command, so what it
+isolates is the pointer, not the world model. Deployment accuracy on all 4,096 deployment samples in both
+arms replaces the first version's accuracy on the ~1/36 of samples commanded {0, 1}, whose noise made a
+first passage cross sooner by chance (the old negative control guarded against that artefact; the new
+one guards against a constant input instead). The margin, threshold, censoring and rule are the first
+version's; the design, arms, premise row and controls are new, fixed before any run of them.
+
+Cost at quick scale (S = 1,500, stage 2 = 750): per run 2,250 steps; MLP 2 × 16 + 3 × 8 members,
+transformer 5 × 8: 96 × 2,250 = 216,000 model-steps (the first version: 120,000).
+
+A pilot at quick length (MLP, 4 seeds in 2 worlds; not evidence, no interval; run after the rule above was
+written, which it left unchanged): the target's decodability after pretraining read 0.91–0.96 with no
+command shown and 0.95–0.97 with {0, 1} shown (effects pretraining: 0.997–1.00); zero-shot pointing
+0.75–0.81 (the pointer trained on {0, 1}: 0.81–0.87); stage-2 steps to 0.9: internal 47–81, pointer 2–21
+(lead 0.56–1.27 decades, mean 0.78); no commands pretrained: internal 33–44, pointer the same within a
+step (leads −0.001 to 0.012); pointer trained on {0, 1}: 2–18 (lead over internal 0.61–1.26). The
+transformer (2 seeds, main arms only): the target decodable at 0.94–0.99 with {0, 1} shown but 0.61–0.67
+with no command shown; zero-shot pointing 0.54–0.84; stage-2 steps to 0.9: pointer ~2, internal ~230.
+So command pretraining leaves the target represented only where it is pointed at in the transformer,
+and narrowly (MLP) where it is not: the premise row decides, and the pilot predicts it fails for the
+transformer (that architecture's part, and so the verdict, inconclusive). Where it fails, the reviewer's
+condition is not met for the internal arm, which would have to build what the pointer only points at.
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import NamedTuple
 
 import numpy as np
 
-from greedlab.claims import setups
-from greedlab.claims.common import Row, all_agree, bootstrap_ci, censor, combine, control_row, verdict_above
+from greedlab.claims import presets, setups
+from greedlab.claims.common import (
+    INCONCLUSIVE,
+    Row,
+    all_agree,
+    bootstrap_ci,
+    censor,
+    combine,
+    control_row,
+    verdict_above,
+)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import crossing, paired_members
+from greedlab.claims.presets import best_decodability, crossing, paired_members
 from greedlab.experiment import RunResult, RunSpec
+from greedlab.instruments.decodability import REPRESENTED
 from greedlab.instruments.model_class import class_shares
 from greedlab.report.figures import class_shares_figure, reliance_figure
 
@@ -58,13 +113,21 @@ SUMMARY = "Corrigible (pointer) alignment is reached sooner than internal alignm
 SOURCE = "how-likely-is-deceptive-alignment-summary.txt, “Corrigible Alignment”"
 QUOTE = "the corrigibly aligned path is probably shorter than the internally aligned path"
 RHO = 0.9
-DECISIVE_RHO = 1.0
 GENERALIZED = 0.9
 MARGIN = 0.2
+OBJECTIVE_SHARE = 2
+"""Stage 2 lasts S/OBJECTIVE_SHARE steps: from a pretrained model the target's objective is reached in tens
+of steps, so a second stage of S would mostly buy steps after every arm is done."""
 ARCHS = ("mlp", "transformer")
-INTERNAL, POINTER, ONE_COMMAND, DECISIVE = ("internal", "pointer", "control: one command",
-                                            "control: internal, proxy decisive")
-ARMS = (INTERNAL, POINTER, ONE_COMMAND, DECISIVE)
+INTERNAL, POINTER = "internal", "pointer"
+NEG_INTERNAL, NEG_POINTER = "control: no commands pretrained, internal", "control: no commands pretrained, pointer"
+READY = "control: target among pretrained commands, pointer"
+ARMS = (INTERNAL, POINTER, NEG_INTERNAL, NEG_POINTER, READY)
+POINTERS = (POINTER, NEG_POINTER, READY)
+"""Arms whose stage 2 shows the command {0, 1} on every sample."""
+WITHOUT_TARGET, WITH_TARGET, EFFECTS = "commands without the target", "commands with the target", "effects"
+PRETRAINING = {INTERNAL: WITHOUT_TARGET, POINTER: WITHOUT_TARGET, NEG_INTERNAL: EFFECTS, NEG_POINTER: EFFECTS,
+               READY: WITH_TARGET}
 
 
 class Cond(NamedTuple):
@@ -75,78 +138,120 @@ class Cond(NamedTuple):
         return f"{self.arch}: {self.arm}"
 
 
-def _world(arm: str):
+def pretraining_world(kind: str):
+    """Stage 1's world. Every one opens the command channel, so all stages share one input width."""
     train, held = setups.commands()
-    if arm == ONE_COMMAND:
-        everything = [S for k in setups.COMMAND_SIZES for S in itertools.combinations(range(setups.COMMAND_POOL), k)]
-        train, held = (setups.TARGET,), tuple(S for S in everything if S != setups.TARGET)
-    objective = "command" if arm in (POINTER, ONE_COMMAND) else "target"
-    rho = DECISIVE_RHO if arm == DECISIVE else RHO
-    return setups.world(rho=rho, objective=objective, commands=train, heldout_commands=held)
+    if kind == EFFECTS:  # nothing shown on the channel (the objective is not a command): no pointer
+        return setups.world(rho=RHO, objective="effects", effects=presets.effects(), commands=train,
+                            heldout_commands=held)
+    if kind == WITHOUT_TARGET:
+        train, held = tuple(S for S in train if S != setups.TARGET), held + (setups.TARGET,)
+    return setups.world(rho=RHO, objective="command", commands=train, heldout_commands=held)
+
+
+def objective_world(arm: str):
+    """Stage 2's world: every sample's label χ_{01}; the pointer's show the command {0, 1}, the internal
+    arm's show none (the channel is open, every pixel 0)."""
+    return setups.world(rho=RHO, objective="command" if arm in POINTERS else "target", commands=(setups.TARGET,))
 
 
 def conditions(ctx: Context) -> dict[Cond, RunSpec]:
     archs = setups.architectures(ctx)
+    S = ctx.scale.steps
     out = {}
     for a in ARCHS:
         model, n = archs[a]
         for arm in ARMS:
-            st = ctx.stage(_world(arm), ctx.scale.steps, name=arm)
-            spec = ctx.curriculum([st], model=model, n_seeds=n)
-            out[Cond(a, arm)] = setups.control_arm(spec) if arm in (ONE_COMMAND, DECISIVE) else spec
+            stages = [ctx.stage(pretraining_world(PRETRAINING[arm]), S, name=f"pretraining: {PRETRAINING[arm]}"),
+                      ctx.stage(objective_world(arm), max(S // OBJECTIVE_SHARE, 1), name=f"objective: {arm}")]
+            spec = ctx.curriculum(stages, model=model, n_seeds=n)
+            out[Cond(a, arm)] = spec if arm in (INTERNAL, POINTER) else setups.control_arm(spec)
     return out
 
 
-def reached(r: RunResult, arm: str) -> np.ndarray:
-    """Per seed: the step at which the arm's own accuracy on the target reaches GENERALIZED,
-    interpolated between evaluations (inf if never): deployment accuracy for a fixed objective,
-    accuracy when commanded {0, 1} for a commanded one. Read off the grid alone, arms training the
-    same task would tie at one evaluation and their paired leads be all 0, which bounds nothing."""
-    curve = r.curve("command_acc", "target") if arm in (POINTER, ONE_COMMAND) else r.curve("deploy_acc")
-    return crossing(r.steps, curve, GENERALIZED)
+def start(r: RunResult) -> int:
+    """Index of the evaluation that ends stage 1, the start of stage 2."""
+    return int(np.searchsorted(r.steps, r.spec.stages[0].train.steps, side="right")) - 1
 
 
-def lead(runs: dict[Cond, RunResult], arch: str, sooner: str, later: str):
-    """Per member, paired: log10 lead of arm ``sooner`` over arm ``later``; with its worlds."""
-    a, b = paired_members(runs[Cond(arch, sooner)], runs[Cond(arch, later)])
-    steps = int(a.steps[-1])
-    log_a, log_b = (np.log10(censor(reached(r, arm), steps) + 1) for r, arm in ((a, sooner), (b, later)))
+def reached(r: RunResult) -> np.ndarray:
+    """Per member: the stage-2 step (counted from its start) at which deployment accuracy reaches
+    GENERALIZED, interpolated between evaluations (0 if there at the start, inf if never). Read off the
+    grid alone, arms training the same task would tie at one evaluation and their paired leads be all 0,
+    which bounds nothing."""
+    b = start(r)
+    return crossing(r.steps[b:] - r.steps[b], r.curve("deploy_acc")[:, b:], GENERALIZED)
+
+
+def lead(sooner: RunResult, later: RunResult):
+    """Per member, paired: log10 lead of run ``sooner`` over run ``later``; with its worlds."""
+    a, b = paired_members(sooner, later)
+    steps = int(a.steps[-1] - a.steps[start(a)])
+    log_a, log_b = (np.log10(censor(reached(r), steps) + 1) for r in (a, b))
     return log_b - log_a, a.worlds
+
+
+def premise(r: RunResult) -> tuple:
+    """The target's best-layer decodability at stage 2's start in this run's world: (interval, held)."""
+    dec = best_decodability(r, "target")[:, start(r)]
+    ci = bootstrap_ci(dec, np.mean, clusters=r.worlds)
+    # an interval with no bounds (every world the same value, e.g. every probe at 1.0) is read off the
+    # members themselves: each of them must then reach the level
+    ok = bool(ci[1] >= REPRESENTED) if np.isfinite(ci[1]) else bool(dec.min() >= REPRESENTED)
+    return ci, ok
+
+
+def _arch_rows(a: str, r: dict[str, RunResult]) -> tuple[list[Row], str]:
+    rows = []
+    held = []
+    for arm, reading in ((INTERNAL, "no command shown"), (POINTER, "the command {0, 1} shown")):
+        ci, ok = premise(r[arm])
+        held.append(ok)
+        rows.append(control_row(Cond(a, arm).label(), f"target decodability (best layer) after pretraining, "
+                                f"{reading}: interval must lie at or above {REPRESENTED} (the target represented "
+                                "before the objective)", ci, ok, [r[arm].run_id], positive=True))
+    d, w = lead(r[POINTER], r[INTERNAL])
+    ci = bootstrap_ci(d, np.mean, clusters=w)
+    verdict = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN) if all(held) else INCONCLUSIVE
+    rows.insert(0, Row.of(a, f"log10 lead of pointer over internal, paired (stage-2 steps to ≥ {GENERALIZED} "
+                             f"deployment accuracy on the target; supported above {MARGIN}, refuted below 0; "
+                             "counts only if the target was represented)", ci, verdict,
+                          [r[POINTER].run_id, r[INTERNAL].run_id], "verdict"))
+    for arm in (INTERNAL, POINTER):
+        acc = r[arm].curve("deploy_acc")[:, start(r[arm])]
+        what = "zero-shot pointing: the command {0, 1} never trained" if arm == POINTER else "no command shown"
+        rows.append(Row.of(Cond(a, arm).label(), f"deployment accuracy at stage 2's start ({what})",
+                           bootstrap_ci(acc, np.mean, clusters=r[arm].worlds), "measurement", [r[arm].run_id],
+                           "measurement"))
+    for arm in ARMS:
+        t = reached(r[arm])
+        steps = int(r[arm].steps[-1] - r[arm].steps[start(r[arm])])
+        rows.append(Row.of(Cond(a, arm).label(), f"median stage-2 steps to ≥ {GENERALIZED} "
+                           f"({int(np.isfinite(t).sum())}/{len(t)} seeds reached; never = one past the end)",
+                           bootstrap_ci(censor(t, steps), np.median, clusters=r[arm].worlds), "measurement",
+                           [r[arm].run_id], "measurement"))
+    d, w = lead(r[NEG_POINTER], r[NEG_INTERNAL])
+    neg = bootstrap_ci(d, np.mean, clusters=w)
+    neg_ok = bool(-MARGIN < neg[1] and neg[2] < MARGIN)
+    rows.append(control_row(f"{a}: {NEG_POINTER} vs {NEG_INTERNAL}", f"log10 lead, paired; pretrained without "
+                            f"commands, so {{0, 1}} points at nothing: interval must lie inside ±{MARGIN}", neg,
+                            neg_ok,
+                            [r[NEG_POINTER].run_id, r[NEG_INTERNAL].run_id], positive=False))
+    d, w = lead(r[READY], r[INTERNAL])
+    pos = bootstrap_ci(d, np.mean, clusters=w)
+    pos_ok = bool(pos[1] > MARGIN)
+    rows.append(control_row(f"{a}: {READY} vs {INTERNAL}", f"log10 lead, paired; {{0, 1}} pretrained among the "
+                            f"commands, a lead planted: interval must lie above {MARGIN}", pos, pos_ok,
+                            [r[READY].run_id, r[INTERNAL].run_id], positive=True))
+    return rows, combine([verdict], neg_ok, pos_ok)
 
 
 def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
     rows, parts = [], []
     for a in dict.fromkeys(k.arch for k in runs):
-        r = {arm: runs[Cond(a, arm)] for arm in ARMS}
-        d, w = lead(runs, a, POINTER, INTERNAL)
-        ci = bootstrap_ci(d, np.mean, clusters=w)
-        verdict = verdict_above(ci[1], ci[2], 0.0, margin=MARGIN)
-        rows.append(Row.of(a, f"log10 lead of pointer over internal, paired (steps to ≥ {GENERALIZED} accuracy on "
-                           f"the target; supported above {MARGIN}, refuted below 0)", ci, verdict,
-                           [r[POINTER].run_id, r[INTERNAL].run_id], "verdict"))
-        for arm in ARMS:
-            t = reached(r[arm], arm)
-            steps = int(r[arm].steps[-1])
-            rows.append(Row.of(Cond(a, arm).label(), f"median steps to ≥ {GENERALIZED} ({int(np.isfinite(t).sum())}/"
-                               f"{len(t)} seeds reached; never = one past the end)",
-                               bootstrap_ci(censor(t, steps), np.median, clusters=r[arm].worlds), "measurement",
-                               [r[arm].run_id], "measurement"))
-        c = bootstrap_ci(r[POINTER].final("command_acc", "heldout"), np.mean, clusters=r[POINTER].worlds)
-        rows.append(Row.of(Cond(a, POINTER).label(), "final held-out command accuracy", c, "measurement",
-                           [r[POINTER].run_id], "measurement"))
-        d, w = lead(runs, a, ONE_COMMAND, INTERNAL)
-        neg = bootstrap_ci(d, np.mean, clusters=w)
-        neg_ok = bool(-MARGIN < neg[1] and neg[2] < MARGIN)
-        rows.append(control_row(f"{a}: {ONE_COMMAND} vs {INTERNAL}", f"log10 lead, paired; the same task read as a "
-                                f"pointer's: interval must lie inside ±{MARGIN}", neg, neg_ok,
-                                [r[ONE_COMMAND].run_id, r[INTERNAL].run_id], positive=False))
-        d, w = lead(runs, a, ONE_COMMAND, DECISIVE)
-        pos = bootstrap_ci(d, np.mean, clusters=w)
-        pos_ok = bool(pos[1] > MARGIN)
-        rows.append(control_row(f"{a}: {ONE_COMMAND} vs {DECISIVE}", f"log10 lead, paired; internal arm held on the "
-                                f"proxy (ρ = {DECISIVE_RHO}): interval must lie above {MARGIN}", pos, pos_ok,
-                                [r[ONE_COMMAND].run_id, r[DECISIVE].run_id], positive=True))
-        parts.append(combine([verdict], neg_ok, pos_ok))
+        arch_rows, part = _arch_rows(a, {arm: runs[Cond(a, arm)] for arm in ARMS})
+        rows += arch_rows
+        parts.append(part)
     return rows, all_agree(parts)
 
 
@@ -154,9 +259,9 @@ def figures(runs: dict[Cond, RunResult], folder) -> list[str]:
     shares = {k.label(): class_shares(setups.final_classes(r)) for k, r in runs.items()}
     figs = [class_shares_figure(folder / "H7_classes.png", "H7: model classes at the end", shares)]
     for a in dict.fromkeys(k.arch for k in runs):
-        figs.append(reliance_figure(folder / f"H7_{a}.png", f"H7 ({a}): fixed objective vs objective as a command",
-                                    {arm: runs[Cond(a, arm)] for arm in ARMS},
-                                    [("deploy_acc", "", "deployment accuracy (own objective)"),
-                                     ("command_acc", "target", "accuracy when commanded the target"),
-                                     ("command_acc", "heldout", "held-out command accuracy")]))
+        figs.append(reliance_figure(folder / f"H7_{a}.png", f"H7 ({a}): fixed objective vs the target as a command, "
+                                    "both pretrained", {arm: runs[Cond(a, arm)] for arm in ARMS},
+                                    [("deploy_acc", "", "deployment accuracy on the target (own input)"),
+                                     ("reliance", "target", "target reliance"),
+                                     ("reliance", "proxy0", "proxy reliance")]))
     return figs
