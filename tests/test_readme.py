@@ -37,3 +37,13 @@ def test_the_readme_types_no_result_by_hand():
     readme = (ROOT / "README.md").read_text()
     assert not re.findall(r"\[−?-?\d+\.\d+, ?−?-?\d+\.\d+\]", readme)
     assert "docs/RESULTS.md" in readme
+
+
+def test_the_readme_states_the_quick_suite_plan_the_code_has():
+    from greedlab.bench.suite import suite_plan
+
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"runs every claim at quick scale: (\d+) runs, ([\d.]+) M model-steps", readme)
+    assert m, "the README states the quick suite's size"
+    plan = suite_plan("quick")
+    assert int(m.group(1)) == plan["runs"] and float(m.group(2)) == round(plan["model_steps"] / 1e6, 1), plan
