@@ -48,8 +48,9 @@ class Stage:
 # every run stored before they existed keeps its id
 _LATER_WORLD_FIELDS = {"objective": "target", "cue": None, "overseen_only": False, "hidden": (), "commands": (),
                        "heldout_commands": (), "effects": (), "effect_pixels": 4,
-                       "rendering": "pixels", "online": False, "command_share": 0.0}
-_NEWEST_WORLD_FIELDS = {"command_share": 0.0}
+                       "rendering": "pixels", "online": False, "command_share": 0.0,
+                       "gains": ()}
+_NEWEST_WORLD_FIELDS = {"command_share": 0.0, "gains": ()}
 """World fields added after every kind of run (LLC runs, monitored runs) had keyed its world in full:
 ``world_key`` leaves them out of those keys too while at their defaults."""
 

@@ -207,3 +207,43 @@ def test_command_share_is_checked_and_leaves_existing_run_ids_alone():
 
     assert "command_share" not in world_key(w) and world_key(live)["command_share"] == 0.5
     assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "c792337d72145250"
+
+
+# -- per-latent gains (a data designer's rendering knob) -------------------------------------------
+
+def test_gains_scale_one_latents_signal_and_leave_every_other_input_unchanged():
+    base = HierarchyConfig(n_train=512)
+    c = replace(base, gains=((0, 2.0), (5, 0.0)))
+    w0, w = HierarchyWorld(base), HierarchyWorld(c)
+    R = base.pixels_per_latent
+    for split in ("train", "deploy"):
+        b0, b = w0.sample(split, 0, 2048), w.sample(split, 0, 2048)
+        assert torch.equal(b.a, b0.a) and torch.equal(b.y, b0.y)  # the same latents and labels
+        assert torch.equal(b.x[:, R:5 * R], b0.x[:, R:5 * R]) and torch.equal(b.x[:, 6 * R:], b0.x[:, 6 * R:])
+        # latent 0's signal doubles, the noise is the same draw: x = g·a·U + σε
+        assert torch.allclose(b.x[:, :R] - b0.x[:, :R], b0.a[:, :1] * w0.U[0], atol=1e-5)
+        # gain 0 leaves only the noise, as a hidden latent
+        assert torch.allclose(b.x[:, 5 * R:6 * R], b0.x[:, 5 * R:6 * R] - b0.a[:, 5:6] * w0.U[5], atol=1e-5)
+    assert torch.allclose(w.U[0], 2 * w0.U[0]) and float(w.U[5].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("gains", [((16, 2.0),), ((0, -1.0),), ((0, float("inf")),), ((0, 2.0), (0, 3.0)),
+                                   ((0,),), [(0, 2.0)], ((True, 2.0),), ((0, "2"),)])
+def test_bad_gains_fail_naming_the_field(gains):
+    with pytest.raises(ConfigError) as e:
+        HierarchyConfig(gains=gains)
+    assert e.value.field == "world.gains" and "\n" not in str(e.value)
+
+
+def test_gains_leave_existing_run_ids_alone():
+    """The field enters a run's key only when set: every id here was computed before it existed."""
+    from greedlab.experiment import RunSpec, world_key
+    from greedlab.llc_runs import LLCRunSpec
+
+    w = HierarchyConfig()
+    e = replace(w, target=(0,), proxies=(Proxy((4,), 1.0),), rendering="identity")
+    assert (RunSpec(world=w).run_id, RunSpec(world=e).run_id) == ("d58ce81cc21210c3", "6ab6558e766e4d2f")
+    assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "026c8d59ce6353c9"
+    assert "gains" not in str(RunSpec(world=w).config()) and "gains" not in world_key(w)
+    set_ = replace(w, gains=((0, 2.0),))
+    assert RunSpec(world=set_).run_id != RunSpec(world=w).run_id and world_key(set_)["gains"] == ((0, 2.0),)

@@ -105,6 +105,11 @@ class HierarchyConfig:
     online: bool = False
     """Fresh training examples at every step (the train split is endless; nothing can be memorized).
     ``n_train`` then only sets how many training examples the instruments measure on."""
+    gains: tuple[tuple[int, float], ...] = ()
+    """Per-latent rendering strength: pairs (latent i, gain g); latent i is rendered ``g·a_i·U_i + σ·ε``
+    (its signal-to-noise ratio times g², as if rendered into g² times as many pixels), every latent
+    not listed at gain 1. A data designer's knob: which of two equally informative features is the
+    easy one is then set by how the data show it, not by what it is. ``()``: every latent at 1."""
 
     def __post_init__(self) -> None:
         validate_hierarchy(self)
@@ -210,6 +215,13 @@ def validate_hierarchy(c: HierarchyConfig) -> None:
     _need(share == 0 or bool(c.commands), "world.command_share", "0 unless the world has training commands", share)
     _need(share == 0 or c.objective in ("target", "proxy", "gated"), "world.command_share",
           "0 unless the objective is target, proxy or gated (command: every sample shows one)", share)
+    gains = c.gains
+    _need(isinstance(gains, tuple) and all(
+        isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], int) and not isinstance(p[0], bool)
+        and 0 <= p[0] < K and isinstance(p[1], (int, float)) and not isinstance(p[1], bool)
+        and math.isfinite(p[1]) and p[1] >= 0 for p in gains)
+        and len({p[0] for p in gains}) == len(gains), "world.gains",
+        f"pairs (latent in [0, {K - 1}], gain ≥ 0), each latent at most once", gains)
     seen = {frozenset(S) for S in c.commands}
     _need(not any(frozenset(S) in seen for S in c.heldout_commands), "world.heldout_commands",
           "sets that are not also training commands", c.heldout_commands)
@@ -263,6 +275,8 @@ class HierarchyWorld:
         if config.rendering == "identity":  # one input per latent: the bit itself
             U = torch.ones(config.n_latents, 1, dtype=torch.float64)
         U[list(config.hidden)] = 0.0  # hidden latents: their pixels carry noise only
+        for i, g_i in config.gains:  # after the draw: a world without gains renders exactly as before
+            U[i] *= g_i
         self.U = U.float()
         masks = torch.zeros(len(config.all_commands), config.n_latents)
         for k, S in enumerate(config.all_commands):
