@@ -3,15 +3,18 @@ hand. Every control is shown to fail when its condition is made to show the effe
 lack it (positive), turning the verdict inconclusive; clean inputs give the rule's verdict and number.
 Nothing trains here but the end-to-end test, which reads the shared smoke store."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from greedlab.claims import h1_regime_map as h1, h5_small_models as h5, h6_long_path as h6, x2_easy_feature_wins as x2
+from greedlab.claims import presets
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
+from greedlab.worlds import Proxy
 from fakes import fake_run
 
 QUICK = Context(SCALES["quick"], Path("."), None)
@@ -352,51 +355,93 @@ def test_h6_conditions_pair_main_and_baseline_and_plant_a_delay():
     assert [st.world.proxies[0].rho for st in plan] == [1.0, 0.9] and plan[0].train.steps == 750
 
 
-# -- X2: the easy feature wins ---------------------------------------------------------------------------
+# -- X2: the feature the data make easy wins ----------------------------------------------------------------
 
-def x2_runs(gaps: dict) -> dict:
-    """Every condition's final reliance: the easy feature at 0.5 + gap/2, the hard at 0.5 − gap/2."""
+def x2_runs(gaps: dict, sds: dict | None = None) -> dict:
+    """Every condition's final reliance (hard and soft alike): the intended feature at 0.5 + gap/2, the
+    other at 0.5 − gap/2, the gap spread over seeds by the condition's ``sds`` (0.05 unless given)."""
     runs = {}
     for i, (c, spec) in enumerate(x2.conditions(QUICK).items()):
-        g = spread(spec.n_models, gaps[c], 0.05, i)
-        runs[c] = finals(spec, {("reliance", c.easy): 0.5 + g / 2, ("reliance", c.hard): 0.5 - g / 2})
+        g = spread(spec.n_models, gaps[c], (sds or {}).get(c, 0.05), i)
+        runs[c] = finals(spec, {(inst, f): 0.5 + sign * g / 2 for inst in ("hard_reliance", "reliance")
+                                for f, sign in (("target", 1), ("proxy0", -1))})
     return runs
 
 
-CLEAN_X2 = {x2.INTENDED_EASY: 0.95, x2.INTENDED_HARD: 0.9, x2.NEGATIVE: -0.9, x2.POSITIVE: 0.95}
+CLEAN_X2 = {x2.MADE_EASY: 0.9, x2.OTHER_EASY: -0.8, x2.SYMMETRIC: 0.0, x2.PLANTED: 0.95}
 
 
-def test_x2_clean_is_supported_in_both_conditions():
+def x2_parts(rows):
+    return [r for r in rows if r.kind == "verdict"]
+
+
+def test_x2_clean_is_supported_and_reads_the_planted_gaps():
     rows, verdict = x2.analyse(x2_runs(CLEAN_X2))
-    parts = [r for r in rows if r.kind == "verdict"]
+    parts = x2_parts(rows)
     assert verdict == SUPPORTED and [r.verdict for r in parts] == [SUPPORTED, SUPPORTED]
-    assert parts[1].value == pytest.approx(0.9, abs=0.05) and controls(rows) == [OK, OK]
+    assert parts[0].value == pytest.approx(0.9, abs=0.03) and parts[1].value == pytest.approx(-0.8, abs=0.03)
+    assert parts[1].ci_high < -x2.MARGIN and controls(rows) == [OK, OK]
+    swing = next(r for r in rows if r.condition == "designer's swing")
+    assert swing.kind == "measurement" and swing.value == pytest.approx(1.7, abs=0.05)
 
 
-def test_x2_hard_feature_winning_is_refuted():
-    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: -0.9}))
-    assert verdict == REFUTED and [r for r in rows if r.kind == "verdict"][1].ci_high < 0
+def test_x2_intended_winning_without_being_made_easy_is_refuted():
+    # the intended feature wins whichever is made easy: ease does not decide, the claim's "only when" fails
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.OTHER_EASY: 0.8}))
+    assert [r.verdict for r in x2_parts(rows)] == [SUPPORTED, REFUTED] and verdict == REFUTED
 
 
-def test_x2_negative_control_fails_when_the_uninformative_easy_feature_still_wins():
-    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.NEGATIVE: 0.0}))  # the hard feature never learned
-    neg = [r for r in rows if r.kind == "control" and r.condition == x2.NEGATIVE.label()]
-    assert [r.verdict for r in neg] == [FAILED] and abs(neg[0].value) < 0.05
-    assert verdict == INCONCLUSIVE
+def test_x2_a_gap_inside_the_margin_supports_nothing():
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.MADE_EASY: 0.1}))
+    assert x2_parts(rows)[0].verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("gap, sd", [(0.6, 0.05), (0.0, 0.6)], ids=["one side favoured", "too wide to tell"])
+def test_x2_negative_control_fails_when_symmetric_rendering_still_picks_a_side(gap, sd):
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.SYMMETRIC: gap}, {x2.SYMMETRIC: sd}))
+    neg = [r for r in rows if r.kind == "control" and r.control == "negative"]
+    assert [r.verdict for r in neg] == [FAILED] and neg[0].value == pytest.approx(gap, abs=0.3)
+    assert [r.verdict for r in x2_parts(rows)] == [SUPPORTED, SUPPORTED] and verdict == INCONCLUSIVE
 
 
 def test_x2_positive_control_fails_when_a_planted_gap_is_not_read_and_no_refutation_follows():
-    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.INTENDED_HARD: -0.9, x2.POSITIVE: 0.0}))
-    pos = [r for r in rows if r.kind == "control" and r.condition == x2.POSITIVE.label()]
-    assert [r.verdict for r in pos] == [FAILED]
-    assert [r for r in rows if r.kind == "verdict"][1].verdict == REFUTED and verdict == INCONCLUSIVE
+    rows, verdict = x2.analyse(x2_runs({**CLEAN_X2, x2.OTHER_EASY: 0.8, x2.PLANTED: 0.0}))
+    pos = [r for r in rows if r.kind == "control" and r.control == "positive"]
+    assert [r.verdict for r in pos] == [FAILED] and abs(pos[0].value) < 0.05
+    assert x2_parts(rows)[1].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
-def test_x2_conditions_share_runs_and_plant_the_easy_label():
+def test_x2_reads_hard_reliance_for_its_verdict_and_soft_beside_it():
+    runs = x2_runs(CLEAN_X2)
+    r = runs[x2.MADE_EASY]  # soft reliance timid (no gap), decisions decisive: the verdict follows the decisions
+    r.values["reliance", "target"] = r.values["reliance", "proxy0"].copy()
+    rows, verdict = x2.analyse(runs)
+    soft = next(row for row in rows if row.condition == x2.MADE_EASY.label() and row.kind == "measurement")
+    assert x2_parts(rows)[0].verdict == SUPPORTED and soft.value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_x2_survives_a_condition_that_lost_every_seed():
+    runs = x2_runs(CLEAN_X2)
+    runs[x2.OTHER_EASY] = runs[x2.OTHER_EASY].without(list(range(16)))  # every seed diverged
+    rows, verdict = x2.analyse(runs)
+    swing = next(r for r in rows if r.condition == "designer's swing")
+    assert np.isnan(swing.value) and swing.note and x2_parts(rows)[1].verdict == INCONCLUSIVE
+    assert verdict == INCONCLUSIVE
+
+
+def test_x2_conditions_differ_only_in_which_latent_the_data_make_easy():
     specs = x2.conditions(QUICK)
-    assert specs[x2.NEGATIVE] == QUICK.spec(h6.world(0.5))          # G1's control, H6's baseline
-    assert specs[x2.INTENDED_HARD] == QUICK.spec(h6.world(1.0))     # G3's ρ = 1
-    assert specs[x2.POSITIVE].world.objective == "proxy" and specs[x2.POSITIVE].n_models == 16
+    easy, other, sym, planted = (specs[c] for c in (x2.MADE_EASY, x2.OTHER_EASY, x2.SYMMETRIC, x2.PLANTED))
+    assert easy.world.gains == ((x2.INTENDED, x2.GAIN),) and other.world.gains == ((x2.OTHER, x2.GAIN),)
+    assert sym.world.gains == () == planted.world.gains
+    for s in (easy, other, sym):  # two single latents, both agreeing with the label on every training example
+        assert s.world.target == (0,) and s.world.proxies == (Proxy((4,), 1.0),)
+        assert replace(s.world, gains=()) == sym.world and s.train == sym.train and s.n_models == 16
+        assert (s.init_seeds, s.member_worlds) == (sym.init_seeds, sym.member_worlds)  # paired members
+    assert sym.train.optimizer == "sgd" and sym.train.lr == presets.SGD_LR
+    assert planted.world.proxies == (Proxy((4,), 0.5),) and planted.n_models == 8 and planted.train == sym.train
+    # X2 trains its own runs: none is another claim's (H3's level-based pair, G3's rho = 1) any more
+    assert sum(s.n_models * s.total_steps for s in specs.values()) == 84_000
 
 
 # -- end to end ------------------------------------------------------------------------------------------
