@@ -164,18 +164,20 @@ def first_half(spec):
 def paired_members(a: RunResult, b: RunResult) -> tuple[RunResult, RunResult]:
     """``a`` and ``b`` restricted to the members they share — the same init, data-order and world
     seeds — row for row in ``a``'s order: the runs of two conditions built with the same seeds, or a
-    ``first_half`` arm and its full one. A member either run left out (diverged) leaves both.
-    Refuses runs that share no member."""
-    def members(r: RunResult) -> list[tuple[int, int, int]]:
-        s, kept = r.spec, (r.kept if r.kept is not None else np.arange(r.spec.n_models))
+    ``first_half`` arm and its full one. A member either run left out (diverged) leaves both, and if
+    that leaves none, both come back empty (the statistics then give no interval, and say why) rather
+    than failing the claim. Refuses runs *built* with no member in common: pairing them is a mistake."""
+    def members(r: RunResult, every: bool = False) -> list[tuple[int, int, int]]:
+        s = r.spec
+        kept = np.arange(s.n_models) if every or r.kept is None else r.kept
         return [(s.init_seeds[i], s.data_seeds[i], s.member_worlds[i]) for i in kept]
 
+    if not set(members(a, every=True)) & set(members(b, every=True)):
+        raise ValueError(f"runs {a.run_id} and {b.run_id} share no member: not paired")
     ma, mb = members(a), members(b)
     where_b = {m: i for i, m in enumerate(mb)}
     ia = [i for i, m in enumerate(ma) if m in where_b]
     ib = [where_b[ma[i]] for i in ia]
-    if not ia:
-        raise ValueError(f"runs {a.run_id} and {b.run_id} share no member: not paired")
 
     def rows(r: RunResult, idx: list[int]) -> RunResult:
         kept = r.kept if r.kept is not None else np.arange(r.spec.n_models)
