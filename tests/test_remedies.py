@@ -49,7 +49,11 @@ def test_remedies_reuse_the_runs_of_their_claims_at_one_budget():
     at97 = remedies.conditions_at(ctx, 0.97)
     assert at97[remedies.NONE].run_id == ctx.spec(presets.world(0.97)).run_id  # G3's run
     every = remedies.conditions(ctx)
-    assert len(every) == 2 * len(specs) + 2 and len({s.run_id for s in every.values()}) == len(every)
+    # two ρ, the two controls, and the budget check (none and the seven remedies at 2× the steps)
+    assert len(every) == 2 * len(specs) + 2 + 1 + len(remedies.REMEDIES)
+    assert len({s.run_id for s in every.values()}) == len(every)
+    longer = {k: every.pop(k) for k in list(every) if k.budget != 1}
+    assert {s.total_steps for s in longer.values()} == {3000} and {s.n_models for s in longer.values()} == {8}
     # same members and total steps everywhere: differences are paired per member (the too-weak
     # penalty, a control, trains the first half of them)
     weak = every.pop(remedies.Key(0.97, remedies.TOO_WEAK))
