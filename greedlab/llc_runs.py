@@ -257,10 +257,16 @@ class LLCCheckSpec:
     n: int = 8192
     """Examples per data set: the default world's training-set size, so the check runs at the inverse
     temperature nβ = n/log n the claims' estimates run at."""
+    scale: float = 1.0
+    """The size the cases' weights are written at (``instruments.llc.known_problem``): the size of the
+    weights the settings are meant for (``instruments.llc.at_scale``)."""
 
     def config(self) -> dict:
-        return {"kind": "llc_check", "llc": dataclasses.asdict(self.llc), "seeds": list(self.seeds), "n": self.n,
-                "cases": [dataclasses.astuple(c) for c in CHECK_CASES]}
+        key = {"kind": "llc_check", "llc": dataclasses.asdict(self.llc), "seeds": list(self.seeds), "n": self.n,
+               "cases": [dataclasses.astuple(c) for c in CHECK_CASES]}
+        if self.scale != 1.0:
+            key["scale"] = self.scale
+        return key
 
     @property
     def run_id(self) -> str:
@@ -292,7 +298,7 @@ class LLCCheckSpec:
         done, half = 0, self.llc.draws // 2
         for case in CHECK_CASES:
             with phase("llc"):
-                got = [known_check(case, n=self.n, seed=s, cfg=self.llc) for s in self.seeds]
+                got = [known_check(case, n=self.n, seed=s, cfg=self.llc, scale=self.scale) for s in self.seeds]
             vals["llc_check", case.name] = torch.tensor([e.llc for e, _ in got])
             vals["llc_check_truth", case.name] = torch.full((len(got),), case.lam)
             vals["llc_check_tempered", case.name] = torch.tensor([t for _, t in got])

@@ -221,3 +221,22 @@ def test_the_estimator_is_devinterps_chain_for_chain():
         assert ours.init_loss == pytest.approx(init_loss, rel=1e-6)
         np.testing.assert_allclose(ours.per_chain, theirs, rtol=0, atol=5e-4)
         assert np.ptp(ours.per_chain) > 1e-2   # chains differ: the agreement is not the init loss alone
+
+
+def test_settings_at_a_weight_scale_read_a_model_written_at_that_scale_as_the_defaults_read_it_at_one():
+    """SGLD with (ε, γ) on weights s·w takes the steps of (ε/s², γ·s²) on w: the check at the networks'
+    weight scale with ``at_scale``'s settings reads exactly what the unit-scale check reads, so the
+    known-λ readings of the defaults carry over to the settings H3 uses."""
+    unit = LLCConfig(chains=1, burn_in=16, draws=32)
+    scaled = llc_mod.at_scale(unit, llc_mod.WEIGHT_SCALE)
+    assert scaled.lr == pytest.approx(unit.lr / 100) and scaled.localization == pytest.approx(unit.localization * 100)
+    for name in ("logistic duplicated d=8", "product logistic"):
+        case = next(c for c in llc_mod.KNOWN_LAMBDA if c.name == name)
+        a, ta = llc_mod.known_check(case, cfg=unit)
+        b, tb = llc_mod.known_check(case, cfg=scaled, scale=llc_mod.WEIGHT_SCALE)
+        assert b.llc == pytest.approx(a.llc, rel=1e-3, abs=1e-3) and tb == pytest.approx(ta, rel=1e-3)
+    # and the unscaled settings on the scaled model are not the same thing: there they are ε·100 and γ/100
+    # in unit terms, a step past stability (the chain fails, NaN) and almost no localization
+    with pytest.warns(RuntimeWarning):
+        c, _ = llc_mod.known_check(case, cfg=unit, scale=llc_mod.WEIGHT_SCALE)
+    assert not c.llc == pytest.approx(a.llc, rel=0.05)

@@ -61,10 +61,17 @@ Controls (rows of kind "control"):
   per seed, must lie within ±``PLATEAU`` (interval): a chain still moving has not read its basin.
   The draws-to-plateau curve (λ̂ from the first 512, 1,024, 2,048, 4,096 kept draws) is reported per
   class, and every estimate's loss trace (burn-in included, 16 block means) is stored with the run.
-Estimator settings (``instruments.llc.LLCConfig``): ε 5e-4, γ 1, burn-in 2,048 discarded, 4,096 draws,
-batch 512, 2 chains (1 at quick; 1 with 64 + 128 steps at smoke: smoke checks the pipeline). Changed from ε 1e-4,
-γ 100, no burn-in, 256 draws, batch 256, which read logistic regression at 0.3–0.6 of d/2 and the
-singular points at ≈ 0 (measurements in ``LLCConfig``); the change was made before any quick run of H3.
+Estimator settings: ``instruments.llc.LLCConfig``'s defaults (ε 5e-4, γ 1, burn-in 2,048 discarded,
+4,096 draws, batch 512, 2 chains), which read every known-λ case right on unit-scale weights, written
+for the networks' weights of size ~0.1 (``llc.at_scale``, ``llc.WEIGHT_SCALE``): ε 5e-6, γ 100, the
+same steps exactly in those coordinates; the check runs its cases written at that scale (so it reads
+what the unit-scale check reads, to float precision). 1 chain at quick; 1 chain of 64 + 128 steps at
+smoke (smoke checks the pipeline). At unit scale the defaults made the networks' chains leave their
+basin (measurements in ``llc.WEIGHT_SCALE``). The former settings (ε 1e-4, γ 100, no burn-in, 256
+draws, batch 256) are in unit terms ε 1e-2 and γ 1 with 256 steps: on unit-scale cases they read
+logistic regression at 0.3–0.6 of d/2 and the singular points at ≈ 0; the assumption now made
+explicit is the weight scale at which the check's cases stand for the networks. All of this was set
+before any quick run of H3.
 SGD's own seeds' λ̂ (by class) are reported beside the representatives' as measurements.
 """
 
@@ -81,7 +88,7 @@ from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, combine, co
                                     verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult
-from greedlab.instruments.llc import LLCConfig
+from greedlab.instruments.llc import WEIGHT_SCALE, LLCConfig, at_scale
 from greedlab.instruments.model_class import classify
 from greedlab.llc_runs import CHECK_CASES, LLCCheckSpec, LLCRunSpec
 from greedlab.report.figures import scatter_figure, strips_figure
@@ -130,19 +137,20 @@ LABEL = {PROXY: "proxy-class", TARGET: "target-class"}
 CLASSES = (PROXY, TARGET)
 
 
-SMOKE_LLC = LLCConfig(chains=1, burn_in=64, draws=128)
+SMOKE_LLC = at_scale(LLCConfig(chains=1, burn_in=64, draws=128), WEIGHT_SCALE)
 """At smoke scale (a pipeline check whose verdicts mean nothing): one short chain, for the estimates
 and the check alike; the check's rows may then fail, as any smoke row may."""
 
 
 def llc_config(ctx: Context) -> LLCConfig:
-    """The estimator's settings: the defaults (``LLCConfig``: the ones the known-λ check reads right),
+    """The estimator's settings: the defaults (``LLCConfig``: the ones the known-λ check reads right on
+    unit-scale weights) scaled to the networks' weights (``at_scale(…, WEIGHT_SCALE)``: ε 5e-6, γ 100),
     with one chain at quick scale (chains change only the variance of each estimate, which the
     interval over worlds carries, not its bias; one chain halves the sampling, which at these settings
     costs more than the training), ``SMOKE_LLC`` at smoke scale."""
     if ctx.scale.name == "smoke":
         return SMOKE_LLC
-    return LLCConfig(chains=1) if ctx.scale.name == "quick" else LLCConfig()
+    return at_scale(LLCConfig(chains=1) if ctx.scale.name == "quick" else LLCConfig(), WEIGHT_SCALE)
 
 
 def conditions(ctx: Context) -> dict:
@@ -151,7 +159,7 @@ def conditions(ctx: Context) -> dict:
     measured = sgd.world  # the ρ = 1 world with the user's rendering overrides: one training set for all
     # the check runs the claim's own settings. 16 data sets: a mean over fewer independent ones has no
     # interval (``stats.MIN_CLUSTERS``)
-    return {CHECK: LLCCheckSpec(cfg, seeds=tuple(range(CHECK_SETS))),
+    return {CHECK: LLCCheckSpec(cfg, seeds=tuple(range(CHECK_SETS)), scale=WEIGHT_SCALE),
             SGD: LLCRunSpec(sgd, measured, cfg),
             PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg,
                               match_loss=MATCH_LOSS),
