@@ -13,9 +13,10 @@ one estimator they made the test environment 2.1 GB, where none of them is neede
 on a small model. ``estimate_llc`` is devinterp 2.0's estimator step for step — the same update
 (its ``SGMCMC.sgld``), the same minibatch order (one shuffled pass of a ``DataLoader`` seeded with
 the chain seed, replayed), the same noise stream (chain c seeded with seed + c), the loss averaged
-over every draw after the burn-in (devinterp's ``num_burnin_steps``) — so H3's numbers are the ones
-devinterp computes with the same settings: ``tests/test_llc.py`` compares the two chain for chain
-when devinterp is installed (``pip install 'greedlab[slt]'``). Every chain's loss at every step is
+over every draw — so without burn-in H3's numbers are the ones devinterp computes with the same
+settings: ``tests/test_llc.py`` compares the two chain for chain when devinterp is installed
+(``pip install 'greedlab[slt]'``). A burn-in drops the first steps of that same chain (devinterp's
+``num_burnin_steps`` read differently in a test, by 0.2 on 256 draws, not yet explained). Every chain's loss at every step is
 kept (``LLCEstimate.traces``): λ̂ from the first k kept draws (the draws-to-plateau curve) and from
 each half of them say whether a chain had reached equilibrium. The settings are checked on models
 of known λ in the networks' loss family and at singular points (``KNOWN_LAMBDA``).
