@@ -71,7 +71,12 @@ basin (measurements in ``llc.WEIGHT_SCALE``). The former settings (ε 1e-4, γ 1
 draws, batch 256) are in unit terms ε 1e-2 and γ 1 with 256 steps: on unit-scale cases they read
 logistic regression at 0.3–0.6 of d/2 and the singular points at ≈ 0; the assumption now made
 explicit is the weight scale at which the check's cases stand for the networks. All of this was set
-before any quick run of H3.
+before any quick run of H3. A pilot at these settings (not evidence: two seeds of one world, each
+class trained as at quick, one chain): λ̂ at the end 4.0, 4.0 (proxy-class) and 13.9, 15.8
+(target-class); at matched loss 7.0, 8.9 (proxy-class, loss 0.0036–0.0038, step 49) and 18.0, 18.8
+(target-class, loss 0.0053–0.0069, step 300); halves of the draws 3.6/4.5, 4.5/3.5, 13.3/14.6,
+15.7/15.9. The matched losses are those of train's evaluation steps (log- then evenly spaced), so
+they match within the factor between neighbouring evaluations (here < 2), not exactly.
 SGD's own seeds' λ̂ (by class) are reported beside the representatives' as measurements.
 """
 
