@@ -35,37 +35,52 @@ def _noisy(n: int, value: float, sd: float, seed: int) -> np.ndarray:
     return value + sd * np.random.default_rng(seed).standard_normal(n)
 
 
-def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0), losses=(5e-4, 1.5e-4),
-            check=(1.0, 1.0, 0.5)) -> dict:
+def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0), drift=(0.0, 0.0),
+            check=None, never_matched=0) -> dict:
     """H3's runs with λ̂ by hand: SGD's seeds at ``sgd_llc``, all of ``sgd_class``; each class's
-    representatives at (earlier checkpoint, end), fitting and reading as their class; training loss
-    of the proxy class at its earlier checkpoint and of the target class at the end (``losses``); the
-    estimator check reading ``check`` = (λ̂/(d/2) at d = 4, at d = 16, λ̂/(parameters/2) duplicated)."""
+    representatives at (the first evaluation with training loss ≤ MATCH_LOSS, end), fitting and reading
+    as their class; ``drift``: per class, λ̂ of the second half of the kept draws − the first half;
+    ``check``: case name -> λ̂ / reference for the estimator check (1 where not given; the reference is
+    λ, or the tempered value 0.77·λ for the multiplicity-2 cases); ``never_matched``: that many seeds
+    per class never reach the matched loss (NaN there)."""
     specs = h3.conditions(QUICK)
     n = specs[h3.SGD].n_models
     reliance = {"proxy": (0.0, 0.95), "internal": (0.95, 0.0)}
 
-    def rep(spec, cls, llc, loss, seed, steps):
+    def rep(spec, cls, llc, seed, half_drift=0.0, matched=None):
         t, p = reliance[cls]
-        k = len(steps)
-        llc = np.stack([_noisy(n, v, 0.2, seed + i) for i, v in enumerate(llc)], axis=1)
-        return fake_run(spec, steps, {("llc", ""): llc, ("train_acc", ""): np.ones((n, k)),
-                                      ("train_loss", ""): np.tile(loss, (n, 1)),
-                                      ("reliance", "target"): np.full((n, k), t),
-                                      ("reliance", "proxy0"): np.full((n, k), p)})
+        end = _noisy(n, llc[-1], 0.2, seed)[:, None]
+        curves = {("llc", ""): end, ("train_acc", ""): np.ones((n, 1)), ("train_loss", ""): np.full((n, 1), 1e-4),
+                  ("reliance", "target"): np.full((n, 1), t), ("reliance", "proxy0"): np.full((n, 1), p),
+                  ("llc_half", "first"): end - half_drift / 2, ("llc_half", "second"): end + half_drift / 2}
+        for k in (256, 512, 1024, 2048):
+            curves[("llc_draws", str(k))] = end
+        if matched is not None:
+            m = _noisy(n, matched, 0.2, seed + 1)
+            m[:never_matched] = np.nan
+            curves[("llc_matched", "")] = m[:, None]
+            curves[("matched_loss", "")] = np.where(np.isnan(m), np.nan, 9e-3)[:, None]
+            curves[("matched_step", "")] = np.where(np.isnan(m), np.nan, 60.0)[:, None]
+        return fake_run(spec, [1500], curves)
 
     curves = {}
-    for (kind, d), ratio in zip(CHECK_CASES, check):
-        count = d if kind == "regular" else 2 * d
-        scale = d / 2 if kind == "regular" else count / 2
-        m = h3.CHECK_SETS
-        curves[("llc_check", f"{kind} d={d}")] = _noisy(m, ratio * scale, 0.05 * scale, d)[:, None]
-        curves[("llc_check_truth", f"{kind} d={d}")] = np.full((m, 1), d / 2)
-        curves[("llc_check_params", f"{kind} d={d}")] = np.full((m, 1), float(count))
+    ratios = check or {}
+    m = h3.CHECK_SETS
+    for i, case in enumerate(CHECK_CASES):
+        tempered = case.lam * (0.77 if case.name in h3.MULTIPLICITY_2 else 0.99)
+        ref = tempered if case.name in h3.MULTIPLICITY_2 else case.lam
+        curves[("llc_check", case.name)] = _noisy(m, ratios.get(case.name, 1.0) * ref, 0.05 * ref, i)[:, None]
+        curves[("llc_check_truth", case.name)] = np.full((m, 1), case.lam)
+        curves[("llc_check_tempered", case.name)] = np.full((m, 1), tempered)
+        curves[("llc_check_params", case.name)] = np.full((m, 1), float(case.params))
     return {h3.CHECK: fake_run(specs[h3.CHECK], [0], curves),
-            h3.SGD: rep(specs[h3.SGD], sgd_class, (sgd_llc,), [7e-6], 0, [1500]),
-            h3.PROXY: rep(specs[h3.PROXY], "proxy", proxy, [losses[0], 6e-5], 10, [150, 1500]),
-            h3.TARGET: rep(specs[h3.TARGET], "internal", target, [5e-2, losses[1]], 20, [150, 1500])}
+            h3.SGD: rep(specs[h3.SGD], sgd_class, (sgd_llc,), 0),
+            h3.PROXY: rep(specs[h3.PROXY], "proxy", proxy, 10, drift[0], proxy[0]),
+            h3.TARGET: rep(specs[h3.TARGET], "internal", target, 20, drift[1], target[0])}
+
+
+N_CONTROLS = len(CHECK_CASES) + 1 + 2 + 2  # the known-λ cases, the parameter count, procedure and loss, 2 plateaus
+MATCHED = "at matched training loss"
 
 
 def controls(rows) -> list[str]:
@@ -77,27 +92,31 @@ def test_h3_clean_lower_volume_favourite_is_supported():
     head = rows[0]
     assert verdict == SUPPORTED and head.verdict == SUPPORTED and "favourite: proxy-class" in head.statistic
     assert head.value == pytest.approx(11.5, abs=0.2) and head.ci_low > h3.MARGIN
-    assert controls(rows) == [OK] * 5  # the check's three, the procedure, the loss level
+    assert controls(rows) == [OK] * N_CONTROLS
     share = next(r for r in rows if "share of seeds ending proxy-class" in r.statistic)
     assert share.value == 1 and share.ci_low > 0.5 and share.ci_high == 1 and share.ci_low < 0.7  # 16/16 in 8 worlds
+    matched = next(r for r in rows if r.condition.endswith(MATCHED))
+    assert matched.value == pytest.approx(14.5 - 4.8, abs=0.2) and "losses there 0.009" in matched.statistic
+    plateau = [r for r in rows if r.kind == "measurement" and "draws-to-plateau" in r.statistic]
+    assert len(plateau) == 8
+    assert all(r.value == pytest.approx(2.5, abs=0.1) for r in plateau if r.condition.startswith("proxy"))
 
 
 def test_h3_favourite_target_is_mirrored():
-    rows, verdict = h3.analyse(h3_runs(sgd_llc=2.6, sgd_class="internal", proxy=(15.0, 14.0), target=(4.0, 2.5),
-                                       losses=(5e-4, 1e-4)))
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=2.6, sgd_class="internal", proxy=(15.0, 14.0), target=(4.0, 2.5)))
     assert verdict == SUPPORTED and rows[0].value == pytest.approx(-11.5, abs=0.2)
 
 
 def test_h3_favourite_with_the_higher_lambda_is_refuted():
-    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5), losses=(5e-4, 6e-5)))
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5)))
     assert verdict == REFUTED and rows[0].value == pytest.approx(-11.5, abs=0.2) and rows[0].ci_high < 0
-    assert controls(rows) == [OK] * 5
+    assert controls(rows) == [OK] * N_CONTROLS
 
 
 def test_h3_classes_of_equal_volume_are_not_refuted_by_the_rule_alone():
     rows, verdict = h3.analyse(h3_runs(sgd_llc=5.0, proxy=(6.0, 5.0), target=(6.0, 5.0)))
     assert abs(rows[0].value) < 0.2 and rows[0].ci_low < 0 < rows[0].ci_high < h3.MARGIN and verdict == INCONCLUSIVE
-    loss = next(r for r in rows if "at step 150" in r.condition)
+    loss = next(r for r in rows if r.condition.endswith(MATCHED))
     assert loss.verdict == INCONCLUSIVE and "not applied" in loss.statistic  # no ordering to guard
 
 
@@ -109,30 +128,56 @@ def test_h3_procedure_control_fails_when_one_class_reads_apart_by_how_it_was_rea
 
 
 def test_h3_parameter_count_control_fails_when_the_estimator_counts_parameters():
-    rows, verdict = h3.analyse(h3_runs(check=(1.0, 1.0, 1.0)))
-    dup = next(r for r in rows if r.condition.endswith("duplicated d=8"))
+    rows, verdict = h3.analyse(h3_runs(check={"logistic duplicated d=8": 2.0}))  # λ̂ = 16/2 = the count/2
+    dup = next(r for r in rows if r.condition.endswith("duplicated d=8, parameter count"))
     assert dup.verdict == FAILED and dup.value == pytest.approx(1.0, abs=0.05)
     assert verdict == INCONCLUSIVE
 
 
-def test_h3_loss_control_fails_when_the_handicapped_class_loses_its_lead():
+def test_h3_loss_control_fails_when_the_ordering_is_gone_at_matched_loss():
+    # at the end the target class reads 11.5 higher, but read at the same training loss the two are level:
+    # the end's difference came from how far each had fitted
     rows, verdict = h3.analyse(h3_runs(proxy=(14.2, 2.5)))
-    loss = next(r for r in rows if "at step 150" in r.condition)
+    loss = next(r for r in rows if r.condition.endswith(MATCHED))
     assert loss.verdict == FAILED and abs(loss.value) < 0.5
     assert verdict == INCONCLUSIVE
 
 
-def test_h3_loss_control_fails_without_the_handicap():
-    rows, verdict = h3.analyse(h3_runs(losses=(1e-5, 1.5e-4)))  # the earlier checkpoint already fits tighter
-    assert next(r for r in rows if "at step 150" in r.condition).verdict == FAILED and verdict == INCONCLUSIVE
+def test_h3_loss_control_fails_when_the_ordering_flips_at_matched_loss():
+    rows, verdict = h3.analyse(h3_runs(proxy=(14.2, 2.5), target=(4.0, 14.0)))
+    loss = next(r for r in rows if r.condition.endswith(MATCHED))
+    assert loss.verdict == FAILED and loss.value == pytest.approx(-10.2, abs=0.3) and verdict == INCONCLUSIVE
+
+
+def test_h3_loss_control_waits_when_too_few_seeds_reach_the_matched_loss():
+    rows, verdict = h3.analyse(h3_runs(never_matched=14))
+    loss = next(r for r in rows if r.condition.endswith(MATCHED))
+    assert loss.verdict == INCONCLUSIVE and "(2 seeds" in loss.statistic and verdict == INCONCLUSIVE
+
+
+def test_h3_plateau_control_fails_when_a_chain_is_still_drifting():
+    rows, verdict = h3.analyse(h3_runs(drift=(0.0, 1.2)))
+    plateau = {r.condition: r for r in rows if r.condition.endswith(": plateau")}
+    assert plateau["proxy-class: plateau"].verdict == OK
+    assert plateau["target-class: plateau"].verdict == FAILED
+    assert plateau["target-class: plateau"].value == pytest.approx(1.2, abs=0.01) and verdict == INCONCLUSIVE
 
 
 def test_h3_positive_control_fails_on_an_estimator_blind_to_lambda_and_no_refutation_follows():
-    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5), losses=(5e-4, 6e-5),
-                                       check=(1.0, 0.25, 0.5)))
-    d16 = next(r for r in rows if r.condition.endswith("regular d=16"))
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5),
+                                       check={"logistic d=16": 0.25}))
+    d16 = next(r for r in rows if r.condition.endswith("logistic d=16"))
     assert d16.verdict == FAILED and d16.value == pytest.approx(0.25, abs=0.05)
     assert rows[0].verdict == REFUTED and verdict == INCONCLUSIVE  # the rule alone would refute
+
+
+@pytest.mark.parametrize("case", ["product squared", "square squared"])
+def test_h3_positive_control_fails_on_an_estimator_that_reads_singular_points_as_zero(case):
+    """The former localization (γ = 100) read y = w₁w₂x at w = 0 as 0.01 for λ = 1/2."""
+    rows, verdict = h3.analyse(h3_runs(sgd_llc=14.0, proxy=(15.0, 14.0), target=(4.0, 2.5), check={case: 0.05}))
+    row = next(r for r in rows if r.condition.endswith(case))
+    assert row.verdict == FAILED and row.value == pytest.approx(0.05, abs=0.02)
+    assert rows[0].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
 def test_h3_no_favourite_is_inconclusive():
@@ -156,7 +201,7 @@ def test_h3_conditions_share_one_measured_training_set_seeds_and_worlds():
     assert {s.run.init_seeds for s in runs} == {tuple(range(16))}
     assert len({s.member_worlds for s in runs}) == 1 and len(set(runs[0].member_worlds)) == 8  # paired, 8 worlds
     assert len({s.run_id for s in specs.values()}) == len(specs)
-    assert runs[1].early and runs[1].checkpoints[0] >= 150 and runs[1].checkpoints[-1] == 1500
+    assert [s.match_loss for s in runs] == [None, h3.MATCH_LOSS, h3.MATCH_LOSS] and runs[1].checkpoints == [1500]
 
 
 def test_llc_runs_over_several_worlds_equal_each_world_alone():
@@ -172,7 +217,7 @@ def test_llc_runs_over_several_worlds_equal_each_world_alone():
     from greedlab.train import TrainConfig
 
     w = replace(h3.presets.world(1.0), n_train=256)
-    cfg, model = LLCConfig(chains=1, draws=4, batch_size=64), MLPConfig(width=8)
+    cfg, model = LLCConfig(chains=1, draws=4, burn_in=2, batch_size=64), MLPConfig(width=8)
     train = TrainConfig(steps=10, n_evals=2, batch_size=64)
     mixed = RunSpec(world=w, model=model, train=train, eval_samples=256, **seeds(4, worlds=2, world_base=w.seed))
     both = LLCRunSpec(mixed, w, cfg).measure()[-1][1]
@@ -184,6 +229,38 @@ def test_llc_runs_over_several_worlds_equal_each_world_alone():
         one = LLCRunSpec(alone, replace(w, seed=ws), cfg).measure()[-1][1]
         for key in (("llc", ""), ("train_loss", ""), ("reliance", "proxy0")):
             torch.testing.assert_close(both[key][idx], one[key], rtol=1e-4, atol=1e-6)
+
+
+def test_llc_runs_read_each_member_where_its_loss_first_reaches_the_matched_loss():
+    """With ``match_loss`` each member is also read at the first evaluation step where its loss on the
+    measured set is at or below it: that step's loss is ≤ the level, the previous evaluation's above
+    it; a level no member reaches leaves NaN. The plateau curve and loss trace come with every estimate."""
+    import torch
+    from dataclasses import replace
+
+    from greedlab.experiment import RunSpec, seeds
+    from greedlab.instruments.llc import LLCConfig
+    from greedlab.llc_runs import TRACE_BLOCKS, LLCRunSpec
+    from greedlab.models import MLPConfig
+    from greedlab.train import TrainConfig, eval_steps
+
+    w = replace(h3.presets.world(1.0), n_train=256)
+    cfg, model = LLCConfig(chains=1, draws=16, burn_in=8, batch_size=64), MLPConfig(width=16)
+    train = TrainConfig(steps=60, n_evals=12, batch_size=64)
+    spec = RunSpec(world=w, model=model, train=train, eval_samples=256, **seeds(2, worlds=1, world_base=w.seed))
+    records = LLCRunSpec(spec, w, cfg, match_loss=0.65).measure()
+    assert [s for s, _ in records] == [60]
+    end = records[-1][1]
+    steps, losses = end["matched_step", ""], end["matched_loss", ""]
+    assert torch.isfinite(steps).all() and (losses <= 0.65).all()
+    assert set(steps.tolist()) <= set(eval_steps(60, 12)) and torch.isfinite(end["llc_matched", ""]).all()
+    assert (end["train_loss", ""] < losses).all()       # it went on fitting after the matched checkpoint
+    assert {f for i, f in end if i == "llc_draws"} == {"2", "4", "8", "16"}
+    assert len([f for i, f in end if i == "llc_trace"]) == TRACE_BLOCKS
+    torch.testing.assert_close(end["llc_draws", "16"], end["llc", ""])
+    never = LLCRunSpec(spec, w, cfg, match_loss=1e-9).measure()[-1][1]
+    assert torch.isnan(never["llc_matched", ""]).all() and torch.isnan(never["matched_step", ""]).all()
+    torch.testing.assert_close(never["llc", ""], end["llc", ""])    # the end's reading is unchanged
 
 
 @pytest.mark.slow
@@ -203,8 +280,8 @@ def test_h3_runs_end_to_end_at_smoke_scale(smoke_store, tmp_path):
         assert st.con.execute("select count(*) from runs").fetchone()[0] == n_runs  # read back, not trained
     assert res.claim == "H3"
     checks = [r for r in res.rows if r.condition.startswith("estimator check")]
-    assert len(checks) == 3 and all(r.verdict == OK and r.kind == "control" for r in checks), checks
-    assert sum(r.kind == "control" for r in res.rows) == 5
+    assert len(checks) == len(CHECK_CASES) + 1 and all(r.kind == "control" for r in checks), checks
+    assert sum(r.kind == "control" for r in res.rows) == len(CHECK_CASES) + 5
     assert any("share of seeds ending proxy-class" in r.statistic for r in res.rows)
     assert all(Path(f).exists() for f in res.figures) and len(res.figures) == 2
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)

@@ -31,25 +31,52 @@ Verdict rule (fixed before any run), by the margin-aware rule on Δλ:
   difference also needs the positive control.
 
 Controls (rows of kind "control"):
-- positive (planted): the estimator on models of known λ (``llc_runs.LLCCheckSpec``, sixteen
-  regression data sets of n = 8,192, the same settings): linear regression with d = 4 and d = 16
-  weights (λ = d/2, a difference of 6 planted by hand) must read λ = d/2 within ±25%, the whole
-  interval of the mean over the data sets inside the band; no constant passes both d.
-- negative, parameter count: one regression with every weight duplicated (2d parameters, λ still
-  d/2, d = 8) must read below 0.75 × its parameter count / 2 (interval): λ̂ tracks λ, not the count.
+- positive (planted): the estimator on models of known λ (``llc_runs.LLCCheckSpec``, sixteen data
+  sets of n = 8,192, the claim's settings): logistic regression on non-separable data with d = 4 and
+  16 weights (λ = d/2, the networks' loss family at its curvature nβh ≈ 100–200; no constant passes
+  both d), the same with every weight duplicated (8 flat directions), and singular points whose λ
+  lies below d/2: y = w²x at w = 0 (λ = 1/4) and y = w₁w₂x at w = 0 (λ = 1/2), squared and logistic.
+  Each must read within ±25% (the whole interval of the mean ratio over the data sets inside the
+  band) of λ, or, for y = w₁w₂x, of the exact tempered value (quadrature, ``llc.tempered_value``):
+  its multiplicity 2 puts the tempered posterior itself at ~0.75 of λ at this n (WBIC's log term),
+  a bias no sampler setting removes; the statistic states that ratio.
+- negative, parameter count: the duplicated model (16 parameters, λ = 4) must read below 0.75 × its
+  parameter count / 2 (interval): λ̂ tracks λ, not the count.
 - negative, procedure: SGD's own seeds of its favourite class against that class's representatives,
   per seed: the same class reached by two procedures (training on the ρ = 1 set itself; on ρ = 0.5
   data, labelled). No volume difference between classes is there, but everything else that
   separates the representatives from each other is (the data they were trained on, how tightly they
   fit it, the training loss they end at). The difference's interval must lie within ±``MARGIN``.
-- negative, loss level: with logistic loss on separable data the loss never stops falling, and λ̂
-  falls with it (the logits grow, the loss flattens: measured before the run, a proxy-class model
-  read 5.4 at 100 steps and 1.8 at 3,000). So the ordering must survive a handicap: the class with
-  the lower λ̂ at the end, taken at an earlier checkpoint (the first evaluation ≥ 10% of training)
-  where its training loss is at least the other class's final loss, must still read lower than the
-  other class at the end by more than ``MARGIN`` (per seed, interval). With fewer than 3 such seeds
-  there is nothing to control; the row then reads inconclusive, as the claim does. When Δλ shows no
-  ordering at all there is nothing for the loss level to have made, and the control is not applied.
+- negative, loss level (matched loss): with logistic loss on separable data the loss never stops
+  falling, and λ̂ falls with it (the logits grow, the loss flattens: measured before the run, a
+  proxy-class model read 5.4 at 100 steps and 1.8 at 3,000). So each representative is also read at
+  the first evaluation where its training loss on the ρ = 1 set is ≤ ``MATCH_LOSS`` (both classes at
+  the same loss, each's actual loss there reported), and Δλ there must keep the end's ordering
+  beyond the margin (interval), over the seeds whose representatives both count and reach it. With
+  fewer than 3 such seeds the row reads inconclusive, as the claim does; when Δλ shows no ordering
+  at all there is nothing for the loss level to have made, and the control is not applied. (It
+  replaced, before any run of it, a handicap form that read the lower class at its first evaluation
+  ≥ 10% of training against the other at the end.)
+- negative, plateau: per class, λ̂ from the second half of the kept draws − from the first half,
+  per seed, must lie within ±``PLATEAU`` (interval): a chain still moving has not read its basin.
+  The draws-to-plateau curve (λ̂ from the first 512, 1,024, 2,048, 4,096 kept draws) is reported per
+  class, and every estimate's loss trace (burn-in included, 16 block means) is stored with the run.
+Estimator settings: ``instruments.llc.LLCConfig``'s defaults (ε 5e-4, γ 1, burn-in 2,048 discarded,
+4,096 draws, batch 512, 2 chains), which read every known-λ case right on unit-scale weights, written
+for the networks' weights of size ~0.1 (``llc.at_scale``, ``llc.WEIGHT_SCALE``): ε 5e-6, γ 100, the
+same steps exactly in those coordinates; the check runs its cases written at that scale (so it reads
+what the unit-scale check reads, to float precision). 1 chain at quick; 1 chain of 64 + 128 steps at
+smoke (smoke checks the pipeline). At unit scale the defaults made the networks' chains leave their
+basin (measurements in ``llc.WEIGHT_SCALE``). The former settings (ε 1e-4, γ 100, no burn-in, 256
+draws, batch 256) are in unit terms ε 1e-2 and γ 1 with 256 steps: on unit-scale cases they read
+logistic regression at 0.3–0.6 of d/2 and the singular points at ≈ 0; the assumption now made
+explicit is the weight scale at which the check's cases stand for the networks. All of this was set
+before any quick run of H3. A pilot at these settings (not evidence: two seeds of one world, each
+class trained as at quick, one chain): λ̂ at the end 4.0, 4.0 (proxy-class) and 13.9, 15.8
+(target-class); at matched loss 7.0, 8.9 (proxy-class, loss 0.0036–0.0038, step 49) and 18.0, 18.8
+(target-class, loss 0.0053–0.0069, step 300); halves of the draws 3.6/4.5, 4.5/3.5, 13.3/14.6,
+15.7/15.9. The matched losses are those of train's evaluation steps (log- then evenly spaced), so
+they match within the factor between neighbouring evaluations (here < 2), not exactly.
 SGD's own seeds' λ̂ (by class) are reported beside the representatives' as measurements.
 """
 
@@ -66,7 +93,7 @@ from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, combine, co
                                     verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult
-from greedlab.instruments.llc import LLCConfig
+from greedlab.instruments.llc import WEIGHT_SCALE, LLCConfig, at_scale
 from greedlab.instruments.model_class import classify
 from greedlab.llc_runs import CHECK_CASES, LLCCheckSpec, LLCRunSpec
 from greedlab.report.figures import scatter_figure, strips_figure
@@ -80,9 +107,22 @@ QUOTE = ("simpler algorithms are generally specified by more possible models. Th
 FIT, MIN_SEEDS = 0.95, 3
 CHECK_BAND, DEGENERATE_BELOW = 0.25, 0.75
 CHECK_SETS = 16
-"""Regression data sets the estimator check reads each known λ on."""
+"""Data sets the estimator check reads each known λ on."""
 MARGIN = 1.0
 """The smallest difference in λ̂ between the classes that counts."""
+PLATEAU = MARGIN / 2
+"""How far λ̂ from the second half of a chain's kept draws may lie from the first half's (per class, the
+interval over worlds): a chain still drifting by that much could move each class's λ̂ by it again
+with as many draws more, and two classes drifting apart by half the margin each make a margin."""
+MATCH_LOSS = 1e-2
+"""The training loss (on the ρ = 1 set) at which the classes are also compared: each representative is
+read at the first evaluation where its loss is ≤ this. Fixed before any run: a loss at which a
+model fits (a mean logistic loss of 0.01 leaves almost every margin above 2) and that both classes
+pass early, where the evaluations are dense (log-spaced), so the loss at the checkpoint overshoots
+it little; the checkpoint's actual losses are reported per class."""
+MULTIPLICITY_2 = ("product squared", "product logistic")
+"""Known-λ cases of multiplicity 2: the tempered posterior itself reads below λ at finite n
+(``instruments.llc``), so λ̂ is held to the exact tempered value there, to λ everywhere else."""
 
 
 class Cond(NamedTuple):
@@ -102,23 +142,33 @@ LABEL = {PROXY: "proxy-class", TARGET: "target-class"}
 CLASSES = (PROXY, TARGET)
 
 
+SMOKE_LLC = at_scale(LLCConfig(chains=1, burn_in=64, draws=128), WEIGHT_SCALE)
+"""At smoke scale (a pipeline check whose verdicts mean nothing): one short chain, for the estimates
+and the check alike; the check's rows may then fail, as any smoke row may."""
+
+
 def llc_config(ctx: Context) -> LLCConfig:
-    """The estimator's settings: the defaults, with one chain at smoke scale (chains change only the
-    variance of each model's estimate, not its bias, and smoke verdicts mean nothing)."""
-    return LLCConfig(chains=1) if ctx.scale.name == "smoke" else LLCConfig()
+    """The estimator's settings: the defaults (``LLCConfig``: the ones the known-λ check reads right on
+    unit-scale weights) scaled to the networks' weights (``at_scale(…, WEIGHT_SCALE)``: ε 5e-6, γ 100),
+    with one chain at quick scale (chains change only the variance of each estimate, which the
+    interval over worlds carries, not its bias; one chain halves the sampling, which at these settings
+    costs more than the training), ``SMOKE_LLC`` at smoke scale."""
+    if ctx.scale.name == "smoke":
+        return SMOKE_LLC
+    return at_scale(LLCConfig(chains=1) if ctx.scale.name == "quick" else LLCConfig(), WEIGHT_SCALE)
 
 
 def conditions(ctx: Context) -> dict:
     cfg = llc_config(ctx)
     sgd = ctx.spec(presets.world(1.0))
     measured = sgd.world  # the ρ = 1 world with the user's rendering overrides: one training set for all
-    # the check keeps the default chains at every scale: it is cheap (0.3 s an estimate), and chains
-    # change an estimate's variance only, not the bias the check bounds. 16 data sets: a mean over
-    # fewer independent ones has no interval (``stats.MIN_CLUSTERS``)
-    return {CHECK: LLCCheckSpec(replace(cfg, chains=LLCConfig().chains), seeds=tuple(range(CHECK_SETS))),
+    # the check runs the claim's own settings. 16 data sets: a mean over fewer independent ones has no
+    # interval (``stats.MIN_CLUSTERS``)
+    return {CHECK: LLCCheckSpec(cfg, seeds=tuple(range(CHECK_SETS)), scale=WEIGHT_SCALE),
             SGD: LLCRunSpec(sgd, measured, cfg),
-            PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg, early=True),
-            TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, early=True)}
+            PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg,
+                              match_loss=MATCH_LOSS),
+            TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, match_loss=MATCH_LOSS)}
 
 
 def at(r: RunResult, instrument: str, k: int, feature: str = "") -> np.ndarray:
@@ -154,36 +204,41 @@ def simplicity_verdict(fav: Cond | None, delta: tuple, enough: bool) -> str:
 
 
 def per_seed(a: RunResult, b: RunResult, keep_a: np.ndarray, keep_b: np.ndarray,
-             ka: int = -1, kb: int = -1) -> tuple[tuple, int]:
+             ka: int = -1, kb: int = -1, inst: str = "llc") -> tuple[tuple, int]:
     """λ̂(a at checkpoint ka) − λ̂(b at kb) per seed counted in both (the runs share seeds and worlds):
     its mean with an interval over worlds, and the number of seeds."""
     both = keep_a & keep_b
-    d = at(a, "llc", ka)[both] - at(b, "llc", kb)[both]
+    d = at(a, inst, ka)[both] - at(b, inst, kb)[both]
     return bootstrap_ci(d, np.mean, clusters=a.worlds[both]), int(both.sum())
 
 
 def check_rows(r: RunResult) -> tuple[list[Row], bool, bool]:
-    """The estimator's control rows: λ̂/(d/2) on regular models (positive), λ̂/(parameter count/2) on the
-    duplicated one (negative). Returns (rows, positive ok, negative ok)."""
+    """The estimator's control rows. Positive: every known-λ case reads λ within ±``CHECK_BAND`` (the
+    interval of the mean ratio over data sets inside the band; for the multiplicity-2 cases the exact
+    tempered value stands in for λ). Negative: the duplicated model must not read its parameter count/2.
+    Returns (rows, positive ok, negative ok)."""
     rows, pos_ok, neg_ok = [], True, True
-    for kind, d in CHECK_CASES:
-        name = f"{kind} d={d}"
-        est, truth, count = (r.final(i, name) for i in ("llc_check", "llc_check_truth", "llc_check_params"))
+    for case in CHECK_CASES:
+        est, truth, tempered = (r.final(i, case.name) for i in ("llc_check", "llc_check_truth", "llc_check_tempered"))
         # the band is on the mean over data sets: it bounds the sampler's bias, which is what the class
         # comparison inherits (its variance is in the comparison's own interval)
-        if kind == "regular":
-            ci = bootstrap_ci(est / truth, np.mean, clusters=r.worlds)
-            good = bool(1 - CHECK_BAND <= ci[1] and ci[2] <= 1 + CHECK_BAND)
-            pos_ok &= good
-            stat = (f"λ̂ / (d/2) on linear regression, {d} weights: λ planted by hand (must lie in "
-                    f"[{1 - CHECK_BAND}, {1 + CHECK_BAND}])")
-        else:
+        ref = tempered if case.name in MULTIPLICITY_2 else truth
+        ci = bootstrap_ci(est / ref, np.mean, clusters=r.worlds)
+        good = bool(1 - CHECK_BAND <= ci[1] and ci[2] <= 1 + CHECK_BAND)
+        pos_ok &= good
+        what = (f"the exact tempered value {np.mean(tempered):.3g} (multiplicity 2)" if case.name in MULTIPLICITY_2
+                else f"λ = {case.lam:g}")
+        stat = (f"λ̂ / reference, {case.params} parameters, λ = {case.lam:g}; reference: {what}; tempered "
+                f"value / λ = {np.mean(tempered / truth):.2f} (must lie in [{1 - CHECK_BAND}, {1 + CHECK_BAND}])")
+        rows.append(control_row(f"{CHECK.label()}: {case.name}", stat, ci, good, [r.run_id], positive=True))
+        if "duplicated" in case.name:
+            count = r.final("llc_check_params", case.name)
             ci = bootstrap_ci(est / (count / 2), np.mean, clusters=r.worlds)
             good = bool(ci[2] < DEGENERATE_BELOW)
             neg_ok &= good
-            stat = (f"λ̂ / (parameters/2), {int(count[0])} parameters for {d} weights, λ = {d / 2:g} "
-                    f"(must lie below {DEGENERATE_BELOW})")
-        rows.append(control_row(f"{CHECK.label()}: {name}", stat, ci, good, [r.run_id], positive=kind == "regular"))
+            rows.append(control_row(f"{CHECK.label()}: {case.name}, parameter count",
+                                    f"λ̂ / (parameters/2), {case.params} parameters, λ = {case.lam:g} "
+                                    f"(must lie below {DEGENERATE_BELOW})", ci, good, [r.run_id], positive=False))
     return rows, pos_ok, neg_ok
 
 
@@ -206,26 +261,46 @@ def procedure_row(sgd: RunResult, reps: dict[Cond, RunResult], fav: Cond | None)
     return row, ok
 
 
-def loss_matched_row(reps: dict[Cond, RunResult], keep: dict[Cond, np.ndarray]) -> tuple[Row, bool]:
-    """Negative control: the class with the lower λ̂ at the end, handicapped with a higher training loss
-    (its earlier checkpoint), against the other class at the end."""
-    end = {c: at(r, "llc", -1)[keep[c]] for c, r in reps.items()}
-    low = PROXY if _mean(end[PROXY]) <= _mean(end[TARGET]) else TARGET
-    high = TARGET if low == PROXY else PROXY
-    r_low, r_high = reps[low], reps[high]
-    early = kept(r_low, low, 0) & keep[low]
-    early_loss, end_loss = at(r_low, "train_loss", 0)[early], at(r_high, "train_loss", -1)[keep[high]]
-    handicap = bool(_mean(early_loss) >= _mean(end_loss))  # False when either is empty (NaN)
-    ci, n = per_seed(r_high, r_low, keep[high], early, -1, 0)
+def loss_matched_row(reps: dict[Cond, RunResult], keep: dict[Cond, np.ndarray], delta: tuple) -> tuple[Row, bool]:
+    """Negative control (the loss level): Δλ read with both classes at the same training loss (each at
+    its first evaluation with loss ≤ ``MATCH_LOSS``) must keep the end's ordering beyond the margin;
+    a difference made by how far each class had fitted by the end would not."""
+    proxy, target = reps[PROXY], reps[TARGET]
+    both = [keep[c] & np.isfinite(at(reps[c], "llc_matched", -1)) for c in CLASSES]
+    ci, n = per_seed(target, proxy, both[1], both[0], inst="llc_matched")
+    loss = {c: _mean(at(reps[c], "matched_loss", -1)[b]) for c, b in zip(CLASSES, both)}
+    step = {c: _mean(at(reps[c], "matched_step", -1)[b]) for c, b in zip(CLASSES, both)}
+    end_loss = {c: _mean(at(reps[c], "train_loss", -1)[keep[c]]) for c in CLASSES}
     testable = n >= MIN_SEEDS
-    ok = bool(testable and handicap and ci[1] > MARGIN)
-    row = control_row(f"{LABEL[high]} at the end − {LABEL[low]} at step {int(r_low.steps[0])}",
-                      f"λ̂ per seed ({n} seeds; must exceed {MARGIN}, with the {LABEL[low]}'s training loss "
-                      f"{_mean(early_loss):.2g} ≥ the other's {_mean(end_loss):.2g})", ci, ok,
-                      [r_high.run_id, r_low.run_id], positive=False)
-    if not testable:  # too few representatives fit: nothing to control, and the verdict is inconclusive anyway
+    up = delta[0] > 0  # the end's ordering: the target class higher
+    ok = bool(testable and (ci[1] > MARGIN if up else ci[2] < -MARGIN))
+    row = control_row("target-class − proxy-class at matched training loss",
+                      f"λ̂ per seed, each read at its first evaluation with training loss ≤ {MATCH_LOSS:g} "
+                      f"({n} seeds; must lie {'above' if up else 'below'} {'' if up else '−'}{MARGIN}, the end's "
+                      f"ordering): losses there {loss[PROXY]:.2g} (proxy-class, step {step[PROXY]:.0f}) and "
+                      f"{loss[TARGET]:.2g} (target-class, step {step[TARGET]:.0f}); at the end "
+                      f"{end_loss[PROXY]:.2g} and {end_loss[TARGET]:.2g}", ci, ok,
+                      [target.run_id, proxy.run_id], positive=False)
+    if not testable:  # too few representatives reached the loss: nothing to control, the verdict waits
         row.verdict = INCONCLUSIVE
     return row, ok
+
+
+def plateau_rows(reps: dict[Cond, RunResult], keep: dict[Cond, np.ndarray]) -> tuple[list[Row], bool]:
+    """Negative control (the sampler's equilibrium): per class, λ̂ from the second half of the kept
+    draws − from the first half, per seed, must lie within ±``PLATEAU``; the draws-to-plateau curve
+    (``llc_draws``) and the loss trace (``llc_trace``) are stored per run for a reader to look at."""
+    rows, all_ok = [], True
+    for c in CLASSES:
+        r = reps[c]
+        drift = at(r, "llc_half", -1, "second")[keep[c]] - at(r, "llc_half", -1, "first")[keep[c]]
+        ci = bootstrap_ci(drift, np.mean, clusters=r.worlds[keep[c]])
+        ok = bool(len(drift) >= MIN_SEEDS and -PLATEAU < ci[1] and ci[2] < PLATEAU)
+        all_ok &= ok
+        rows.append(control_row(f"{LABEL[c]}: plateau", f"λ̂ from the second half of the kept draws − the first "
+                                f"half, per seed, at the end ({len(drift)} seeds; must lie within ±{PLATEAU:g})",
+                                ci, ok, [r.run_id], positive=False))
+    return rows, all_ok
 
 
 def measurement_rows(sgd: RunResult, sgd_cls: np.ndarray, reps: dict[Cond, RunResult],
@@ -237,11 +312,19 @@ def measurement_rows(sgd: RunResult, sgd_cls: np.ndarray, reps: dict[Cond, RunRe
                            f"ρ = 1 set ({n_keep}/{n})",
                            bootstrap_ci(keep[c].astype(float), np.mean, clusters=r.worlds), "measurement",
                            [r.run_id], kind="measurement"))
-        for k, when in ((0, f"step {int(r.steps[0])}"), (-1, "end")):
-            for inst, what in (("train_acc", "train accuracy"), ("train_loss", "train loss"), ("llc", "λ̂")):
-                rows.append(Row.of(c.label(), f"{what} on the ρ = 1 set at {when}, all seeds",
-                                   bootstrap_ci(at(r, inst, k), np.mean, clusters=r.worlds), "measurement",
-                                   [r.run_id], kind="measurement"))
+        for inst, what in (("train_acc", "train accuracy at the end"), ("train_loss", "train loss at the end"),
+                           ("llc", "λ̂ at the end"), ("matched_loss", f"train loss where first ≤ {MATCH_LOSS:g}"),
+                           ("matched_step", f"step where the train loss is first ≤ {MATCH_LOSS:g}"),
+                           ("llc_matched", f"λ̂ where the train loss is first ≤ {MATCH_LOSS:g}")):
+            v = at(r, inst, -1)
+            fin = np.isfinite(v)
+            rows.append(Row.of(c.label(), f"{what} on the ρ = 1 set ({int(fin.sum())}/{len(v)} seeds)",
+                               bootstrap_ci(v[fin], np.mean, clusters=r.worlds[fin]), "measurement",
+                               [r.run_id], kind="measurement"))
+        for k in sorted({f for i, f in r.values if i == "llc_draws"}, key=int):
+            rows.append(Row.of(c.label(), f"λ̂ at the end from the first {k} kept draws (draws-to-plateau), all seeds",
+                               bootstrap_ci(at(r, "llc_draws", -1, k), np.mean, clusters=r.worlds), "measurement",
+                               [r.run_id], kind="measurement"))
     for c in CLASSES:
         mine = sgd_cls == c.cls
         rows.append(Row.of(SGD.label(), f"λ̂ of SGD's own {LABEL[c]} seeds ({int(mine.sum())}/{len(sgd_cls)})",
@@ -272,15 +355,16 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
                     [sgd.run_id], kind="measurement") for c in CLASSES]
     check_list, pos_ok, count_ok = check_rows(check)
     proc_row, proc_ok = procedure_row(sgd, reps, fav)
-    loss_row, loss_ok = loss_matched_row(reps, keep)
+    loss_row, loss_ok = loss_matched_row(reps, keep, delta)
     if not (delta[1] > 0 or delta[2] < 0):
         # no ordering of the classes to guard: the loss level cannot have made one, and a difference that
-        # is absent is not one the handicap could take away
+        # is absent is not one a matched loss could take away
         loss_row.verdict, loss_ok = INCONCLUSIVE, True
         loss_row.statistic += "; not applied: Δλ shows no ordering"
-    rows += check_list + [proc_row, loss_row] + measurement_rows(sgd, sgd_cls, reps, keep)
+    plateau, plateau_ok = plateau_rows(reps, keep)
+    rows += check_list + [proc_row, loss_row] + plateau + measurement_rows(sgd, sgd_cls, reps, keep)
     # the headline row keeps the rule's reading; the claim's verdict waits for the controls
-    return rows, combine([verdict], count_ok and proc_ok and loss_ok, pos_ok)
+    return rows, combine([verdict], count_ok and proc_ok and loss_ok and plateau_ok, pos_ok)
 
 
 def figures(runs: dict[Cond, RunResult], folder: Path) -> list[str]:
@@ -288,9 +372,10 @@ def figures(runs: dict[Cond, RunResult], folder: Path) -> list[str]:
     reps = {c: runs[c] for c in CLASSES}
     strips = {"end of training": {"SGD's seeds": at(sgd, "llc", -1),
                                   **{LABEL[c]: at(r, "llc", -1) for c, r in reps.items()}},
-              "earlier checkpoint": {LABEL[c]: at(r, "llc", 0) for c, r in reps.items()}}
-    points = {f"{LABEL[c]}, {when}": (at(r, "train_loss", k), at(r, "llc", k))
-              for c, r in reps.items() for k, when in ((0, "early"), (-1, "end"))}
+              f"at train loss ≤ {MATCH_LOSS:g}": {LABEL[c]: at(r, "llc_matched", -1) for c, r in reps.items()}}
+    points = {f"{LABEL[c]}, {when}": (at(r, loss, -1), at(r, inst, -1))
+              for c, r in reps.items() for loss, inst, when in (("matched_loss", "llc_matched", "matched loss"),
+                                                                 ("train_loss", "llc", "end"))}
     points["SGD's seeds, end"] = (at(sgd, "train_loss", -1), at(sgd, "llc", -1))
     folder = Path(folder)
     return [strips_figure(folder / "H3_llc.png", "H3: λ̂ on the ρ = 1 training set (lower = more volume)",
