@@ -168,3 +168,18 @@ def test_a_row_keeps_why_its_interval_has_no_bounds():
 def test_log_lead_censors_never_at_the_end():
     lead = log_lead(np.array([9.0]), np.array([np.inf]), steps=99)
     assert np.isclose(lead[0], np.log10(101) - np.log10(10))
+
+
+def test_an_interval_is_clipped_to_the_range_its_statistic_must_lie_in():
+    from greedlab.claims.common import ACCURACY, RELIANCE
+
+    # two worlds far apart and one odd member: a bootstrap-t interval at four worlds can pass 1
+    x = np.array([0.99, 1.0, 1.0, 0.98, 0.2, 0.25, 1.0, 1.0])
+    w = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    raw = bootstrap_ci(x, np.mean, clusters=w)
+    assert raw[1] < 0 and raw[2] > 1  # [−29.4, 1.19] for an accuracy: what clipping is for
+    ci = bootstrap_ci(x, np.mean, clusters=w, support=ACCURACY)
+    assert ci[0] == raw[0] and ci[1] == max(raw[1], 0.0) and ci[2] == min(raw[2], 1.0) <= 1.0
+    assert stats.Interval(0.5, -3.0, 9.0, "m").within(*RELIANCE)[1:] == (-1.0, 1.0)
+    nan = stats.no_verdict(0.5, "m", "too few").within(0, 1)
+    assert np.isnan(nan[1]) and np.isnan(nan[2]) and nan.reason == "too few"

@@ -72,7 +72,7 @@ def _is_binary(x: np.ndarray) -> bool:
 
 
 def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],
-                 level: float = 0.95, clusters=None) -> Interval:
+                 level: float = 0.95, clusters=None, support: tuple[float, float] | None = None) -> Interval:
     """(point, low, high) for ``stat`` of per-member values, by the method of ``greedlab.stats``
     that fits it; an :class:`~greedlab.stats.Interval`, so ``.reason`` says why when the bounds
     are NaN (too few worlds for the method to be trusted, undefined values).
@@ -89,7 +89,22 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
     world bootstrap. A per-member quantity that happens to be exactly 0 or 1 everywhere (a train
     accuracy of 1.0 on every seed) is then read as a share, whose interval is valid for the mean
     of any quantity in [0, 1] but wide; call ``stats.mean_ci`` where that matters. Deterministic:
-    every resampling method draws from the fixed ``BOOT_SEED``."""
+    every resampling method draws from the fixed ``BOOT_SEED``.
+    ``support`` (e.g. ``RELIANCE``, ``ACCURACY``): the range the statistic must lie in; the interval
+    is clipped to it (``stats.Interval.within``).
+    """
+    ci = _bootstrap_ci(samples, stat, level, clusters)
+    return ci if support is None else ci.within(*support)
+
+
+ACCURACY, RELIANCE, SD_OF_RELIANCE = (0.0, 1.0), (-1.0, 1.0), (0.0, 1.0)
+"""Ranges for ``bootstrap_ci(support=…)``: an accuracy or share, a reliance coefficient, and the SD of
+values in [−1, 1] (at most 1)."""
+
+
+def _bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],
+                  level: float = 0.95, clusters=None) -> Interval:
+    # the docstring is bootstrap_ci's
     if isinstance(samples, list) and clusters is not None and not isinstance(clusters, (list, tuple)):
         clusters = [clusters] * len(samples)  # one array of ids for every group (the same worlds)
     if not isinstance(samples, list) or len(samples) == 1:

@@ -106,7 +106,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data, setups
-from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, combine, control_row, log_lead, verdict_above,
+from greedlab.claims.common import (RELIANCE, INCONCLUSIVE, Row, bootstrap_ci, combine, control_row, log_lead, verdict_above,
                                     verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import best_decodability, crossing, easy_target_world, effects, paired_members, world
@@ -200,7 +200,7 @@ def parts(r: RunResult, cond: str) -> list[Row]:
         ci = bootstrap_ci(log_lead(on["proxy"], late, steps), np.mean, clusters=r.worlds)
         rows.append(Row.of(cond, f"log10 lead of {what} onset over proxy onset (margin {MARGIN_LEAD} decades)", ci,
                            verdict_above(ci[1], ci[2], 0.0, margin=MARGIN_LEAD), [r.run_id], kind="verdict"))
-    ci = bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds)
+    ci = bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds, support=RELIANCE)
     rows.append(Row.of(cond, f"peak proxy reliance (> {PEAK}, margin {MARGIN_PEAK})", ci,
                        verdict_above(ci[1], ci[2], PEAK, margin=MARGIN_PEAK), [r.run_id], kind="verdict"))
     return rows

@@ -88,7 +88,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
+from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
                                     control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, crossing, paired, train_set_name,
@@ -309,7 +309,7 @@ def memorization_axis(runs: dict) -> tuple[list[Row], list[str]]:
                         "(online: no fixed exceptions, nothing to memorize; this is the target generalized)"
                         if online else "accuracy on the training set's proxy exceptions (memorization)")
             rows.append(Row.of(cond, f"final {exc_what}; final train acc {acc:.3f}",
-                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=cl),
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=cl, support=ACCURACY),
                                "measurement", ids, kind="measurement"))
             fit_at = proxy_fit_steps(r)
             if ("alignment", "reference") in r.values:

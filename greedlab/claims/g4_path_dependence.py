@@ -105,7 +105,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (REFUTED, SUPPORTED, Row, all_agree, any_supports, bootstrap_ci, censor, combine,
+from greedlab.claims.common import (ACCURACY, RELIANCE, SD_OF_RELIANCE, REFUTED, SUPPORTED, Row, all_agree, any_supports, bootstrap_ci, censor, combine,
                                     control_row, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, best_decodability, paired_members,
@@ -265,7 +265,8 @@ def shuffled_agreement(onsets: np.ndarray, n: int = SHUFFLES, seed: int = 0) -> 
 
 
 def spread(x: np.ndarray, c: np.ndarray | None, level: float = LEVEL) -> tuple:
-    return sd_ci(x, clusters=c, level=level)
+    """The SD of reliances (values in [−1, 1], so an SD of at most 1: the interval is clipped there)."""
+    return sd_ci(x, clusters=c, level=level).within(*SD_OF_RELIANCE)
 
 
 def dispersed(lo: float, hi: float) -> str:
@@ -316,11 +317,11 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
                               bootstrap_ci(order_agreement(nested_onsets(r)), np.mean, clusters=c))):
                 rows.append(Row.of(cond, stat, ci, "measurement", [r.run_id], kind="measurement"))
             final_t = r.final("reliance", "target")
-            for stat, fn, x in (("SD of final proxy reliance", np.std, r.final("reliance", "proxy0")),
-                                ("pairwise disagreement rate on deploy", np.mean, r.final("disagreement")),
-                                ("mean final target reliance", np.mean, final_t)):
-                rows.append(Row.of(cond, stat, bootstrap_ci(x, fn, clusters=c), "measurement", [r.run_id],
-                                   kind="measurement"))
+            for stat, fn, x, rng in (("SD of final proxy reliance", np.std, r.final("reliance", "proxy0"), SD_OF_RELIANCE),
+                                     ("pairwise disagreement rate on deploy", np.mean, r.final("disagreement"), ACCURACY),
+                                     ("mean final target reliance", np.mean, final_t, RELIANCE)):
+                rows.append(Row.of(cond, stat, bootstrap_ci(x, fn, clusters=c, support=rng), "measurement",
+                                   [r.run_id], kind="measurement"))
         d_rows, by_source[src] = dispersion_rows(mains, src, lambda rho, src=src: Key(ds, MAIN, rho, src).label())
         rows += d_rows
 
@@ -390,13 +391,14 @@ def memorization_axis(runs: dict) -> list[Row]:
             verdicts[n] = dispersed(ci[1], ci[2])
             rows.append(Row.of(cond, f"SD of final target reliance, 95% unadjusted (dispersed above {DISPERSED}; "
                                f"{len(final_t)} members)", ci, verdicts[n], ids, kind="measurement"))
-            rows.append(Row.of(cond, "mean final target reliance", bootstrap_ci(final_t, np.mean, clusters=c),
+            rows.append(Row.of(cond, "mean final target reliance", bootstrap_ci(final_t, np.mean, clusters=c,
+                                                                                support=RELIANCE),
                                "measurement", ids, kind="measurement"))
             where = ("training-split exceptions the stream never drew (online: the target generalized)"
                      if n == ONLINE else "the training set's proxy exceptions (memorization)")
             rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
                                f"{float(r.final('train_acc').mean()):.3f}",
-                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=c), "measurement",
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=c, support=ACCURACY), "measurement",
                                ids, kind="measurement"))
         on = sds[ONLINE]
         reading = memo_reading(verdicts[ONLINE], [v for n, v in verdicts.items() if n != ONLINE])

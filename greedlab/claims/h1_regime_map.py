@@ -68,7 +68,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row
+from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, SD_OF_RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
+                                    control_row)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, paired_members, train_set_name,
                                      train_set_world, world)
@@ -176,7 +177,7 @@ def conditions(ctx: Context) -> dict[Cell | Regime, RunSpec]:
 def dispersion_at(r: RunResult):
     """The cell's SD of final target reliance as a function of the confidence level (for Holm)."""
     x, w = r.final("reliance", "target"), r.worlds
-    return lambda level: sd_ci(x, clusters=w, level=level)
+    return lambda level: sd_ci(x, clusters=w, level=level).within(*SD_OF_RELIANCE)  # an SD of reliances: ≤ 1
 
 
 def regime(lo: float, hi: float) -> str:
@@ -243,7 +244,7 @@ def training_set_axis(runs: dict) -> list[Row]:
             # the map's own cell read on the members the half-size arms hold: the same 8 in every regime
             r = paired_members(runs[c], on)[0] if n == DEFAULT_TRAIN else runs[Regime(c, n)]
             cond, ids, w = Regime(c, n).label(), [r.run_id], r.worlds
-            ci = sd_ci(r.final("reliance", "target"), clusters=w)
+            ci = sd_ci(r.final("reliance", "target"), clusters=w).within(*SD_OF_RELIANCE)
             rules[n] = regime(ci[1], ci[2])
             rows.append(Row.of(cond, f"SD of final target reliance across seeds, 95% unadjusted (the map's rule, "
                                f"split above / converge below {SPREAD}; outside its Holm family)", ci, rules[n], ids,
@@ -260,7 +261,7 @@ def training_set_axis(runs: dict) -> list[Row]:
                      if n == ONLINE else "the training set's proxy exceptions (memorization)")
             rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
                                f"{float(r.final('train_acc').mean()):.3f}",
-                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w), "measurement",
+                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w, support=ACCURACY), "measurement",
                                ids, kind="measurement"))
         share = shares[ONLINE]
         fixed = sum(counts[n][0] for n in counts if n != ONLINE)
@@ -288,13 +289,14 @@ def analyse(runs: dict[Cell, RunResult]) -> tuple[list[Row], str]:
         rows.append(Row.of(c.label(), f"share of seeds outside the modal class ({mix})", share, "measurement",
                            [r.run_id], kind="measurement"))
 
-    neg = sd_ci(runs[NEGATIVE].final("reliance", "target"), clusters=runs[NEGATIVE].worlds, level=strict)
+    neg = sd_ci(runs[NEGATIVE].final("reliance", "target"), clusters=runs[NEGATIVE].worlds,
+                level=strict).within(*SD_OF_RELIANCE)
     neg_ok = bool(neg[2] < SPREAD)
     rows.append(control_row(f"control: {NEGATIVE.label()}", f"SD of final target reliance, no proxy to split over "
                             f"(must converge: below {SPREAD})", neg, neg_ok, [runs[NEGATIVE].run_id], positive=False))
     a, b = (runs[c] for c in MIXED)
     x, w = mixed_cell(a, b)
-    pos = sd_ci(x, clusters=w, level=strict)
+    pos = sd_ci(x, clusters=w, level=strict).within(*SD_OF_RELIANCE)
     pos_ok = bool(pos[1] > SPREAD)
     rows.append(control_row(f"control: {MIXED[0].label()} and {MIXED[1].label()} mixed",
                             f"SD of final target reliance, seeds trained apart by hand (must split: above {SPREAD})",
