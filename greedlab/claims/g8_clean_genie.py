@@ -62,7 +62,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import presets, setups
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row
+from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
+                                    control_row)
 from greedlab.claims.common import verdict_below
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
@@ -177,7 +178,8 @@ def values(r: RunResult) -> dict[str, np.ndarray]:
 def difference(a: RunResult, b: RunResult, what: str) -> tuple:
     """Mean of a − b per member (paired) with its interval over worlds."""
     a, b = presets.paired_members(a, b)
-    return bootstrap_ci(values(a)[what] - values(b)[what], np.mean, clusters=a.worlds)
+    rng = (-2.0, 2.0) if what in ("proxy", "target") else (-1.0, 1.0)  # a difference of reliances, of accuracies
+    return bootstrap_ci(values(a)[what] - values(b)[what], np.mean, clusters=a.worlds, support=rng)
 
 
 def not_sacrificed(d2: tuple) -> str:
@@ -225,8 +227,9 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                        "measurement"))
     for key, r in runs.items():
         for what, v in values(r).items():
-            rows.append(Row.of(key.label(), NAMES[what], bootstrap_ci(v, np.mean, clusters=r.worlds), "measurement",
-                               [r.run_id], "measurement"))
+            rng = RELIANCE if what in ("proxy", "target") else ACCURACY
+            rows.append(Row.of(key.label(), NAMES[what], bootstrap_ci(v, np.mean, clusters=r.worlds, support=rng),
+                               "measurement", [r.run_id], "measurement"))
     return rows, verdict
 
 

@@ -74,6 +74,7 @@ import numpy as np
 from greedlab import stats
 from greedlab.claims import presets
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, control_row, verdict_above
+from greedlab.claims.common import RELIANCE as RELIANCE_RANGE
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
@@ -256,7 +257,9 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                                  ("reliance", "target", "final target reliance"),
                                  ("reliance", "proxy0", "final proxy reliance"),
                                  ("train_loss", "", "final train loss")):
-            rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds),
+            rng = RELIANCE_RANGE if "reliance" in inst else None
+            rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds,
+                                                               support=rng),
                                "measurement", [r.run_id], "measurement"))
         c = compute(r.spec)
         rows.append(Row(key.label(), "training compute (forward FLOPs per model)", c, c, c, "measurement", [r.run_id],
