@@ -178,6 +178,24 @@ def _plan(ids, sc, overrides, fig_dir) -> dict:
     return plan
 
 
+def _plan_ids(scale: str, overrides: dict) -> dict[str, set[str]]:
+    """Claim id → the run ids its current design trains at this scale and overrides (a stored verdict
+    that read other runs came from an earlier design)."""
+    from greedlab.claims import REGISTRY
+    from greedlab.claims.context import Context
+    from greedlab.report.sets import build_scale
+
+    config = {k: v for k, v in overrides.items() if k != "scale"}
+    sc = build_scale(scale, overrides.get("scale", {}))
+    out = {}
+    for c, mod in REGISTRY.items():
+        try:
+            out[c] = {spec.run_id for spec in mod.conditions(Context(sc, Path("."), None, config)).values()}
+        except ConfigError:  # not buildable under these overrides: nothing to compare
+            continue
+    return out
+
+
 def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path, quiet: bool,
            workers: int = 1, timings: Path | None = None) -> None:
     from greedlab.claims import REGISTRY
@@ -304,7 +322,8 @@ def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Pa
             from greedlab.report.markdown import results_markdown
             summaries = {d["id"]: d["summary"] or "" for d in describe()}
             try:
-                text = results_markdown(st, summaries, scale=current.scale if chosen else None)
+                text = results_markdown(st, summaries, scale=current.scale if chosen else None,
+                                        plans=_plan_ids(current.scale, current.overrides) if chosen else None)
             except LookupError as e:
                 raise StoreError(f"store {store}: {e}; `greedlab run` computes them") from None
             markdown.parent.mkdir(parents=True, exist_ok=True)

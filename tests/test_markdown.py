@@ -24,3 +24,16 @@ def test_the_document_holds_the_stored_numbers_of_the_newest_default_set(tmp_pat
     assert "5.55" not in quick and "9.88" not in quick  # one verdict set: the defaults' at that scale
     assert "| G1 | proxies first | 1 ok | **supported** |" in quick and "`abc`" in quick
     assert "not evidence" in smoke and "not evidence" not in quick
+
+
+def test_a_verdict_that_read_runs_its_claim_no_longer_trains_is_listed_as_superseded(tmp_path):
+    with Store(tmp_path / "g.duckdb") as st:
+        st.replace_verdicts("G1", _rows(1.234), scale="quick")
+        st.replace_verdicts("H3", [dict(r, run_ids=["old"] if r["run_ids"] else []) for r in _rows(7.0)], scale="quick")
+        text = results_markdown(st, {"G1": "proxies first", "H3": "simplicity"}, scale="quick", commit="abc",
+                                plans={"G1": {"a", "b"}, "H3": {"new"}})
+        unchecked = results_markdown(st, {"G1": "proxies first", "H3": "simplicity"}, scale="quick", commit="abc")
+    assert "Superseded" in text and "H3" in text.split("Superseded")[1].splitlines()[0]
+    assert "7.00" not in text and "| H3 |" not in text  # the old design's numbers are not shown as results
+    assert "| rho=0.9 | lead | 1.23 |" in text
+    assert "| H3 | simplicity |" in unchecked  # without the plans nothing can be checked

@@ -48,9 +48,13 @@ def _cell(text: str) -> str:
 
 
 def results_markdown(store: Store, summaries: dict[str, str], scale: str | None = None,
-                     commit: str | None = None) -> str:
+                     commit: str | None = None, plans: dict[str, set[str]] | None = None) -> str:
     """The Markdown document of one verdict set: ``scale`` (default: the newest set without
-    overrides), every claim in ``summaries`` order (id → claim text) that the set holds."""
+    overrides), every claim in ``summaries`` order (id → claim text) that the set holds.
+
+    ``plans`` (claim → the run ids its current design trains at that scale): a stored verdict that
+    read a run outside its claim's plan was computed by an earlier design (a redesigned arm, a fixed
+    estimator); it is listed as superseded, not shown as a result."""
     sets = [s for s in store.verdict_sets() if not s["overrides"]] or store.verdict_sets()
     if scale is not None:
         sets = [s for s in sets if s["scale"] == scale]
@@ -74,7 +78,15 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
         "(`greedlab/claims/`), from 95% intervals that resample worlds (the data draw), seeds nested inside.",
         "",
     ]
-    missing = [c for c in summaries if c not in by_claim]
+    stale = sorted(c for c, rs in by_claim.items() if plans is not None and c in plans
+                   and any(set(_ids(r["run_ids"])) - plans[c] for r in rs))
+    for c in stale:
+        del by_claim[c]
+    claims = [c for c in claims if c not in stale]
+    missing = [c for c in summaries if c not in by_claim and c not in stale]
+    if stale:
+        out += [f"Superseded (stored verdicts read runs the claim's current design no longer trains; rerun "
+                f"`greedlab run --claim …` at this scale): {', '.join(stale)}.", ""]
     if missing:
         out += [f"Not in this store at this scale (not yet run): {', '.join(missing)}.", ""]
     if vs["scale"] == "smoke":
@@ -110,3 +122,15 @@ def write_results(path: Path, store_path: Path, summaries: dict[str, str], scale
 
 
 __all__ = ["results_markdown", "write_results", "commit_of"]
+
+
+def _ids(value) -> list[str]:
+    """A verdict row's run ids (stored as a JSON list, or already a list)."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            return list(json.loads(value))
+        except ValueError:
+            return [value] if value else []
+    return list(value or [])
