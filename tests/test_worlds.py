@@ -206,7 +206,8 @@ def test_command_share_is_checked_and_leaves_existing_run_ids_alone():
     from greedlab.llc_runs import LLCRunSpec
 
     assert "command_share" not in world_key(w) and world_key(live)["command_share"] == 0.5
-    assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "c792337d72145250"
+    # (its id is not pinned: the LLC estimator's own settings are in it, and they changed with its fix)
+    assert "command_share" not in str(LLCRunSpec(run=RunSpec(world=w), measured=w).config())
 
 
 # -- per-latent gains (a data designer's rendering knob) -------------------------------------------
@@ -243,7 +244,7 @@ def test_gains_leave_existing_run_ids_alone():
     w = HierarchyConfig()
     e = replace(w, target=(0,), proxies=(Proxy((4,), 1.0),), rendering="identity")
     assert (RunSpec(world=w).run_id, RunSpec(world=e).run_id) == ("d58ce81cc21210c3", "6ab6558e766e4d2f")
-    assert LLCRunSpec(run=RunSpec(world=w), measured=w).run_id == "026c8d59ce6353c9"
+    assert "gains" not in str(LLCRunSpec(run=RunSpec(world=w), measured=w).config())  # id not pinned: see above
     assert "gains" not in str(RunSpec(world=w).config()) and "gains" not in world_key(w)
     set_ = replace(w, gains=((0, 2.0),))
     assert RunSpec(world=set_).run_id != RunSpec(world=w).run_id and world_key(set_)["gains"] == ((0, 2.0),)
