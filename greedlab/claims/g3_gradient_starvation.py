@@ -88,11 +88,11 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, censor, combine,
-                                    control_row, verdict_above, verdict_below)
+from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, Row, bootstrap_ci, censor, combine, control_row,
+                                    verdict_above, verdict_below)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, crossing, paired, train_set_name,
-                                     train_set_world, world)
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, crossing, memorization_reading, paired,
+                                     train_set_name, train_set_world, world)
 from greedlab.claims.setups import memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET
@@ -279,14 +279,8 @@ def at_steps(r: RunResult, instrument: str, feature: str, at: np.ndarray) -> np.
 def regime_summary(online: str, memorizing: list[str]) -> str:
     """Per ρ: what the regimes say together. The online regime decides whether the target starves
     without memorization; the fixed-set regimes only whether it starves where memorizing is possible."""
-    if online == SUPPORTED:
-        return STARVES_WITHOUT
-    if online == REFUTED:
-        if SUPPORTED in memorizing:
-            return STARVES_ONLY_MEMORIZING
-        if all(v == REFUTED for v in memorizing):
-            return NO_STARVATION
-    return UNDECIDED
+    return memorization_reading(online, memorizing, STARVES_WITHOUT, STARVES_ONLY_MEMORIZING, NO_STARVATION,
+                                UNDECIDED)
 
 
 def memorization_axis(runs: dict) -> tuple[list[Row], list[str]]:

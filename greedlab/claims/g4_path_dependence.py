@@ -105,11 +105,11 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (ACCURACY, RELIANCE, SD_OF_RELIANCE, REFUTED, SUPPORTED, Row, all_agree, any_supports, bootstrap_ci, censor, combine,
-                                    control_row, verdict_above)
+from greedlab.claims.common import (ACCURACY, REFUTED, RELIANCE, SD_OF_RELIANCE, SUPPORTED, Row, all_agree,
+                                    any_supports, bootstrap_ci, censor, combine, control_row, verdict_above)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, best_decodability, paired_members,
-                                     train_set_name, train_set_world, world)
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, best_decodability, exception_row,
+                                     memorization_reading, paired_members, train_set_name, train_set_world, world)
 from greedlab.claims.setups import memorization_arm
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments import RELIANCE_ONSET, REPRESENTED, onset
@@ -363,14 +363,7 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
 
 def memo_reading(online: str, fixed: list[str]) -> str:
     """Per source: what the training sets say together (``dispersed``'s verdicts at 95%)."""
-    if online == SUPPORTED:
-        return DISPERSED_WITHOUT
-    if online == REFUTED:
-        if SUPPORTED in fixed:
-            return DISPERSED_ONLY_MEMORIZING
-        if all(v == REFUTED for v in fixed):
-            return NOT_DISPERSED
-    return UNDECIDED
+    return memorization_reading(online, fixed, DISPERSED_WITHOUT, DISPERSED_ONLY_MEMORIZING, NOT_DISPERSED, UNDECIDED)
 
 
 def memorization_axis(runs: dict) -> list[Row]:
@@ -394,12 +387,7 @@ def memorization_axis(runs: dict) -> list[Row]:
             rows.append(Row.of(cond, "mean final target reliance", bootstrap_ci(final_t, np.mean, clusters=c,
                                                                                 support=RELIANCE),
                                "measurement", ids, kind="measurement"))
-            where = ("training-split exceptions the stream never drew (online: the target generalized)"
-                     if n == ONLINE else "the training set's proxy exceptions (memorization)")
-            rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
-                               f"{float(r.final('train_acc').mean()):.3f}",
-                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=c, support=ACCURACY), "measurement",
-                               ids, kind="measurement"))
+            rows.append(exception_row(cond, r, n, c, ids))
         on = sds[ONLINE]
         reading = memo_reading(verdicts[ONLINE], [v for n, v in verdicts.items() if n != ONLINE])
         what = "init and world varied" if src == BOTH else f"{src} varied"

@@ -68,10 +68,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, SD_OF_RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SD_OF_RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
                                     control_row)
 from greedlab.claims.context import Context
-from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, paired_members, train_set_name,
+from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, exception_row, paired_members, train_set_name,
                                      train_set_world, world)
 from greedlab.claims.setups import control_arm, final_classes, memorization_arm
 from greedlab.experiment import RunResult, RunSpec
@@ -257,12 +257,7 @@ def training_set_axis(runs: dict) -> list[Row]:
             shares[n] = bootstrap_ci(proxy.astype(float), np.mean, clusters=w)
             rows.append(Row.of(cond, f"share of seeds in the proxy-reliant class, on hard reliance ({mix})",
                                shares[n], "measurement", ids, kind="measurement"))
-            where = ("training-split exceptions the stream never drew (online: the target generalized)"
-                     if n == ONLINE else "the training set's proxy exceptions (memorization)")
-            rows.append(Row.of(cond, f"final accuracy on {where}; final train acc "
-                               f"{float(r.final('train_acc').mean()):.3f}",
-                               bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=w, support=ACCURACY), "measurement",
-                               ids, kind="measurement"))
+            rows.append(exception_row(cond, r, n, w, ids))
         share = shares[ONLINE]
         fixed = sum(counts[n][0] for n in counts if n != ONLINE)
         text = "; ".join(f"{train_set_name(n)} {counts[n][0]}/{counts[n][1]} ({rules[n]})" for n in counts)

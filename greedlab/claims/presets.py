@@ -206,3 +206,32 @@ def train_set_world(rho: float, n_train: int) -> HierarchyConfig:
     """The default world at ρ with a training set of ``n_train`` examples, or online (``ONLINE``)."""
     w = world(rho)
     return replace(w, online=True) if n_train == ONLINE else replace(w, n_train=n_train)
+
+
+def memorization_reading(online: str, fixed: list[str], without: str, only_memorizing: str, neither: str,
+                         undecided: str = "undecided") -> str:
+    """What a claim's verdicts per training set say together (G3: starvation, G4: dispersion): the
+    online regime decides whether the effect holds with nothing to memorize (``without``); where it is
+    refuted online, the fixed sets decide whether it holds only where memorizing is possible."""
+    from greedlab.claims.common import REFUTED, SUPPORTED
+
+    if online == SUPPORTED:
+        return without
+    if online == REFUTED:
+        if SUPPORTED in fixed:
+            return only_memorizing
+        if all(v == REFUTED for v in fixed):
+            return neither
+    return undecided
+
+
+def exception_row(cond: str, r: RunResult, n_train: int, clusters, ids: list[str]):
+    """The measurement row of a run's final accuracy on its proxy's exceptions: memorization in a fixed
+    training set; online, exceptions the stream never drew (the target generalized)."""
+    from greedlab.claims.common import ACCURACY, Row, bootstrap_ci
+
+    where = ("training-split exceptions the stream never drew (online: the target generalized)"
+             if n_train == ONLINE else "the training set's proxy exceptions (memorization)")
+    return Row.of(cond, f"final accuracy on {where}; final train acc {float(r.final('train_acc').mean()):.3f}",
+                  bootstrap_ci(r.final("exception_acc", "proxy0"), np.mean, clusters=clusters, support=ACCURACY),
+                  "measurement", ids, kind="measurement")
