@@ -79,7 +79,7 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
         "",
     ]
     stale = sorted(c for c, rs in by_claim.items() if plans is not None and c in plans
-                   and any(set(_ids(r["run_ids"])) - plans[c] for r in rs))
+                   and any(set(r["run_ids"]) - plans[c] for r in rs))
     for c in stale:
         del by_claim[c]
     claims = [c for c in claims if c not in stale]
@@ -122,15 +122,3 @@ def write_results(path: Path, store_path: Path, summaries: dict[str, str], scale
 
 
 __all__ = ["results_markdown", "write_results", "commit_of"]
-
-
-def _ids(value) -> list[str]:
-    """A verdict row's run ids (stored as a JSON list, or already a list)."""
-    if isinstance(value, str):
-        import json
-
-        try:
-            return list(json.loads(value))
-        except ValueError:
-            return [value] if value else []
-    return list(value or [])
