@@ -58,11 +58,15 @@ _NEWEST_WORLD_FIELDS = {"command_share": 0.0, "gains": ()}
 def world_key(config) -> dict:
     """A world config as a run's key holds it in full (``dataclasses.asdict``), but for the fields
     added since (``_NEWEST_WORLD_FIELDS``) at their defaults: runs keyed so before keep their ids."""
-    out = dataclasses.asdict(config)
-    for key, default in _NEWEST_WORLD_FIELDS.items():
-        if key in out and out[key] == default:
-            out.pop(key)
-    return out
+    return _drop_defaults(dataclasses.asdict(config), _NEWEST_WORLD_FIELDS)
+
+
+def _drop_defaults(fields: dict, defaults: dict) -> dict:
+    """``fields`` without the keys that sit at their ``defaults`` (in place; returned for chaining)."""
+    for key, default in defaults.items():
+        if key in fields and fields[key] == default:
+            fields.pop(key)
+    return fields
 
 
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
@@ -120,13 +124,9 @@ class RunSpec:
         if self.attribute:  # how it is measured is part of a run's numbers (runs measured otherwise keep apart)
             cfg["attribute"] = ATTRIBUTION_METHOD
         for world in [cfg["world"]] + [st["world"] for st in cfg.get("stages", ())]:
-            for key, default in _LATER_WORLD_FIELDS.items():
-                if key in world and world[key] == default:
-                    world.pop(key)
+            _drop_defaults(world, _LATER_WORLD_FIELDS)
         for train in [cfg["train"]] + [st["train"] for st in cfg.get("stages", ())]:
-            for key, default in _LATER_TRAIN_FIELDS.items():
-                if train.get(key) == default:
-                    train.pop(key)
+            _drop_defaults(train, _LATER_TRAIN_FIELDS)
         return cfg
 
     @property
