@@ -321,9 +321,12 @@ def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Pa
             from greedlab.claim_ids import describe
             from greedlab.report.markdown import results_markdown
             summaries = {d["id"]: d["summary"] or "" for d in describe()}
+            # the document already there keeps the sections of claims this store lacks (each with its own
+            # stamp and plan fingerprint): a store holds one machine's runs, the document all of them
+            previous = markdown.read_text(encoding="utf-8", errors="replace") if markdown.is_file() else None
             try:
                 text = results_markdown(st, summaries, scale=current.scale if chosen else None,
-                                        plans=_plan_ids(current.scale, current.overrides) if chosen else None)
+                                        plans=_plan_ids, previous=previous)
             except LookupError as e:
                 raise StoreError(f"store {store}: {e}; `greedlab run` computes them") from None
             markdown.parent.mkdir(parents=True, exist_ok=True)
