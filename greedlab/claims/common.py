@@ -100,6 +100,9 @@ def bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., flo
 ACCURACY, RELIANCE, SD_OF_RELIANCE = (0.0, 1.0), (-1.0, 1.0), (0.0, 1.0)
 """Ranges for ``bootstrap_ci(support=…)``: an accuracy or share, a reliance coefficient, and the SD of
 values in [−1, 1] (at most 1)."""
+DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES = (-1.0, 1.0), (-2.0, 2.0)
+"""Ranges of a difference of two values in [0, 1] (accuracies, shares, agreements) and of two in
+[−1, 1] (reliances, or differences of two shares such as a pointing index)."""
 
 
 def _bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],

@@ -74,7 +74,9 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import INCONCLUSIVE, Row, any_supports, bootstrap_ci, combine, control_row, verdict_above
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_RELIANCES, INCONCLUSIVE, Row, any_supports, bootstrap_ci,
+                                    combine, control_row, verdict_above)
+from greedlab.claims.common import RELIANCE as RELIANCE_RANGE
 from greedlab.claims.context import Context
 from greedlab.claims.presets import paired_members
 from greedlab.experiment import RunResult, RunSpec
@@ -167,10 +169,11 @@ def pointing(r: RunResult) -> np.ndarray:
 
 def _difference(a: RunResult, b: RunResult, level: float = 0.95, read=None):
     """``read`` (default: final hard proxy reliance) of ``a`` − ``b``, member by member (a seed diverged
-    in either leaves both)."""
+    in either leaves both). Every ``read`` is a reliance or a pointing index, in [−1, 1]: the
+    interval is clipped to [−2, 2]."""
     read = read or (lambda r: r.final(RELIANCE, "proxy0"))
     a, b = paired_members(a, b)
-    return bootstrap_ci(read(a) - read(b), np.mean, clusters=a.worlds, level=level)
+    return bootstrap_ci(read(a) - read(b), np.mean, clusters=a.worlds, level=level, support=DIFFERENCE_OF_RELIANCES)
 
 
 def _soft(r: RunResult) -> np.ndarray:
@@ -201,14 +204,15 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
             for inst, feat, what in ((RELIANCE, "proxy0", "hard proxy"), (RELIANCE, "target", "hard target"),
                                      ("reliance", "proxy0", "soft proxy"), ("reliance", "target", "soft target")):
                 rows.append(Row.of(Cond(a, arm).label(), f"final {what} reliance",
-                                   bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds), "measurement",
-                                   [r.run_id], "measurement"))
+                                   bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds,
+                                                support=RELIANCE_RANGE), "measurement", [r.run_id], "measurement"))
+            # a difference of two agreements (shares): in [−1, 1] like a reliance
             rows.append(Row.of(Cond(a, arm).label(), "final pointing index (GPS pointed at {4} − at {0, 1})",
-                               bootstrap_ci(pointing(r), np.mean, clusters=r.worlds), "measurement", [r.run_id],
-                               "measurement"))
+                               bootstrap_ci(pointing(r), np.mean, clusters=r.worlds, support=RELIANCE_RANGE),
+                               "measurement", [r.run_id], "measurement"))
             for when, acc in (("after the command stage", gps_accuracy(r)),
                               ("at the end (commands live)", r.final("command_acc", "heldout"))):
-                ci_g = bootstrap_ci(acc, np.mean, clusters=r.worlds)
+                ci_g = bootstrap_ci(acc, np.mean, clusters=r.worlds, support=ACCURACY)
                 ok = bool(ci_g[0] >= GPS_LEARNED)
                 gps_ok = gps_ok and ok
                 rows.append(control_row(Cond(a, arm).label(), f"held-out command accuracy {when} (the GPS must "

@@ -88,7 +88,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import presets, setups
-from greedlab.claims.common import Row, bootstrap_ci, combine, control_row, verdict_above
+from greedlab.claims.common import (DIFFERENCE_OF_RELIANCES, RELIANCE, Row, bootstrap_ci, combine, control_row,
+                                    verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.report.figures import reliance_figure
@@ -169,9 +170,11 @@ def into_b(r: RunResult, feature: str, step: int) -> tuple[np.ndarray, int]:
 
 
 def final_difference(a: RunResult, b: RunResult, feature: str) -> tuple:
-    """Mean of a − b final reliance on ``feature`` per member (paired) with its interval over worlds."""
+    """Mean of a − b final reliance on ``feature`` per member (paired) with its interval over worlds
+    (clipped to [−2, 2], where a difference of two reliances lies)."""
     a, b = presets.paired_members(a, b)
-    return bootstrap_ci(a.final("reliance", feature) - b.final("reliance", feature), np.mean, clusters=a.worlds)
+    return bootstrap_ci(a.final("reliance", feature) - b.final("reliance", feature), np.mean, clusters=a.worlds,
+                        support=DIFFERENCE_OF_RELIANCES)
 
 
 def planted(bound: RunResult, scratch: RunResult) -> tuple[tuple, int]:
@@ -181,7 +184,7 @@ def planted(bound: RunResult, scratch: RunResult) -> tuple[tuple, int]:
     w, step_s = into_b(scratch, "a4", step)
     if step != step_s:
         raise ValueError(f"stage B is evaluated at different steps: {step} and {step_s}")
-    return bootstrap_ci(v - w, np.mean, clusters=bound.worlds), step
+    return bootstrap_ci(v - w, np.mean, clusters=bound.worlds, support=DIFFERENCE_OF_RELIANCES), step
 
 
 def _diff(a: Key, b: Key) -> str:
@@ -219,8 +222,8 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                                 [r[x].run_id, r[y].run_id], positive=True))
     for key in (SWITCH, SWITCH_BOUND, UNRELATED, PAYS_SWITCH, NO_HEURISTIC):
         rows.append(Row.of(key.label(), f"{a4} at the switch (end of stage A)",
-                           bootstrap_ci(at_switch(r[key], "a4", switch_step(r[key])), np.mean, clusters=r[key].worlds),
-                           "measurement", [r[key].run_id], "measurement"))
+                           bootstrap_ci(at_switch(r[key], "a4", switch_step(r[key])), np.mean, clusters=r[key].worlds,
+                                        support=RELIANCE), "measurement", [r[key].run_id], "measurement"))
     probes = [((SWITCH, SCRATCH), "a4", f"{a4} (the carry-over part before a_4 paid under B)"),
               ((SWITCH_BOUND, SCRATCH), "target", "B-target reliance"),
               ((PAYS_SWITCH, PAYS_SCRATCH), "target", "B-target reliance (transfer where a_4 pays)"),
@@ -235,8 +238,8 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                            ("step1", "final A-target (χ_0123) reliance"), ("a4", "final A-proxy (a_4) reliance"),
                            ("a13", "final A'-proxy (a_13) reliance")):
             rows.append(Row.of(key.label(), name, bootstrap_ci(run.final("reliance", feat), np.mean,
-                                                               clusters=run.worlds), "measurement", [run.run_id],
-                               "measurement"))
+                                                               clusters=run.worlds, support=RELIANCE),
+                               "measurement", [run.run_id], "measurement"))
     return rows, combine(parts, neg_ok, pos_ok)
 
 

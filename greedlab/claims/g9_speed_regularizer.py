@@ -51,8 +51,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import presets
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, UNDERPOWERED, Row, bootstrap_ci, control_row,
-                                    verdict_above, verdict_below)
+from greedlab.claims.common import (DIFFERENCE_OF_RELIANCES, INCONCLUSIVE, REFUTED, RELIANCE, SUPPORTED, UNDERPOWERED,
+                                    Row, bootstrap_ci, control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.models import MLPConfig
@@ -108,9 +108,11 @@ def conditions(ctx: Context) -> dict[Key, RunSpec]:
 
 
 def difference(a: RunResult, b: RunResult, instrument: str, feature: str = "") -> tuple:
-    """Mean of a − b per member (same members: paired) with its interval over worlds."""
+    """Mean of a − b per member (same members: paired) with its interval over worlds: a reliance's
+    clipped to [−2, 2], where a difference of two lies (exit depth and loss are left as they are)."""
     a, b = presets.paired_members(a, b)
-    return bootstrap_ci(a.final(instrument, feature) - b.final(instrument, feature), np.mean, clusters=a.worlds)
+    return bootstrap_ci(a.final(instrument, feature) - b.final(instrument, feature), np.mean, clusters=a.worlds,
+                        support=DIFFERENCE_OF_RELIANCES if instrument == "reliance" else None)
 
 
 def help_verdicts(proxy: tuple, target: tuple, margin: float = MARGIN) -> tuple[str, str]:
@@ -184,11 +186,13 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
     for key, r in runs.items():
         for inst, feat, name in MEASURES:
             if (inst, feat) in r.values:
-                rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds),
-                                   "measurement", [r.run_id], "measurement"))
+                rng = RELIANCE if inst == "reliance" else None
+                rows.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds,
+                                                                   support=rng), "measurement", [r.run_id],
+                                   "measurement"))
         rows.append(Row.of(key.label(), "peak proxy reliance",
-                           bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds),
-                           "measurement", [r.run_id], "measurement"))
+                           bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds,
+                                        support=RELIANCE), "measurement", [r.run_id], "measurement"))
     return rows, verdict
 
 

@@ -41,7 +41,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import Row, bootstrap_ci, combine, control_row, verdict_above
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, Row, bootstrap_ci, combine, control_row,
+                                    verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import easy_target_world, paired, world
 from greedlab.experiment import RunResult, RunSpec
@@ -101,11 +102,12 @@ def fits(r: RunResult) -> np.ndarray:
 
 def paired_gap(wide: RunResult, narrow: RunResult) -> tuple[tuple, int]:
     """Deployment accuracy of ``wide`` minus ``narrow``, per seed fitting in both (they share seeds and
-    worlds), its mean over worlds; and the number of such seeds."""
+    worlds), its mean over worlds (clipped to [−1, 1], where a difference of two accuracies lies); and
+    the number of such seeds."""
     wide, narrow = paired(wide, narrow)  # a seed left out of either (diverged) is left out of both
     both = fits(wide) & fits(narrow)
     d = wide.final("deploy_acc")[both] - narrow.final("deploy_acc")[both]
-    return bootstrap_ci(d, np.mean, clusters=wide.worlds[both]), int(both.sum())
+    return bootstrap_ci(d, np.mean, clusters=wide.worlds[both], support=DIFFERENCE_OF_ACCURACIES), int(both.sum())
 
 
 def narrowest_fitting(runs: dict[int, RunResult]) -> int | None:
@@ -120,12 +122,12 @@ def width_rows(runs: dict[int, RunResult], prefix: str) -> list[Row]:
         fit = fits(r)
         rows.append(Row.of(f"{prefix}width={w}", f"fraction of seeds fitting train (≥ {FITS}): {int(fit.sum())}/"
                            f"{len(fit)}; not fitting: seeds {np.flatnonzero(~fit).tolist()}",
-                           bootstrap_ci(fit.astype(float), np.mean, clusters=r.worlds), "measurement", [r.run_id],
-                           kind="measurement"))
+                           bootstrap_ci(fit.astype(float), np.mean, clusters=r.worlds, support=ACCURACY), "measurement",
+                           [r.run_id], kind="measurement"))
         if fit.any():
             rows.append(Row.of(f"{prefix}width={w}", "deployment accuracy of fitting seeds",
-                               bootstrap_ci(r.final("deploy_acc")[fit], np.mean, clusters=r.worlds[fit]),
-                               "measurement", [r.run_id], kind="measurement"))
+                               bootstrap_ci(r.final("deploy_acc")[fit], np.mean, clusters=r.worlds[fit],
+                                            support=ACCURACY), "measurement", [r.run_id], kind="measurement"))
     return rows
 
 

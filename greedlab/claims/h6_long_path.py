@@ -181,9 +181,10 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
     for c, r in ((MAIN, main), (BASE, base)):
         lp_c, _, w = _per_seed(r)
         ok = np.isfinite(lp_c)
-        rows.append(Row.of(c.label(), f"path length in steps from train accuracy {LEVEL} (mean)",
-                           bootstrap_ci(10 ** lp_c[ok] - 1, np.mean, clusters=w[ok]), "measurement", [r.run_id],
-                           kind="measurement"))
+        # a path lies between 0 steps and one past the end (censored there): so does its mean
+        ci = bootstrap_ci(10 ** lp_c[ok] - 1, np.mean, clusters=w[ok], support=(0.0, float(r.steps[-1]) + 1))
+        rows.append(Row.of(c.label(), f"path length in steps from train accuracy {LEVEL} (mean)", ci, "measurement",
+                           [r.run_id], kind="measurement"))
     return rows, combine([verdict_a, verdict_b], neg_ok, pos_ok)
 
 

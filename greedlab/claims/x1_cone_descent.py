@@ -83,7 +83,8 @@ import numpy as np
 
 from greedlab import stats
 from greedlab.claims import presets
-from greedlab.claims.common import Row, bootstrap_ci, combine, control_row, verdict_below
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_RELIANCES, RELIANCE, Row, bootstrap_ci, combine,
+                                    control_row, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec, seeds
 from greedlab.least_squares import LeastSquaresSpec
@@ -115,6 +116,8 @@ STOCHASTIC, FULL, LINEAR = "stochastic", "full batch", "linear"
 MEASURES = (("distance_from_init", "", "distance from init"), ("train_loss", "", "final train loss"),
             ("train_acc", "", "final train accuracy"), ("reliance", "proxy0", "final proxy reliance"),
             ("reliance", "target", "final target reliance"))
+RANGES = {"train_acc": ACCURACY, "reliance": RELIANCE}
+"""The ranges MEASURES' intervals are clipped to (distance and loss have none above)."""
 
 
 class Key(NamedTuple):
@@ -225,7 +228,8 @@ def reached(r: RunResult, level: float) -> int:
 def matched(a: RunResult, b: RunResult, instrument: str, feature: str = "", level: float = LEVEL,
             relative: bool = False) -> stats.Interval:
     """Per member a − b (or a/b − 1) read at matched training loss, with its interval over worlds; no
-    bounds, and the reason, when a member of either arm never reaches the level."""
+    bounds, and the reason, when a member of either arm never reaches the level. A difference of
+    reliances is clipped to [−2, 2]; a relative distance is unbounded above and left as it is."""
     a, b = presets.paired_members(a, b)
     short = [f"{reached(r, level)} of {len(r.curve('train_loss'))} members of {name}"
              for r, name in ((a, "the first arm"), (b, "the second")) if reached(r, level) < len(r.curve("train_loss"))]
@@ -233,7 +237,8 @@ def matched(a: RunResult, b: RunResult, instrument: str, feature: str = "", leve
         return stats.no_verdict(float("nan"), "matched loss",
                                 f"no comparison: only {' and '.join(short)} reach train loss {level:g}")
     va, vb = at_level(a, level, instrument, feature), at_level(b, level, instrument, feature)
-    return bootstrap_ci(va / vb - 1 if relative else va - vb, np.mean, clusters=a.worlds)
+    rng = DIFFERENCE_OF_RELIANCES if instrument == "reliance" and not relative else None
+    return bootstrap_ci(va / vb - 1 if relative else va - vb, np.mean, clusters=a.worlds, support=rng)
 
 
 def _said(statistic: str, ci) -> str:
@@ -331,12 +336,13 @@ def _measurements(runs: dict) -> list[Row]:
         out.append(Row(key.label(), f"members (of {n}) whose train loss reaches {LEVEL:g}", float(k),
                        float("nan"), float("nan"), "measurement", [r.run_id], "measurement"))
         for inst, feat, name in MEASURES:
-            out.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds),
+            out.append(Row.of(key.label(), name, bootstrap_ci(r.final(inst, feat), np.mean, clusters=r.worlds,
+                                                              support=RANGES.get(inst)),
                               "measurement", [r.run_id], "measurement"))
         # greed is about the path, not only the end: how far the proxy took over on the way
         out.append(Row.of(key.label(), "peak proxy reliance",
-                          bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds),
-                          "measurement", [r.run_id], "measurement"))
+                          bootstrap_ci(r.curve("reliance", "proxy0").max(axis=1), np.mean, clusters=r.worlds,
+                                       support=RELIANCE), "measurement", [r.run_id], "measurement"))
     return out
 
 

@@ -1,0 +1,243 @@
+"""Intervals of bounded statistics stay inside their ranges (``bootstrap_ci(support=…)``,
+``stats.Interval.within``) in G5, G7, G9, H5, H6 and X1.
+
+Each claim's pure ``analyse`` is fed synthetic runs built so that a bootstrap-t interval passes the
+range: per member a value at the edge of its range but for one world of two members far inside it
+(a heavy tail at a handful of worlds), with conditions alternating between the two edges so that
+paired differences sit at theirs. The same runs are analysed with clipping switched off, to show
+the unclipped intervals do leave the range (else the test would show nothing), that clipping moves
+no point, and that it moves no verdict: a supported or refuted reading, or a control's pass, reads
+an interval's side of a threshold inside the range, which clipping cannot change (only an
+'underpowered' label, which reads the width, can turn plain inconclusive)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from greedlab import stats
+from greedlab.claims import g5_gps_pointed_at_heuristics as g5, g7_objective_switch as g7
+from greedlab.claims import g9_speed_regularizer as g9, h5_small_models as h5, h6_long_path as h6
+from greedlab.claims import x1_cone_descent as x1
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES, INCONCLUSIVE,
+                                    RELIANCE, SCALES, UNDERPOWERED)
+from greedlab.claims.context import Context
+from fakes import fake_run
+
+QUICK = Context(SCALES["quick"], Path("."), None)
+UNBOUNDED = None
+
+
+def edge(n: int, high: bool, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """Per member: at ``hi`` (``high``) or ``lo``, within 1% of the range, but for members 4 and 5 (one
+    world, two members to a world) 80% and 75% of the way to the other end. At 4 worlds the mean's
+    bootstrap-t interval then reads e.g. [0.16, 1.19] for a mean of accuracies (0.80)."""
+    u = np.ones(n)
+    u[::2] -= 0.01
+    u[4:6] = (0.2, 0.25)
+    return lo + (hi - lo) * (u if high else 1 - u)
+
+
+def flat(spec, steps, values: dict):
+    """A run whose curves hold each member's value (an (N,) array) at every evaluation; an (N, T) array is
+    taken as the curve itself."""
+    t = len(steps)
+    return fake_run(spec, steps, {k: v if np.ndim(v) == 2 else np.tile(np.asarray(v, float)[:, None], (1, t))
+                                  for k, v in values.items()})
+
+
+def evaluations(spec) -> np.ndarray:
+    """Step 0, the last step, and every stage's first steps: where the claims read a curve."""
+    ends = np.cumsum([0] + [st.train.steps for st in spec.plan])
+    return np.unique(np.concatenate([ends, ends[:-1] + 1, ends[:-1] + 15, [spec.total_steps]]))
+
+
+def unclipped(monkeypatch, analyse, runs):
+    """``analyse(runs)`` with every interval left as its method gave it."""
+    with monkeypatch.context() as m:
+        m.setattr(stats.Interval, "within", lambda self, lo, hi: self)
+        return analyse(runs)
+
+
+def plain(verdict: str) -> str:
+    """A verdict as the combining rules read it: 'underpowered' is inconclusive."""
+    return INCONCLUSIVE if verdict == UNDERPOWERED else verdict
+
+
+def outside(row, rng) -> bool:
+    lo, hi = rng
+    return bool(row.ci_low < lo or row.ci_high > hi)
+
+
+def check(monkeypatch, analyse, runs, range_of) -> None:
+    """Every row's interval inside its statistic's range, the unclipped intervals not all, and the same
+    points and verdicts either way."""
+    raw_rows, raw_verdict = unclipped(monkeypatch, analyse, runs)
+    rows, verdict = analyse(runs)
+    assert verdict == raw_verdict and len(rows) == len(raw_rows)
+    passed = 0
+    for row, raw in zip(rows, raw_rows):
+        assert (row.condition, row.statistic) == (raw.condition, raw.statistic)
+        assert row.value == raw.value or (np.isnan(row.value) and np.isnan(raw.value))
+        assert plain(row.verdict) == plain(raw.verdict), (row.condition, row.statistic)
+        rng = range_of(row)
+        if rng is UNBOUNDED or np.isnan(row.ci_low):
+            continue
+        assert not outside(row, rng), (row.condition, row.statistic, row.ci_low, row.ci_high, rng)
+        passed += outside(raw, rng)
+    assert passed, "no unclipped interval left its range: these runs test nothing"
+
+
+# -- G5 -------------------------------------------------------------------------------------------------
+
+def g5_runs() -> dict:
+    """Per arm, in turn at +1 and at −1: hard and soft proxy reliance, and a pointing index at the same
+    edge (agreement with the GPS pointed at {4} at one end of [0, 1], at {0, 1} at the other); the GPS
+    learned (held-out command accuracy at the top of its range)."""
+    runs = {}
+    for i, (k, spec) in enumerate(g5.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        steps = evaluations(spec)
+        stage = np.searchsorted(np.cumsum([st.train.steps for st in spec.plan]), steps, side="left")
+        rel = edge(n, high, -1.0, 1.0)
+        runs[k] = flat(spec, steps, {("hard_reliance", "proxy0"): rel, ("hard_reliance", "target"): -rel,
+                                     ("reliance", "proxy0"): rel, ("reliance", "target"): -rel,
+                                     ("pointed_agreement", "proxy0"): edge(n, high),
+                                     ("pointed_agreement", "target"): edge(n, not high),
+                                     ("stage", ""): np.tile(stage, (n, 1)), ("command_acc", "heldout"): edge(n, True)})
+    return runs
+
+
+def g5_range(row):
+    if " − " in row.condition:
+        return DIFFERENCE_OF_RELIANCES  # of reliances, or of pointing indices
+    return ACCURACY if "command accuracy" in row.statistic else RELIANCE
+
+
+def test_g5_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, g5.analyse, g5_runs(), g5_range)
+
+
+# -- G7 -------------------------------------------------------------------------------------------------
+
+def g7_runs() -> dict:
+    runs = {}
+    for i, (k, spec) in enumerate(g7.conditions(QUICK).items()):
+        rel = edge(spec.n_models, i % 2 == 0, -1.0, 1.0)
+        runs[k] = flat(spec, evaluations(spec), {("reliance", f): rel for f in ("target", "a4", "proxy0", "step1",
+                                                                                  "a13")})
+    return runs
+
+
+def test_g7_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, g7.analyse, g7_runs(),
+          lambda row: DIFFERENCE_OF_RELIANCES if " − " in row.condition else RELIANCE)
+
+
+# -- G9 -------------------------------------------------------------------------------------------------
+
+def g9_runs() -> dict:
+    runs = {}
+    for i, (k, spec) in enumerate(g9.conditions(QUICK).items()):
+        n = spec.n_models
+        rel = edge(n, i % 2 == 0, -1.0, 1.0)
+        values = {("reliance", "target"): rel, ("reliance", "proxy0"): -rel, ("train_loss", ""): 0.01 + 0 * rel}
+        if k.model == g9.EXIT:
+            values["exit_depth", ""] = 2.8 - (0.8 if k.regularizer == g9.PENALTY else 0) + 0 * rel
+        runs[k] = flat(spec, evaluations(spec), values)
+    return runs
+
+
+def g9_range(row):
+    if "reliance" not in row.statistic:
+        return UNBOUNDED  # exit depth, train loss
+    return DIFFERENCE_OF_RELIANCES if " − " in row.condition else RELIANCE
+
+
+def test_g9_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, g9.analyse, g9_runs(), g9_range)
+
+
+# -- H5 -------------------------------------------------------------------------------------------------
+
+def h5_runs() -> dict:
+    """Every seed fits; deployment accuracy at the top of [0, 1] and at the bottom in turn (width 4 at
+    the top, 256 at the bottom: the widest − narrowest gap near −1)."""
+    runs = {}
+    for i, (k, spec) in enumerate(h5.conditions(QUICK).items()):
+        n = spec.n_models
+        runs[k] = flat(spec, [0, spec.total_steps], {("deploy_acc", ""): edge(n, i % 2 == 0),
+                                                     ("train_acc", ""): np.ones(n)})
+    return runs
+
+
+def h5_range(row):
+    if "widest − narrowest" in row.statistic or "− proxy decisive" in row.statistic:
+        return DIFFERENCE_OF_ACCURACIES
+    return RELIANCE if "Spearman" in row.statistic else ACCURACY  # a correlation; a share or an accuracy
+
+
+def test_h5_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, h5.analyse, h5_runs(), h5_range)
+
+
+# -- H6 -------------------------------------------------------------------------------------------------
+
+def h6_runs() -> dict:
+    """Train accuracy past 0.85 at step 10; deployment accuracy at 0.99 a path later, the path 0–10 steps
+    but for one world's members, 750–800 steps: a mean path length near the range's bottom."""
+    runs = {}
+    for k, spec in h6.conditions(QUICK).items():
+        steps = np.arange(0, spec.total_steps + 1, 2)
+        s = np.broadcast_to(steps, (spec.n_models, len(steps)))
+        done = 10 + edge(spec.n_models, False, 0.0, 1000.0)[:, None]
+        runs[k] = fake_run(spec, steps, {("train_acc", ""): np.where(s >= 10, 0.95, 0.5),
+                                         ("deploy_acc", ""): np.where(s >= done, 0.99, 0.5 + 0.4 * (s >= 10))})
+    return runs
+
+
+def test_h6_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = h6_runs()
+    steps = runs[h6.MAIN].steps[-1]
+    check(monkeypatch, h6.analyse, runs,
+          lambda row: (0.0, steps + 1.0) if "path length in steps" in row.statistic else UNBOUNDED)
+
+
+# -- X1 -------------------------------------------------------------------------------------------------
+
+def x1_runs() -> dict:
+    """Every arm's train loss reaches its level at step 100 having moved 3.0 from the start; proxy and
+    target reliance and train accuracy at one edge of their range or the other, in turn."""
+    steps = np.array([0, 3, 10, 30, 100, 300, 700, 1000, 1500])
+    runs = {}
+    for i, (k, spec) in enumerate(x1.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        level = x1.LINEAR_LEVEL if k.arm == x1.LINEAR else x1.LEVEL
+        rate = np.log(0.7 / level) / 100
+        rel = edge(n, high, -1.0, 1.0)
+        runs[k] = flat(spec, steps, {
+            ("train_loss", ""): np.tile(0.7 * np.exp(-rate * steps), (n, 1)),
+            ("distance_from_init", ""): np.tile(3.0 * steps / 100, (n, 1)),
+            ("reliance", "proxy0"): rel, ("reliance", "target"): -rel, ("train_acc", ""): edge(n, high),
+            ("closest_distance", ""): np.full(n, 3.0), ("distance_to_closest", ""): np.full(n, 0.1)})
+    return runs
+
+
+def x1_range(row):
+    if "proxy reliance at train loss" in row.statistic:
+        return DIFFERENCE_OF_RELIANCES
+    if "train accuracy" in row.statistic:
+        return ACCURACY
+    return RELIANCE if "reliance" in row.statistic else UNBOUNDED  # distances, losses, counts
+
+
+def test_x1_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, x1.analyse, x1_runs(), x1_range)
+
+
+@pytest.mark.parametrize("rng", [ACCURACY, RELIANCE, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES])
+def test_the_edge_values_leave_every_range_at_four_worlds(rng):
+    """The runs above are built so: the unclipped interval of such values passes the range."""
+    x = edge(8, True, *rng)
+    ci = stats.mean_ci(x, np.repeat(np.arange(4), 2))
+    assert ci[2] > rng[1] and rng[0] <= ci[0] <= rng[1]
