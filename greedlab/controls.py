@@ -69,6 +69,27 @@ def linear_on_latent(world: HierarchyWorld, i: int, gain: float = 4.0) -> tuple[
     return MLPConfig(width=2, depth=1), [p[None].clone() for p in (W0, b0, W1, b1)]
 
 
+def memorizing_proxy_mlp(world: HierarchyWorld, i: int, x: torch.Tensor, y: torch.Tensor,
+                         gain: float = 8.0) -> tuple[MLPConfig, Params]:
+    """A model that fits the training examples ``x``, ``y`` through latent i (the proxy) and memorizes
+    the rest: ``linear_on_latent``'s pair of proxy units plus one ReLU unit per example the proxy gets
+    wrong, firing on that example alone (its own input as weights, its threshold halfway between its
+    squared norm and its largest dot product with another example) and lifting its logit to
+    ``gain``·y there. Nothing in it reads the target: on fresh inputs it is the proxy."""
+    r = _latent_readout(world, i)
+    proxy = gain * (x @ r)
+    off = torch.nonzero(torch.sign(proxy) != y).flatten()
+    dots = x[off] @ x.T
+    dots[torch.arange(len(off)), off] = -float("inf")
+    own = (x[off] ** 2).sum(1)
+    threshold = (own + dots.max(1).values) / 2
+    W0 = torch.cat([torch.stack([r, -r], 1), x[off].T], 1)
+    b0 = torch.cat([torch.zeros(2), -threshold])[None]
+    lift = (gain * y[off] - proxy[off]) / (own - threshold)  # at its example the unit reads own − threshold
+    W1 = torch.cat([torch.tensor([gain, -gain]), lift])[:, None]
+    return MLPConfig(width=W1.shape[0], depth=1), [p[None].clone() for p in (W0, b0, W1, torch.zeros(1, 1))]
+
+
 ORACLE_BEHAVIOURS = ("target", "proxy", "mixed", "gated", "pointer", "none", "gps-proxy", "gps-target")
 
 

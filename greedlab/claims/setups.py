@@ -198,5 +198,6 @@ def memorization_arm(ctx: Context, rho: float, n_train: int) -> RunSpec:
     """An arm of the training-set size axis (``presets.TRAIN_SIZES``) on the default world at ρ: half
     size (``control_arm``: the main run's first half of members) with the starvation measure on. G3
     trains these at ρ ∈ {0.9, 0.97}; H1 and G4 read the same specs (same run ids, trained once). The
-    default training set is no arm of this: its regime is the plain run ``ctx.spec(presets.world(ρ))``."""
+    default training set's regime is the plain run ``ctx.spec(presets.world(ρ))``; its arm here (G3's
+    ``Measured``, at ρ ∈ {0.5, 0.9, 0.97, 1}) is that run's first half with the measure on, a run of its own."""
     return control_arm(replace(ctx.spec(train_set_world(rho, n_train)), starvation=True))
