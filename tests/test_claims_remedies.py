@@ -143,9 +143,13 @@ def test_h4_gated_at_the_targets_depth_refutes_when_the_proxy_needs_less():
 def test_h4_positive_control_fails_when_the_proxy_needs_no_less_depth():
     rows, verdict = h4.analyse(h4_runs(gated=1, proxy=1))
     assert rows[0].verdict == REFUTED and controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
-    # the target found at no depth: nothing is decided, the positive control cannot pass on it alone
+    rows, verdict = h4.analyse(h4_runs(target=0, gated=0, second=0))  # a linear read-out "solving" χ_01
+    assert controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
+    # the target found at no depth: the proxy rightly reads cheaper, but neither the claim nor the
+    # negative control has a member decided, so nothing follows
     rows, verdict = h4.analyse(h4_runs(target=3, gated=3, second=3))
     assert math.isnan(rows[0].ci_low) and "no member decided" in rows[0].note and verdict == INCONCLUSIVE
+    assert controls(rows) == [OK, FAILED]
 
 
 def test_h4_negative_control_fails_when_two_draws_of_one_solution_differ():

@@ -72,8 +72,10 @@ control passed; inconclusive otherwise, or when no member is decided.
 Controls (rows of kind "control"):
 - positive, "a cheaper solution needs less depth": the proxy a_4 needs at least one layer fewer than
   χ_{01} on the same member, on a share of members whose interval lies above 1/2. It fails if depth 0
-  does not learn the read-out within the budget, or the target is found at no depth — then the
-  instrument could not see an extra layer where one is known to be needed.
+  does not learn the read-out within the budget, or the criterion is met by a depth that cannot
+  compute χ_{01} — then the instrument could not see an extra layer where one is known to be needed.
+  (A target found at no depth passes it, rightly: it needs more than the proxy; the main row and the
+  negative control then have no member decided, and no verdict follows.)
 - negative, "two draws of one solution": the target family trained again on other worlds, inits and
   data orders (``SECOND_DRAW``), its member i set against member i of the first draw (independent
   draws: any pairing is one); the share of pairs whose least depths differ by a layer or more, either
@@ -208,8 +210,8 @@ def share(x: np.ndarray, worlds: np.ndarray) -> tuple[stats.Interval, str]:
     decided, for the row's text."""
     ok = ~np.isnan(x)
     ci = bootstrap_ci(x[ok], np.mean, clusters=worlds[ok], support=ACCURACY) if ok.any() else \
-        stats.no_verdict(float("nan"), "proportion", "proportion: no member decided (censored at every depth "
-                                                     "under both objectives)")
+        stats.no_verdict(float("nan"), "proportion", "proportion: no member decided (each reached the criterion "
+                                                     "at no depth on both sides)")
     return ci, f"{int(ok.sum())} of {len(x)} decided"
 
 
