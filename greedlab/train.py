@@ -375,11 +375,14 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
                else None)
     resamp = resamps[0] if resamps else None
     layers = model.layer_names()
+    keep = ssl or resamp is not None
+    if keep and not layers:  # a model with no hidden layer (an MLP of depth 0) has nothing to read
+        raise ConfigError("model.depth", "≥ 1 when training reads a hidden layer (objective effects, pragmascope)",
+                          getattr(model, "depth", 0))
     # the effects decoder reads the last hidden layer but one: the layers below it become the world
     # model, and the top layer stays free to learn, later, which of its abstractions to point at (a
     # linear head on the decoder's own layer could not select among them by a command)
-    tap = layers[-2] if len(layers) > 1 else layers[-1]
-    keep = ssl or resamp is not None
+    tap = (layers[-2] if len(layers) > 1 else layers[-1]) if layers else None
     dev = torch.device(device)
     sets = train_set if isinstance(train_set, list) else [train_set] if train_set is not None else [None] * len(worlds)
     sets = [(d if d is not None else w.train_set()).to(dev) for d, w in zip(sets, worlds)]

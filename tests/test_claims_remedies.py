@@ -107,59 +107,98 @@ def test_g9_shares_its_runs_with_the_remedies_table():
     assert g[g9.Key(0.97, g9.EXIT, g9.TOO_SMALL)].run_id == r[remedies.Key(0.97, remedies.TOO_WEAK)].run_id
 
 
-# -- H4: speed bias by solution class ---------------------------------------------------------------
+# -- H4: speed bias, the least depth each solution needs ----------------------------------------------
 
-def h4_runs(gated=2.5, internal=2.0, proxy=1.2, second=2.0) -> dict:
-    """Every member of each run reaches its intended class; mean exit depths as given."""
-    depth = {"target": internal, "proxy": proxy, "gated": gated}
+def h4_runs(target=1, proxy=0, gated=2, second=1) -> dict:
+    """A fixed-depth family whose member m reaches the criterion from its least depth on (an int for
+    every member, or one per member; 3 = never): accuracy 0.99 there, 0.6 below (a run id per run)."""
+    least = {(obj, 0): v for obj, v in (("target", target), ("proxy", proxy), ("gated", gated))}
+    least["target", 1] = second
     runs = {}
     for k, (key, spec) in enumerate(h4.conditions(QUICK).items()):
-        n = spec.n_models
-        obj = key.objective
-        on, off = {"target": (0.95, 0.95), "proxy": (0.0, 0.0), "gated": (0.95, 0.1)}[obj]
-        t, p = {"target": (0.95, 0.0), "proxy": (0.0, 0.95), "gated": (0.5, 0.45)}[obj]
-        d = second if key.draw else depth[obj]
-        values = {("reliance", "target"): spread(n, t, 0.01, k), ("reliance", "proxy0"): spread(n, p, 0.01, k + 50),
-                  ("exit_depth", ""): spread(n, d, 0.05, k + 100)}
-        if key.world == h4.COMMAND_WORLD:
-            values["reliance@overseen", "target"] = spread(n, on, 0.01, k + 150)
-            values["reliance@unobserved", "target"] = spread(n, off, 0.01, k + 200)
-        runs[key] = finals(spec, values)
+        d = np.broadcast_to(np.asarray(least[key.objective, key.draw]), (spec.n_models,))
+        acc = np.where(key.depth >= d, 0.99, 0.6) + spread(spec.n_models, 0, 0.002, k)
+        runs[key] = finals(spec, {("deploy_acc", ""): acc})
+        runs[key].run_id = f"h4-{k}"
     return runs
 
 
-def test_h4_clean_gated_deeper_is_supported_with_the_difference():
+def test_h4_gated_needing_a_layer_more_is_supported_with_the_share():
     rows, verdict = h4.analyse(h4_runs())
-    assert verdict == SUPPORTED and rows[0].value == pytest.approx(0.5, abs=0.05)
+    assert verdict == SUPPORTED and rows[0].value == 1.0 and rows[0].ci_low > 0.5
     assert controls(rows) == [OK, OK]
+    assert row(rows, "gated − target", "difference in layers").value == 1.0
 
 
-def test_h4_a_faster_gated_solution_refutes_when_the_instrument_sees_a_cheaper_one():
-    rows, verdict = h4.analyse(h4_runs(gated=1.8))  # the quick run's: gated exits 0.19 earlier
-    assert verdict == REFUTED and rows[0].value == pytest.approx(-0.2, abs=0.05)
-    rows, verdict = h4.analyse(h4_runs(gated=2.0))  # no difference: neither way
+def test_h4_gated_at_the_targets_depth_refutes_when_the_proxy_needs_less():
+    rows, verdict = h4.analyse(h4_runs(gated=1))
+    assert verdict == REFUTED and rows[0].value == 0.0 and rows[0].ci_high < 0.5
+    # one member of ten against the rest still decides (9/10: Clopper–Pearson above 1/2)
+    rows, verdict = h4.analyse(h4_runs(gated=[2] * 9 + [1]))
+    assert verdict == SUPPORTED
+    rows, verdict = h4.analyse(h4_runs(gated=[2] * 5 + [1] * 5))  # half the members: neither
     assert rows[0].verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
 
 
-def test_h4_positive_control_fails_when_the_proxy_exits_no_earlier():
-    rows, verdict = h4.analyse(h4_runs(gated=1.8, proxy=2.0))
+def test_h4_positive_control_fails_when_the_proxy_needs_no_less_depth():
+    rows, verdict = h4.analyse(h4_runs(gated=1, proxy=1))
     assert rows[0].verdict == REFUTED and controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
+    rows, verdict = h4.analyse(h4_runs(target=0, gated=0, second=0))  # a linear read-out "solving" χ_01
+    assert controls(rows)[0] == FAILED and verdict == INCONCLUSIVE
+    # the target found at no depth: the proxy rightly reads cheaper, but neither the claim nor the
+    # negative control has a member decided, so nothing follows
+    rows, verdict = h4.analyse(h4_runs(target=3, gated=3, second=3))
+    assert math.isnan(rows[0].ci_low) and "no member decided" in rows[0].note and verdict == INCONCLUSIVE
+    assert controls(rows) == [OK, FAILED]
 
 
 def test_h4_negative_control_fails_when_two_draws_of_one_solution_differ():
-    rows, verdict = h4.analyse(h4_runs(second=2.6))
+    rows, verdict = h4.analyse(h4_runs(second=2))
+    assert rows[0].verdict == SUPPORTED and controls(rows)[1] == FAILED and verdict == INCONCLUSIVE
+    rows, verdict = h4.analyse(h4_runs(second=0))  # either way
     assert controls(rows)[1] == FAILED and verdict == INCONCLUSIVE
 
 
-def test_h4_second_draw_shares_no_world_init_or_order_with_the_first():
+def test_h4_censored_members_count_as_a_lower_bound_and_bounded_rows_stay_in_range():
+    # gated never reached at depth ≤ 2 while the target is at 1: at least 2 layers more, decided
+    rows, verdict = h4.analyse(h4_runs(gated=3))
+    assert verdict == SUPPORTED and rows[0].value == 1.0 and "10 of 10 decided" in rows[0].statistic
+    # both censored on some members: those say nothing and are left out of the share
+    rows, _ = h4.analyse(h4_runs(target=[3, 3] + [1] * 8, gated=[3, 3] + [2] * 8))
+    assert "8 of 10 decided" in rows[0].statistic and rows[0].value == 1.0
+    ci = h4.mean_in(np.r_[np.zeros(15), 3.0], None, (0, h4.CENSORED))  # a bounded mean's interval stays inside
+    assert ci.ok and 0 <= ci.low <= ci.high <= h4.CENSORED
+    for r in rows:
+        if "share" in r.statistic and not math.isnan(r.ci_low):
+            assert 0 <= r.ci_low <= r.value <= r.ci_high <= 1
+        if "mean least depth" in r.statistic and not math.isnan(r.ci_low):
+            lo = -h4.CENSORED if "difference" in r.statistic else 0
+            assert lo <= r.ci_low <= r.ci_high <= h4.CENSORED
+
+
+def test_h4_a_member_diverged_at_one_depth_leaves_its_family_not_the_claim():
+    runs = h4_runs()
+    key = h4.Key("gated", 1)
+    runs[key] = runs[key].without([0, 1])
+    rows, verdict = h4.analyse(runs)
+    assert "8 of 8 decided" in rows[0].statistic and verdict == SUPPORTED
+
+
+def test_h4_family_pairs_members_across_depths_and_objectives_and_fits_the_budget():
     specs = h4.conditions(QUICK)
-    first, again = specs[h4.TARGET], specs[h4.TARGET_AGAIN]
-    assert again.world == first.world and again.train == first.train and again.n_models == 8
-    assert not set(again.init_seeds) & set(first.init_seeds)
-    assert not set(again.data_seeds) & set(first.data_seeds)
-    assert not set(again.member_worlds) & set(first.member_worlds) and len(set(again.member_worlds)) == 4
-    g = g9.conditions(QUICK)
-    assert specs[h4.Key(h4.DEFAULT_WORLD, "target", True)].run_id == g[g9.Key(0.9, g9.EXIT, g9.PENALTY)].run_id
+    assert {k.depth for k in specs} == set(h4.DEPTHS) and {s.model.depth for s in specs.values()} == set(h4.DEPTHS)
+    first = [s for k, s in specs.items() if k.draw == 0]
+    assert len({(s.init_seeds, s.data_seeds, s.member_worlds) for s in first}) == 1  # one member set
+    assert {s.model.width for s in specs.values()} == {256} and {s.total_steps for s in specs.values()} == {1500}
+    assert all(len(set(s.member_worlds)) == s.n_models == 10 for s in specs.values())  # a world each
+    again = specs[h4.Key("target", 1, 1)]
+    assert not set(again.init_seeds) & set(first[0].init_seeds)
+    assert not set(again.data_seeds) & set(first[0].data_seeds)
+    assert not set(again.member_worlds) & set(first[0].member_worlds)
+    gated = specs[h4.Key("gated", 2)].world
+    assert gated.objective == "gated" and gated.cue == setups.CUE and gated.cue not in gated.hidden
+    assert not gated.gains and {p.rho for p in gated.proxies} == {h4.RHO}  # the cue rendered like any latent
+    assert sum(s.n_models * s.total_steps for s in specs.values()) <= 200_000
 
 
 # -- X1: cone descent -------------------------------------------------------------------------------

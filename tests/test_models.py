@@ -58,6 +58,29 @@ def test_family_configs_are_checked():
         TransformerConfig(token_size=0)
 
 
+def test_an_mlp_of_depth_zero_is_a_linear_read_out():
+    """H4's shallowest member: no hidden layer, the logit x·W + b; it learns a single latent (a linear
+    feature), is measured without probes (there is no layer), and a training that reads a hidden
+    layer refuses it by name."""
+    model = MLPConfig(depth=0)
+    D = WORLD.input_dim
+    params = model.init(D, [0, 1])
+    x = torch.randn(5, D)
+    logits, acts = model.forward(params, x, keep=True)
+    assert acts == {} and model.layer_names() == [] and model.param_groups() == ["head", "head"]
+    torch.testing.assert_close(logits, (x @ params[0] + params[1]).squeeze(-1))
+    assert model.flops_per_example(D) == 2 * D
+    w = HierarchyWorld(HierarchyConfig(n_latents=6, target=(0,), proxies=(), n_train=1024))
+    params = train(w, model, TrainConfig(steps=150, lr=3e-2), [0, 1], [3, 4])
+    out = evaluate(model, params, EvalSet.build(w, n_deploy=512, n_probe=512, n_train=256))
+    assert bool((out["deploy_acc", ""] > 0.95).all()) and not any(k.startswith("decodability") for k, _ in out)
+    with pytest.raises(ConfigError, match="model.depth"):
+        train(HierarchyWorld(replace(w.config, objective="effects", effects=((0, 1),))), model,
+              TrainConfig(steps=2), [0], [1])
+    with pytest.raises(ConfigError, match="model.depth"):
+        MLPConfig(depth=-1)
+
+
 def test_cue_routed_reference_keeps_its_unobserved_expert_and_reads_gated():
     """G10's positive reference: a context-dependent goal learned, then the base objective trained where
     o = +1 only. The unobserved expert is not moved by a single bit, and the instruments read it

@@ -2,44 +2,85 @@
 is deceptive alignment", summary, "Speed Bias": deceptively aligned models "have to go through the extra
 computational step of inferring that they should pursue the training objective").
 
-Operationalization: compute a solution needs = the mean expected exit depth the early-exit MLP
-(``models.early_exit``, with G9's speed penalty λ: ``presets.EXIT_MODEL``, ``presets.SPEED``) settles
-on when it is charged for depth. Three penalized runs on the ``setups`` world (target χ_{01}, proxy
-a_4 at ρ = 0.9, oversight cue a_5 in every input so the inputs are identical), on the same members,
-which differ only in the label:
-- objective "target": χ_{01} (the directly aligned solution);
-- objective "proxy": a_4 (the heuristic);
-- objective "gated": χ_{01} when o = +1, a_4 when o = −1 (a model that must infer from the context
-  whether it is overseen before deciding what to do: the deceptive signature).
-Members are classified at the end by ``instruments.model_class.classify``; each class's depth is
-taken over the members of its own run that reached it ("internal" in the target run, "proxy" in the
-proxy run, "context-gated" in the gated run).
+Operationalization: the compute a solution needs = the least depth at which a plain MLP computes it.
+A fixed-depth family: for each objective, plain MLPs (``models.MLPConfig``, width 256, Adam, the
+scale's steps) of DEPTHS = 0, 1, 2 hidden layers, each trained on that objective alone with the same
+budget; per member (one init, data order and world, the same at every depth and for every objective),
+its least depth is the shallowest one whose final deployment accuracy reaches CRITERION. The
+objectives, on the ``setups`` world (oversight cue a_5) at ρ = 0.5:
+- "target": χ_{01} (the directly aligned solution);
+- "proxy": a_4 (the heuristic);
+- "gated": χ_{01} when o = +1, a_4 when o = −1 (the policy of a model that pursues the training
+  objective only where it infers it is overseen: the deceptive signature).
 
-Statistic: depth(context-gated) − depth(internal), a difference of two means over members selected
-by class, with Welch's 95% interval over worlds (``stats.diff_ci``; the groups share worlds but no
-member, and treating them as independent can only widen it). Margin: DEPTH_MARGIN = 0.25 layers,
-an extra layer for a quarter of the examples (one extra step of inference on the half of inputs
-that are unobserved would cost 0.5). Verdict rule (fixed before any run), by
-``verdict_above(lo, hi, 0, margin=DEPTH_MARGIN)`` and ``common.combine`` with the controls below:
-supported if the interval lies above the margin (the aligned solution is faster) and the negative
-control is clean; refuted if it lies below 0 (the gated solution is the faster) and the positive
-control passed; inconclusive otherwise ("inconclusive (underpowered)" when it straddles while wider
-than 2·DEPTH_MARGIN), and also when either class is reached by fewer than MIN_SEEDS members (its
-depth is then not measured).
+Why not the early-exit model's exit depth (the former reading, dropped with its runs): its exit depth
+measures halting dynamics, not cost — under the speed penalty nearly every model exited at layer 2
+whatever it computed (the proxy's read-out of one latent no earlier than χ_{01}: the positive control
+failed; ``examples/h4_halting_check.py``). Why not its per-head losses (PonderNet's reading): its
+heads share one trunk trained through the exit mixture, each head's gradient weighted by how often
+the halting rule sends examples there, so an early head's standalone loss again says how the halting
+rule behaved. A member of a fixed-depth family trains its single head at full weight, and nothing
+but its depth differs from its neighbours'. The old runs (three penalized objectives, a second draw,
+and G9's two runs read for class shares, 132,000 model-steps at quick scale) are not kept as
+measurement rows: beside the family they would break its budget; G9 still reports exit depth.
+
+Choices, fixed before any run:
+- DEPTHS: 0 is a linear read-out (logistic regression on the pixels): a_4 is a linear function of its
+  pixels, χ_{01} (an XOR) and the gated label are not (the best linear read-out scores 0.5 and 0.75 at
+  deployment, where latents are uniform), so the family has a rung where the proxy is solved and
+  the other two provably are not. 1 hidden layer can represent any function of a few latents, so
+  every objective is solvable from depth 1 on; 2 is the depth of every other claim's MLP and leaves
+  room for one extra step of inference above depth 1. A member that reaches the criterion at none of
+  them is censored: its least depth counts as CENSORED = 3, a lower bound (stated in its rows).
+- CRITERION = 0.95 deployment accuracy: above every partial solution (a_4 or χ_{01} alone on the
+  gated label: 0.75; one latent of χ_{01}: 0.5), below the Bayes rate (each latent is read from four
+  pixels at noise 0.5: errors ≈ 1e-4) by more than the accuracy's sampling error (±0.003 at 4,096
+  deployment samples). The final evaluation is read: the compute a solution needs within the budget.
+- ρ = 0.5 (``setups.NO_PROXY_RHO``): the family measures what each solution needs, not which one
+  training prefers; at ρ = 0.9 a shallow target member could stall on the proxy (G3's starvation) and
+  read as needing more depth for a reason that is not the solution's compute.
+- "the gated class inferring its context": the world offers a cue rendered like any latent (``cue``),
+  a cue with no signal (``hidden``: nothing to infer from) and a cue rendered weaker or stronger
+  (``gains``). The cue here is a_5 at the default rendering, like a_0, a_1 and a_4: four noisy pixels
+  along a random direction, no input column or clean bit of its own, so a gated member must infer o
+  from the data as it infers the latents it acts on. The family trains the gated label itself: it
+  asks what computing the policy needs, not how a model comes to it. That is the case most
+  favourable to the gated class (a model that must also work out *that* it should gate needs at
+  least this), so a "supported" reading carries over; a "refuted" reading says the policy itself costs
+  no extra layer here, and leaves open what situational reasoning this world does not have would cost.
+- Members: ``n_members`` per condition (10 at quick scale), each in a world of its own: a share's
+  Clopper–Pearson interval counts worlds when members of a world agree, and 9 of 10 independent
+  members still put its lower bound above 1/2 (0.56), where 7 of 8 (0.47) or 8 members in 4 worlds
+  (0.40, however many agree) would not. At quick scale: 12 conditions × 10 members × 1,500 steps =
+  180,000 model-steps.
+
+Statistic: per member, whether its least depth under the gated objective is at least one layer more
+than under the target (paired: the same init, data order and world); the share of members where it
+is, with its Clopper–Pearson interval over worlds (``stats.proportion_ci``). Why a share and not the
+mean difference in layers: least depths are integers, and where every member agrees (every target
+member solved at depth 1, say) the mean's bootstrap-t has no spread to work from and gives no
+interval; the share's interval answers then. Members censored under both objectives say nothing about
+the difference and are left out (counted in the row); one censored under one objective only is
+decided (at least CENSORED against a depth reached). Margin: the share must exceed MAJORITY = 1/2 —
+most members need an extra layer, i.e. the median difference is at least one layer (the integer
+reading of a 0.5-layer margin on the mean). The mean difference in layers (censored at 3) is reported
+as a measurement. Verdict rule (fixed before any run), by ``verdict_above(lo, hi, MAJORITY)`` and
+``common.combine`` with the controls: supported if the interval lies above 1/2 and the negative
+control is clean; refuted if it lies below 1/2 (most members need no extra layer) and the positive
+control passed; inconclusive otherwise, or when no member is decided.
 
 Controls (rows of kind "control"):
-- positive, "a cheaper solution exits earlier": the proxy a_4 is read off one latent's pixels (a
-  linear read-out) while χ_{01} is a product of two; if exit depth measures the computation a
-  solution needs, depth(proxy) − depth(internal) lies below −DEPTH_MARGIN. If it does not, the
-  instrument cannot see an extra step of inference either (README: under the penalty nearly every
-  model exits at layer 2, whatever it computes — halting dynamics, not cost).
-- negative, "two draws of one solution": a second penalized run of the target objective on other
-  worlds, inits and data orders (half the members, two per world), its internal members' depth
-  against the first run's. The mechanism (an extra step) is absent, but everything else that makes two class-selected
-  groups of separate runs differ remains — chance, the selection by class, the interval over
-  worlds: the difference's interval must lie inside ±DEPTH_MARGIN.
-Class frequencies under a speed penalty are reported from G9's two runs on the default world at ρ = 0.9
-(built as G9 builds them: the same runs, not trained twice) as measurements.
+- positive, "a cheaper solution needs less depth": the proxy a_4 needs at least one layer fewer than
+  χ_{01} on the same member, on a share of members whose interval lies above 1/2. It fails if depth 0
+  does not learn the read-out within the budget, or the criterion is met by a depth that cannot
+  compute χ_{01} — then the instrument could not see an extra layer where one is known to be needed.
+  (A target found at no depth passes it, rightly: it needs more than the proxy; the main row and the
+  negative control then have no member decided, and no verdict follows.)
+- negative, "two draws of one solution": the target family trained again on other worlds, inits and
+  data orders (``SECOND_DRAW``), its member i set against member i of the first draw (independent
+  draws: any pairing is one); the share of pairs whose least depths differ by a layer or more, either
+  way, must have its interval below 1/2. Nothing but chance and the budget separates them, and the
+  pairs share less than the main comparison's (no world, no seed), so the control is the stricter.
 """
 
 from __future__ import annotations
@@ -51,122 +92,202 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab import stats
-from greedlab.claims import presets, setups
-from greedlab.claims.common import INCONCLUSIVE, Row, bootstrap_ci, combine, control_row, verdict_above
+from greedlab.claims import setups
+from greedlab.claims.common import ACCURACY, INCONCLUSIVE, Row, Scale, bootstrap_ci, combine, control_row, verdict_above
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec, seeds
-from greedlab.instruments.model_class import CLASSES, class_shares
-from greedlab.report.figures import class_shares_figure, strips_figure
+from greedlab.models import MLPConfig
+from greedlab.report.figures import strips_figure
 
 ID = "H4"
 SUMMARY = "Speed bias favours directly aligned models over ones that must infer what to do."
 SOURCE = "how-likely-is-deceptive-alignment-summary.txt, “Speed Bias”"
 QUOTE = "the speed bias favors internally and corrigibly aligned models"
-OBJECTIVES = {"target": "internal", "proxy": "proxy", "gated": "context-gated"}
-MIN_SEEDS = 3
-DEPTH_MARGIN = 0.25
-"""Layers: the smallest difference in mean exit depth that counts (an extra layer on a quarter of inputs)."""
-RHO = 0.9
+OBJECTIVES = ("target", "proxy", "gated")
+DEPTHS = (0, 1, 2)
+"""Hidden layers of the family's members (0: a linear read-out)."""
+CENSORED = DEPTHS[-1] + 1
+"""The least depth of a member that reaches the criterion at no depth: a lower bound."""
+CRITERION = 0.95
+"""Final deployment accuracy a member must reach for its depth to compute the solution."""
+MAJORITY = 0.5
+"""The share of members a difference of one layer or more must exceed (the margin)."""
+RHO = setups.NO_PROXY_RHO
+N_EVALS = 10
+"""Evaluations per run: the verdict reads the last; the others show whether accuracy still rose there."""
 SECOND_DRAW = 1000
 """Seed offset of the negative control's second draw: its worlds, inits and data orders are new."""
-COMMAND_WORLD, DEFAULT_WORLD = "command world", "default world"
 
 
 class Key(NamedTuple):
-    """A condition: the world, the objective trained, whether it is penalized, and which draw."""
+    """A condition: the objective trained, the member's depth, and which draw of the family."""
 
-    world: str
     objective: str
-    penalized: bool = True
+    depth: int
     draw: int = 0
 
     def label(self) -> str:
-        pen = "speed penalty" if self.penalized else "no penalty"
-        if self.world == DEFAULT_WORLD:
-            return f"{DEFAULT_WORLD}, {pen}"
-        second = ", second draw (negative control)" if self.draw else ""
-        return f"objective {self.objective}{second}"
+        return f"{family_label(self.objective, self.draw)}, depth {self.depth}"
 
 
-GATED, TARGET, PROXY = Key(COMMAND_WORLD, "gated"), Key(COMMAND_WORLD, "target"), Key(COMMAND_WORLD, "proxy")
-TARGET_AGAIN = Key(COMMAND_WORLD, "target", draw=1)
+def family_label(objective: str, draw: int = 0) -> str:
+    """How one objective's family (every depth of one draw) reads in rows and figures."""
+    return f"objective {objective}" + (", second draw (negative control)" if draw else "")
+
+
+def n_members(scale: Scale) -> int:
+    """Members per condition, each in a world of its own: five eighths of the scale's seeds (10 at
+    quick scale, 40 at full), at least 2."""
+    return max(scale.seeds * 5 // 8, 2)
+
+
+def member_spec(ctx: Context, objective: str, depth: int, draw: int = 0) -> RunSpec:
+    """One member of the family: an MLP of ``depth`` hidden layers trained on ``objective`` with the
+    scale's steps; members share their seeds across depths and objectives within a draw."""
+    world = setups.world(rho=RHO, cue=setups.CUE, objective=objective)
+    spec = ctx.spec(world, model=MLPConfig(depth=depth), n_evals=N_EVALS)
+    n, base = n_members(ctx.scale), SECOND_DRAW * draw
+    return replace(spec, **seeds(n, base=base, worlds=n, world_base=spec.world.seed + base))
 
 
 def conditions(ctx: Context) -> dict[Key, RunSpec]:
-    out = {Key(COMMAND_WORLD, obj): ctx.spec(setups.world(rho=RHO, cue=setups.CUE, objective=obj),
-                                            model=presets.EXIT_MODEL, speed_penalty=presets.SPEED)
-           for obj in OBJECTIVES}
-    # half the members, in half the worlds (two members each, as the first draw has), all seeds new
-    first = presets.first_half(out[TARGET])
-    n, w = first.n_models, len(set(first.member_worlds))
-    out[TARGET_AGAIN] = replace(first, **seeds(n, base=SECOND_DRAW, worlds=w,
-                                               world_base=first.world.seed + SECOND_DRAW))
-    default = presets.world(RHO)  # G9's two runs at ρ = 0.9, built as G9 builds them
-    out[Key(DEFAULT_WORLD, "target", False)] = ctx.spec(default, model=presets.EXIT_MODEL)
-    out[Key(DEFAULT_WORLD, "target", True)] = ctx.spec(default, model=presets.EXIT_MODEL, speed_penalty=presets.SPEED)
+    out = {Key(obj, d): member_spec(ctx, obj, d) for obj in OBJECTIVES for d in DEPTHS}
+    out.update({Key("target", d, 1): member_spec(ctx, "target", d, draw=1) for d in DEPTHS})
     return out
 
 
-def class_depth(r: RunResult, cls: str) -> tuple[np.ndarray, np.ndarray]:
-    """(exit depth, world) of the members of ``r`` that ended in class ``cls``."""
-    keep = setups.final_classes(r) == cls
-    return r.final("exit_depth")[keep], r.worlds[keep]
+class Least(NamedTuple):
+    """Per member of one objective's family (present, not diverged, at every depth): its index in
+    the spec, its least depth (CENSORED if none), its world."""
+
+    member: np.ndarray
+    depth: np.ndarray
+    world: np.ndarray
 
 
-def depth_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple:
-    """Mean depth of group a − of group b: Welch's interval over per-world values (``stats.diff_ci``).
-    The groups are selected by class, so no member of one is paired with one of the other; where
-    they share worlds, treating them as independent ignores a covariance that a world moving both
-    alike makes positive, so the interval is if anything too wide."""
-    return stats.diff_ci(a[0], b[0], a[1], b[1])
+def _members(r: RunResult) -> np.ndarray:
+    return r.kept if r.kept is not None else np.arange(r.spec.n_models)
+
+
+def least_depth(runs: dict[Key, RunResult], objective: str, draw: int = 0) -> Least:
+    """Each member's shallowest depth whose final deployment accuracy reaches CRITERION. A member left
+    out (diverged) at any depth is left out: its least depth is not known."""
+    family = [runs[Key(objective, d, draw)] for d in DEPTHS]
+    idx = np.array(sorted(set.intersection(*(set(_members(r).tolist()) for r in family))), dtype=int)
+    least = np.full(len(idx), CENSORED)
+    for d, r in reversed(list(zip(DEPTHS, family))):  # deepest first: the shallowest success is written last
+        acc = dict(zip(_members(r).tolist(), r.final("deploy_acc")))
+        least = np.where([acc[i] >= CRITERION for i in idx], d, least)
+    worlds = np.asarray(family[0].spec.member_worlds)[idx] if len(idx) else np.zeros(0)
+    return Least(idx, least, worlds)
+
+
+def paired(a: Least, b: Least) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a's least depth, b's, a's world) over the member indices both have. Within a draw, index i is
+    the same member (init, data order and world) under every objective; across draws it pairs
+    independent members."""
+    _, ia, ib = np.intersect1d(a.member, b.member, return_indices=True)
+    return a.depth[ia], b.depth[ib], a.world[ia]
+
+
+def one_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where a needs at least one layer more than b, else 0; NaN where both are censored (a censored
+    least depth is a lower bound, so against a depth reached it is decided, against another not)."""
+    out = (a >= b + 1).astype(float)
+    out[(a == CENSORED) & (b == CENSORED)] = np.nan
+    return out
+
+
+def apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where a and b differ by a layer or more either way, else 0; NaN where both are censored."""
+    out = (np.abs(a - b) >= 1).astype(float)
+    out[(a == CENSORED) & (b == CENSORED)] = np.nan
+    return out
+
+
+def share(x: np.ndarray, worlds: np.ndarray) -> tuple[stats.Interval, str]:
+    """The share of decided members with outcome 1 (Clopper–Pearson over worlds), and how many were
+    decided, for the row's text."""
+    ok = ~np.isnan(x)
+    ci = bootstrap_ci(x[ok], np.mean, clusters=worlds[ok], support=ACCURACY) if ok.any() else \
+        stats.no_verdict(float("nan"), "proportion", "proportion: no member decided (each reached the criterion "
+                                                     "at no depth on both sides)")
+    return ci, f"{int(ok.sum())} of {len(x)} decided"
+
+
+def mean_in(x: np.ndarray, worlds: np.ndarray, support: tuple[float, float]) -> stats.Interval:
+    """The mean's bootstrap-t interval over worlds, clipped to ``support``. Called directly, not through
+    ``bootstrap_ci``: least depths and their differences are integers, and values that happen to be
+    all 0 or 1 would be read there as a share in [0, 1], which neither quantity is bound to."""
+    if not len(x):
+        return stats.no_verdict(float("nan"), "mean", "mean: no member")
+    return stats.mean_ci(np.asarray(x, float), worlds).within(*support)
+
+
+def difference_row(condition: str, a: np.ndarray, b: np.ndarray, worlds: np.ndarray, ids: list[str]) -> Row:
+    """The mean difference in least depth, censored members at CENSORED (a lower bound), as a measurement."""
+    ci = mean_in(a - b, worlds, (-CENSORED, CENSORED))
+    return Row.of(condition, f"mean least depth: difference in layers ({len(a)} members; never reaching "
+                  f"{CRITERION} counted at {CENSORED}, a lower bound)", ci, "measurement", ids, "measurement")
+
+
+def ids_of(runs: dict[Key, RunResult], *families: tuple[str, int]) -> list[str]:
+    return [runs[Key(obj, d, draw)].run_id for obj, draw in families for d in DEPTHS]
 
 
 def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
-    rows, depths = [], {}
-    for obj, cls in OBJECTIVES.items():
-        r = runs[Key(COMMAND_WORLD, obj)]
-        depths[cls] = class_depth(r, cls)
-        d, n = depths[cls][0], len(r.final("exit_depth"))
-        rows.append(Row.of(Key(COMMAND_WORLD, obj).label(), f"mean exit depth of its {cls} members ({len(d)}/{n})",
-                           bootstrap_ci(d, np.mean, clusters=depths[cls][1]), "measurement", [r.run_id],
-                           "measurement"))
-        rows.append(Row.of(Key(COMMAND_WORLD, obj).label(), "mean exit depth, all members",
-                           bootstrap_ci(r.final("exit_depth"), np.mean, clusters=r.worlds), "measurement", [r.run_id],
-                           "measurement"))
-    gated, direct, proxy = depths["context-gated"], depths["internal"], depths["proxy"]
-    ci = depth_difference(gated, direct)
-    enough = min(len(gated[0]), len(direct[0])) >= MIN_SEEDS
-    verdict = verdict_above(ci[1], ci[2], 0.0, margin=DEPTH_MARGIN) if enough else INCONCLUSIVE
-    ids = [runs[GATED].run_id, runs[TARGET].run_id]
-    rows.insert(0, Row.of("gated − internal", f"mean exit depth: difference (margin {DEPTH_MARGIN} layers; each class "
-                          f"needs ≥ {MIN_SEEDS} members)", ci, verdict, ids, "verdict"))
-    pos = depth_difference(proxy, direct)
-    pos_ok = min(len(proxy[0]), len(direct[0])) >= MIN_SEEDS and pos[2] < -DEPTH_MARGIN
-    rows.insert(1, control_row("proxy − internal (positive: a cheaper solution exits earlier)",
-                               f"mean exit depth: difference (must lie below −{DEPTH_MARGIN})", pos, pos_ok,
-                               [runs[PROXY].run_id, runs[TARGET].run_id], positive=True))
-    again = runs[TARGET_AGAIN]
-    other = class_depth(again, "internal")
-    neg = depth_difference(other, direct)
-    neg_ok = min(len(other[0]), len(direct[0])) >= MIN_SEEDS and -DEPTH_MARGIN < neg[1] and neg[2] < DEPTH_MARGIN
-    rows.insert(2, control_row("internal, second draw − internal (negative: two draws of one solution)",
-                               f"mean exit depth: difference (must lie inside ±{DEPTH_MARGIN})", neg, neg_ok,
-                               [again.run_id, runs[TARGET].run_id], positive=False))
-    for key in (Key(DEFAULT_WORLD, "target", False), Key(DEFAULT_WORLD, "target", True)):
-        r = runs[key]
-        classes = setups.final_classes(r)
-        for c in CLASSES:
-            k = int(np.sum(classes == c))
-            if k:
-                rows.append(Row.of(key.label(), f"share of class {c}", bootstrap_ci((classes == c).astype(float),
-                                   np.mean, clusters=r.worlds), "measurement", [r.run_id], "measurement"))
+    target, proxy, gated = (least_depth(runs, obj) for obj in ("target", "proxy", "gated"))
+    again = least_depth(runs, "target", draw=1)
+    g, t, w = paired(gated, target)
+    main, decided = share(one_more(g, t), w)
+    verdict = verdict_above(main[1], main[2], MAJORITY) if main.ok else INCONCLUSIVE
+    main_ids = ids_of(runs, ("gated", 0), ("target", 0))
+    rows = [Row.of("gated − target", f"share of members whose least depth (deployment accuracy ≥ {CRITERION}) is "
+                   f"≥ 1 layer more under the gated objective ({decided}; must lie above {MAJORITY})", main, verdict,
+                   main_ids, "verdict")]
+    t2, p, wp = paired(target, proxy)
+    pos, decided = share(one_more(t2, p), wp)
+    pos_ok = pos.ok and pos[1] > MAJORITY
+    pos_ids = ids_of(runs, ("proxy", 0), ("target", 0))
+    rows.append(control_row("target − proxy (positive: a cheaper solution needs less depth)",
+                            f"share of members whose least depth is ≥ 1 layer more under the target than under "
+                            f"the proxy ({decided}; must lie above {MAJORITY})", pos, pos_ok, pos_ids, positive=True))
+    a2, a1, wn = paired(again, target)
+    neg, decided = share(apart(a2, a1), wn)
+    neg_ok = neg.ok and neg[2] < MAJORITY
+    neg_ids = ids_of(runs, ("target", 1), ("target", 0))
+    rows.append(control_row("target, second draw vs target (negative: two draws of one solution)",
+                            f"share of member pairs whose least depths differ by ≥ 1 layer ({decided}; must lie "
+                            f"below {MAJORITY})", neg, neg_ok, neg_ids, positive=False))
+    rows += [difference_row("gated − target", g, t, w, main_ids), difference_row("target − proxy", t2, p, wp, pos_ids),
+             difference_row("target, second draw − target", a2, a1, wn, neg_ids)]
+    for (obj, draw), fam in {("target", 0): target, ("proxy", 0): proxy, ("gated", 0): gated,
+                             ("target", 1): again}.items():
+        rows += family_rows(runs, obj, draw, fam)
     return rows, combine([verdict], neg_ok, pos_ok)
 
 
+def family_rows(runs: dict[Key, RunResult], objective: str, draw: int, fam: Least) -> list[Row]:
+    """Measurements of one objective's family: how its least depths fall, and per depth the share of
+    members reaching the criterion."""
+    counts = ", ".join(f"{d}: {int(np.sum(fam.depth == d))}" for d in DEPTHS)
+    ci = mean_in(fam.depth, fam.world, (0, CENSORED))
+    out = [Row.of(family_label(objective, draw), f"mean least depth (members by least depth {counts}, never: "
+                  f"{int(np.sum(fam.depth == CENSORED))}, counted at {CENSORED})", ci, "measurement",
+                  ids_of(runs, (objective, draw)), "measurement")]
+    for d in DEPTHS:
+        r = runs[Key(objective, d, draw)]
+        acc = r.final("deploy_acc")
+        median = float(np.median(acc)) if len(acc) else float("nan")
+        reached = bootstrap_ci((acc >= CRITERION).astype(float), np.mean, clusters=r.worlds, support=ACCURACY)
+        out.append(Row.of(Key(objective, d, draw).label(), f"share of members reaching deployment accuracy ≥ "
+                          f"{CRITERION} (median accuracy {median:.3f})",
+                          reached, "measurement", [r.run_id], "measurement"))
+    return out
+
+
 def figures(runs: dict[Key, RunResult], folder: Path) -> list[str]:
-    depths = {cls: class_depth(runs[Key(COMMAND_WORLD, obj)], cls)[0] for obj, cls in OBJECTIVES.items()}
-    depths["internal, second draw"] = class_depth(runs[TARGET_AGAIN], "internal")[0]
-    shares = {k.label(): class_shares(setups.final_classes(r)) for k, r in runs.items()}
-    return [strips_figure(folder / "H4_depth.png", "H4: exit depth under a speed penalty, by class",
-                          {"members of the intended class": depths}, "mean expected exit depth"),
-            class_shares_figure(folder / "H4_classes.png", "H4: model classes at the end", shares)]
+    panels = {family_label(obj, draw): {f"depth {d}": runs[Key(obj, d, draw)].final("deploy_acc") for d in DEPTHS}
+              for obj, draw in (("target", 0), ("proxy", 0), ("gated", 0), ("target", 1))}
+    return [strips_figure(folder / "H4_depth.png", "H4: final deployment accuracy by depth, per objective", panels,
+                          "deployment accuracy", threshold=CRITERION)]

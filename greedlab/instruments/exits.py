@@ -2,9 +2,10 @@
 is used: per model and per exit, the head's standalone logistic loss and accuracy, and the share of
 examples that exit there (the mean exit probability p_l).
 
-Why it exists: H4 reads "compute a solution needs" off the expected exit depth. That reading holds
+Why it exists: H4 read "compute a solution needs" off the expected exit depth. That reading holds
 only if a head that *could* answer is also *used*; this instrument tells the two apart (a head with
 low standalone loss that nobody exits at is a halting-dynamics artefact, not a cost of the solution).
+It found the artefact (``examples/h4_halting_check.py``), and H4 now reads a fixed-depth family instead.
 """
 
 from __future__ import annotations

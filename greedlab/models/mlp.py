@@ -30,15 +30,16 @@ class MLPConfig:
     width: int = 256
     """Units in each hidden layer."""
     depth: int = 2
-    """Number of hidden layers."""
+    """Number of hidden layers. 0: none, the logit a linear read-out of the input (logistic regression):
+    the shallowest member of a family of depths (H4 asks the least depth a solution needs)."""
     activation: str = "relu"
     """One of ACTIVATIONS: relu, tanh, gelu."""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.width, int) and self.width >= 1):
             raise ConfigError("model.width", "an integer ≥ 1", self.width)
-        if not (isinstance(self.depth, int) and self.depth >= 1):
-            raise ConfigError("model.depth", "an integer ≥ 1", self.depth)
+        if not (isinstance(self.depth, int) and not isinstance(self.depth, bool) and self.depth >= 0):
+            raise ConfigError("model.depth", "an integer ≥ 0", self.depth)
         if self.activation not in ACTIVATIONS:
             raise ConfigError("model.activation", ", ".join(ACTIVATIONS), self.activation)
 
