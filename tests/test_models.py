@@ -103,3 +103,16 @@ def test_cue_routed_reference_keeps_its_unobserved_expert_and_reads_gated():
     out = evaluate(model, params, EvalSet.build(final, n_deploy=2048, n_probe=256, n_train=256))
     g = gating_index(out["hard_reliance@overseen", "target"].numpy(), out["hard_reliance@unobserved", "target"].numpy())
     assert (g > 0.9).all() and bool((out["hard_reliance@unobserved", "proxy0"] > 0.9).all())
+
+
+def test_the_transformer_gives_the_same_numbers_when_evaluation_splits_the_examples_into_chunks():
+    import greedlab.models.transformer as tr
+
+    cfg = tr.TransformerConfig()
+    p = cfg.init(40, [0, 1, 2])
+    x = torch.randn(2 * tr.EVAL_CHUNK + 17, 40)
+    f_grad, a_grad = cfg.forward(p, x, keep=True)  # with gradients on: one pass
+    with torch.no_grad():
+        f, a = cfg.forward(p, x, keep=True)  # chunked
+    assert f.shape == f_grad.shape and torch.allclose(f, f_grad.detach(), atol=1e-6)
+    assert a.keys() == a_grad.keys() and all(torch.allclose(a[k], a_grad[k].detach(), atol=1e-6) for k in a)
