@@ -463,21 +463,29 @@ def test_g10_read_points_and_undefined_seeds():
 
 # -- H7 -------------------------------------------------------------------------------------------------
 
-PRE = 1500  # stage 1's steps at the quick scale: stage 2 starts there
-FINE = np.arange(0, PRE + 751, 5)  # an evaluation every 5 steps: leads vary smoothly, not in grid-sized jumps
+def _pretraining(spec: RunSpec) -> int:
+    """Steps before stage 2 (the objective) at the quick scale: 1,500, or 3,000 after an effects stage."""
+    return sum(st.train.steps for st in spec.stages[:-1])
 
 
-def _reach(at: np.ndarray, high: float = 0.95):
+def _fine(spec: RunSpec) -> np.ndarray:
+    """An evaluation every 5 steps: leads vary smoothly, not in grid-sized jumps."""
+    return np.arange(0, _pretraining(spec) + 751, 5)
+
+
+def _reach(at: np.ndarray, pre: int, high: float = 0.95):
     """Accuracy 0.5 until each seed's stage-2 step ``at`` (inf: never), ``high`` from there."""
-    return lambda s: np.where(s - PRE >= np.asarray(at, float)[:, None], high, 0.5)
+    return lambda s: np.where(s - pre >= np.asarray(at, float)[:, None], high, 0.5)
 
 
 def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, decodable=0.98,
-            decodable_internal=None) -> dict:
+            decodable_internal=None, lost_after=None) -> dict:
     """Each arm's seeds reach 0.9 at the given stage-2 step times a per-seed factor within ×1.6 (drawn);
     where the negative control's pointer starts with its internal arm, it repeats its seeds' steps within
     ±10%. The target is decodable at ``decodable`` from the start of stage 2 in every arm (the internal
-    arm's reading, with no command shown, at ``decodable_internal`` if given)."""
+    arm's reading, with no command shown, at ``decodable_internal`` if given). ``lost_after``: the
+    internal arm's reading is ``decodable`` until that step and ``decodable_internal`` from the next
+    evaluation on (a world model that the command stage erodes)."""
     at = {h7.INTERNAL: internal, h7.POINTER: pointer, h7.NEG_INTERNAL: neg_internal, h7.NEG_POINTER: neg_pointer,
           h7.READY: ready}
     out = {}
@@ -490,8 +498,11 @@ def h7_runs(internal=80, pointer=20, neg_internal=80, neg_pointer=80, ready=0, d
         step = at[k.arm]
         t = np.minimum(np.round(step * factor / 5) * 5, 750) if np.isfinite(step) else np.full(n, np.inf)
         dec = decodable_internal if k.arm == h7.INTERNAL and decodable_internal is not None else decodable
-        out[k] = fake_run(spec, FINE, {("deploy_acc", ""): _reach(t), ("decodability:h1", "target"): 0.6,
-                                       ("decodability:h2", "target"): dec})
+        if lost_after is not None and k.arm == h7.INTERNAL:
+            dec = ramp(decodable, decodable_internal, lost_after, width=5)
+        out[k] = fake_run(spec, _fine(spec), {("deploy_acc", ""): _reach(t, _pretraining(spec)),
+                                              ("decodability:h1", "target"): 0.6,
+                                              ("decodability:h2", "target"): dec})
     return out
 
 
@@ -511,6 +522,24 @@ def test_h7_conditions_share_pretraining_and_differ_in_stage_two_only_by_the_com
     assert mlp[h7.NEG_INTERNAL].stages[0] == mlp[h7.NEG_POINTER].stages[0]
     assert internal[1].world.objective == "target" and pointer[1].world.objective == "command"
     assert replace(pointer[1].world, objective="target") == internal[1].world
+
+
+def test_h7_transformer_arms_learn_the_world_model_first_and_alike():
+    """The transformer's command-pretrained arms open with the same effects stage (the negative control's
+    world, χ_{01} among the effects, no command shown); the MLP's and the negative control's runs keep
+    their stages (and so their run ids)."""
+    specs = h7.conditions(QUICK)
+    tf = {k.arm: s for k, s in specs.items() if k.arch == "transformer"}
+    effects = tf[h7.NEG_INTERNAL].stages[0]
+    for arm in (h7.INTERNAL, h7.POINTER, h7.READY):
+        first = tf[arm].stages[0]
+        assert len(tf[arm].stages) == 3 and first.world == effects.world and first.train == effects.train
+        assert first == tf[h7.INTERNAL].stages[0] and tf[arm].stages[1].world.objective == "command"
+    assert tf[h7.INTERNAL].stages[:2] == tf[h7.POINTER].stages[:2]  # equal exposure up to stage 2
+    assert setups.TARGET in effects.world.effects and len(tf[h7.NEG_POINTER].stages) == 2
+    assert all(len(s.stages) == 2 for k, s in specs.items() if k.arch == "mlp")
+    # the quick cost: ≤ ~0.3 M model-steps (a transformer step costs ~5 MLP steps on CPU)
+    assert sum(s.n_models * sum(st.train.steps for st in s.stages) for s in specs.values()) == 252_000
 
 
 def test_h7_stage_two_worlds_show_the_same_samples_and_labels_but_the_command():
@@ -564,6 +593,35 @@ def test_h7_premise_fails_when_the_target_is_not_represented_after_pretraining()
     premise = [r for r in rows if r.kind == "control" and "decodability" in r.statistic and r.condition[:3] == "mlp"]
     assert [r.verdict for r in premise] == [FAILED, OK] and premise[0].value == pytest.approx(0.85)
     assert _row(rows, "mlp").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+
+
+def test_h7_premise_is_read_at_stage_two_not_after_the_world_model():
+    """Decodable after the effects stage (step 1,500) but no longer at stage 2's start (3,000): the
+    premise fails for the transformer and the verdict is inconclusive, while the effects stage's row
+    reports what the world model had."""
+    rows, verdict = h7.analyse(h7_runs(decodable_internal=0.7, lost_after=2000))
+    tf = "transformer: internal"
+    premise = [r for r in rows if r.condition == tf and "after pretraining" in r.statistic]
+    assert len(premise) == 1 and premise[0].verdict == FAILED and premise[0].value == pytest.approx(0.7)
+    learned = [r for r in rows if r.condition == tf and "after the effects stage" in r.statistic]
+    assert len(learned) == 1 and learned[0].value == pytest.approx(0.98)
+    assert _row(rows, "transformer").verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+    # the MLP's internal arm has no effects stage: there the same curve is read at step 1,500, before its fall
+    assert _row(rows, "mlp").verdict == SUPPORTED
+
+
+def test_h7_bounded_intervals_lie_in_their_ranges():
+    """A quarter of the seeds decode the target at 0.7, the rest at 1.0: the mean's bootstrap-t reaches
+    past 1 (0.84–1.01 on 8 worlds of 2), and the rows clip it to [0, 1]; steps to 0.9 lie in [0, 751]."""
+    quarter = lambda s: np.where(np.arange(s.shape[0])[:, None] % 4 == 0, 0.7, 1.0) + 0 * s  # noqa: E731
+    rows, _ = h7.analyse(h7_runs(decodable=quarter))
+    premise = [r for r in rows if "after pretraining" in r.statistic]
+    assert premise and all(r.ci_high == 1.0 for r in premise)
+    for r in rows:
+        bounds = (0, 1) if "decodability" in r.statistic or "deployment accuracy at" in r.statistic else (
+            (0, 751) if "median stage-2 steps" in r.statistic else None)
+        if bounds and np.isfinite(r.ci_low):
+            assert bounds[0] <= r.ci_low <= r.ci_high <= bounds[1], r
 
 
 # -- shared set-ups and the end-to-end run --------------------------------------------------------------

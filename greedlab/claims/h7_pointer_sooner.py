@@ -10,6 +10,11 @@ start from the same pretrained model and see the target equally often.
 
 Operationalization, per architecture (MLP, tiny transformer), on the ``setups`` world (target χ_{01},
 proxy a_4 at ρ = 0.9 in training, a command channel naming sets of latents). S = the scale's steps.
+- Stage 0, the transformer's only (``WORLD_MODEL_ARCHS``), shared like stage 1: S steps of self-supervised
+  effects (``presets.effects``: every level-2 monomial of latents 0..7, χ_{01} among them, predicted by a
+  decoder that exists only for the stage; no command shown), the negative control's pretraining. Why:
+  command pretraining alone left the transformer's target decodable only where {0, 1} was shown (pilot
+  below), so its internal arm started without the world model the reviewer's premise grants both arms.
 - Stage 1, shared (the same members, worlds, inits and data orders in both arms): S steps of command
   training on every set of 1–2 of latents 0..7 but the target's {0, 1} and the 8 held-out sets
   (``setups.commands``): the model learns to compute a commanded parity, and the target's set is
@@ -35,13 +40,16 @@ MARGIN, refuted if it lies below 0, inconclusive (underpowered) if it straddles 
 refuted if every one refutes it (``all_agree``).
 
 Premise (a control row, kind positive: the manipulation must take): the target is represented after
-pretraining — best-hidden-layer decodability of χ_{01} at the last evaluation of stage 1 (= the start
-of stage 2), read in both arms' worlds (the internal arm's probes show no command, the pointer's show
-{0, 1}); the lower end of each interval must be ≥ REPRESENTED = 0.9. If not, the arm tested nothing
-the reviewer asked for and the architecture's part reads inconclusive.
-Measured beside it: the pointer's deployment accuracy at stage 2's first evaluation (zero-shot
-pointing: the command {0, 1} never trained), the internal arm's at the same point, and each arm's
-median steps to 0.9.
+pretraining — best-hidden-layer decodability of χ_{01} at the last evaluation of stage 1 (= the start of
+stage 2, after the commands: a world model the commands erased grants nothing), read in both arms' worlds
+(the internal arm's probes show no command, the pointer's show {0, 1}); the lower end of each interval must
+be ≥ REPRESENTED = 0.9. If not, the arm tested nothing the reviewer asked for and the architecture's part
+reads inconclusive.
+Measured beside it: the pointer's deployment accuracy at stage 2's first evaluation (zero-shot pointing: the
+command {0, 1} never trained), the internal arm's at the same point, each arm's median steps to 0.9, and
+where there is a stage 0 the target's decodability at its end (whether a premise that fails was never met or
+was lost to the commands). Intervals of accuracies and decodabilities are clipped to [0, 1], of the median
+steps to [0, stage-2 steps + 1] (the censored value).
 
 Controls, per architecture, each arm the first half of the main arms' members where that leaves four
 worlds of two (``setups.control_arm``), paired member by member:
@@ -57,6 +65,24 @@ A failed control makes the verdict inconclusive: a failed negative one means eff
 there are none, a failed positive one that the pipeline missed an effect planted by hand (so the
 effect's absence refutes nothing).
 
+Why the world model's effects include the target's set: the reviewer's premise is a pretrained world
+model that *represents* the target, with equal exposure to it in training. Decodability is what the
+premise asks for, so effects that make χ_{01} decodable are the point, not a leak: they train a
+prediction of consequences (effect pixels, through a decoder discarded after the stage), never the
+label head either arm is scored on, and no command. Exposure stays equal: the stage is the same run for
+both arms (same members, worlds, inits, data orders), and the positive control's too, so whatever it
+hands the internal arm it hands the pointer; the arms still differ only in stage 2's command pixels.
+Leaving {0, 1} out of the effects (``presets.effects(exclude=...)``) would keep χ_{01} in their span
+(χ_{02}·χ_{12}) without making it linearly decodable (a product of two represented parities is
+not a linear read of them); dropping every pair holding latent 1 (the genie
+pipeline's ``target=``) would keep it out of the world model on purpose, the opposite of the premise.
+Why the transformer only: equal treatment is between the arms of one architecture, and each
+architecture's arms already share every stage; the MLP's command pretraining met the premise in the
+pilot (narrowly: 0.91–0.96), and its premise row still decides at every run. Giving the MLP's main and
+positive arms the stage too would add 60,000 model-steps (0.31 M in all) and retrain its stored runs.
+The negative control keeps its S steps of effects (no stage 0): it is paired with itself, so its
+pretraining's length is not compared with the main arms'.
+
 Why these choices: command pretraining without {0, 1} gives the pointer a commanded computation to
 point with, and never trains the target as an objective, so neither arm starts aligned; the positive
 control is the same pretraining with {0, 1} trained. The negative control's effects pretraining
@@ -67,8 +93,10 @@ first passage cross sooner by chance (the old negative control guarded against t
 one guards against a constant input instead). The margin, threshold, censoring and rule are the first
 version's; the design, arms, premise row and controls are new, fixed before any run of them.
 
-Cost at quick scale (S = 1,500, stage 2 = 750): per run 2,250 steps; MLP 2 × 16 + 3 × 8 members,
-transformer 5 × 8: 96 × 2,250 = 216,000 model-steps (the first version: 120,000).
+Cost at quick scale (S = 1,500, stage 2 = 750): per run 2,250 steps, 3,750 with stage 0; MLP 2 × 16 +
+3 × 8 members, transformer 5 × 8 (3 arms with stage 0): 96 × 2,250 + 24 × 1,500 = 252,000 model-steps
+(before stage 0: 216,000; the first version: 120,000). Stage 0 changed the run ids of the transformer's
+internal, pointer and positive-control arms only.
 
 A pilot at quick length (MLP, 4 seeds in 2 worlds; not evidence, no interval; run after the rule above was
 written, which it left unchanged): the target's decodability after pretraining read 0.91–0.96 with no
@@ -79,9 +107,12 @@ step (leads −0.001 to 0.012); pointer trained on {0, 1}: 2–18 (lead over int
 transformer (2 seeds, main arms only): the target decodable at 0.94–0.99 with {0, 1} shown but 0.61–0.67
 with no command shown; zero-shot pointing 0.54–0.84; stage-2 steps to 0.9: pointer ~2, internal ~230.
 So command pretraining leaves the target represented only where it is pointed at in the transformer,
-and narrowly (MLP) where it is not: the premise row decides, and the pilot predicts it fails for the
-transformer (that architecture's part, and so the verdict, inconclusive). Where it fails, the reviewer's
-condition is not met for the internal arm, which would have to build what the pointer only points at.
+and narrowly (MLP) where it is not: the premise row decides, and the pilot predicted it would fail for
+the transformer (that architecture's part, and so the verdict, inconclusive). Where it fails, the
+reviewer's condition is not met for the internal arm, which would have to build what the pointer only
+points at. Hence stage 0 for the transformer, added after the pilot and before any run of it (no pilot
+of it: whether the commands keep what the effects built is what the premise row reads); the margin,
+threshold, premise and rule are unchanged.
 """
 
 from __future__ import annotations
@@ -92,6 +123,7 @@ import numpy as np
 
 from greedlab.claims import presets, setups
 from greedlab.claims.common import (
+    ACCURACY,
     INCONCLUSIVE,
     Row,
     all_agree,
@@ -128,6 +160,12 @@ POINTERS = (POINTER, NEG_POINTER, READY)
 WITHOUT_TARGET, WITH_TARGET, EFFECTS = "commands without the target", "commands with the target", "effects"
 PRETRAINING = {INTERNAL: WITHOUT_TARGET, POINTER: WITHOUT_TARGET, NEG_INTERNAL: EFFECTS, NEG_POINTER: EFFECTS,
                READY: WITH_TARGET}
+WORLD_MODEL_ARCHS = ("transformer",)
+"""Architectures whose command-pretrained arms (main and positive control) first learn a world model:
+S steps of effects before the commands. The transformer's command pretraining alone left the target
+decodable only where {0, 1} was shown (pilot: 0.61–0.67 with no command), so the internal arm started
+without the world model the reviewer's premise grants it; the MLP's left it decodable without (0.91–0.96),
+and the premise row checks that reading at every run."""
 
 
 class Cond(NamedTuple):
@@ -155,6 +193,15 @@ def objective_world(arm: str):
     return setups.world(rho=RHO, objective="command" if arm in POINTERS else "target", commands=(setups.TARGET,))
 
 
+def world_model(ctx: Context, arch: str, arm: str) -> list:
+    """The effects stage that opens the arm's pretraining, where it has one: S steps of ``presets.effects``
+    with no command shown, before command pretraining, in the architectures of WORLD_MODEL_ARCHS. The
+    negative control's pretraining is that stage already (its length unchanged: it pairs with itself)."""
+    if arch not in WORLD_MODEL_ARCHS or PRETRAINING[arm] == EFFECTS:
+        return []
+    return [ctx.stage(pretraining_world(EFFECTS), ctx.scale.steps, name=f"world model: {EFFECTS}")]
+
+
 def conditions(ctx: Context) -> dict[Cond, RunSpec]:
     archs = setups.architectures(ctx)
     S = ctx.scale.steps
@@ -162,16 +209,23 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
     for a in ARCHS:
         model, n = archs[a]
         for arm in ARMS:
-            stages = [ctx.stage(pretraining_world(PRETRAINING[arm]), S, name=f"pretraining: {PRETRAINING[arm]}"),
-                      ctx.stage(objective_world(arm), max(S // OBJECTIVE_SHARE, 1), name=f"objective: {arm}")]
+            stages = world_model(ctx, a, arm) + [
+                ctx.stage(pretraining_world(PRETRAINING[arm]), S, name=f"pretraining: {PRETRAINING[arm]}"),
+                ctx.stage(objective_world(arm), max(S // OBJECTIVE_SHARE, 1), name=f"objective: {arm}")]
             spec = ctx.curriculum(stages, model=model, n_seeds=n)
             out[Cond(a, arm)] = spec if arm in (INTERNAL, POINTER) else setups.control_arm(spec)
     return out
 
 
+def _ending(r: RunResult, n_stages: int) -> int:
+    """Index of the evaluation at the end of the run's first ``n_stages`` stages."""
+    steps = sum(st.train.steps for st in r.spec.stages[:n_stages])
+    return int(np.searchsorted(r.steps, steps, side="right")) - 1
+
+
 def start(r: RunResult) -> int:
-    """Index of the evaluation that ends stage 1, the start of stage 2."""
-    return int(np.searchsorted(r.steps, r.spec.stages[0].train.steps, side="right")) - 1
+    """Index of the evaluation that ends pretraining (every stage but the last), the start of stage 2."""
+    return _ending(r, len(r.spec.stages) - 1)
 
 
 def reached(r: RunResult) -> np.ndarray:
@@ -194,11 +248,21 @@ def lead(sooner: RunResult, later: RunResult):
 def premise(r: RunResult) -> tuple:
     """The target's best-layer decodability at stage 2's start in this run's world: (interval, held)."""
     dec = best_decodability(r, "target")[:, start(r)]
-    ci = bootstrap_ci(dec, np.mean, clusters=r.worlds)
+    ci = bootstrap_ci(dec, np.mean, clusters=r.worlds, support=ACCURACY)
     # an interval with no bounds (every world the same value, e.g. every probe at 1.0) is read off the
     # members themselves: each of them must then reach the level
     ok = bool(ci[1] >= REPRESENTED) if np.isfinite(ci[1]) else bool(dec.min() >= REPRESENTED)
     return ci, ok
+
+
+def world_model_row(a: str, arm: str, r: RunResult) -> Row:
+    """The target's best-layer decodability at the end of the effects stage, in the arm's own world: beside
+    the premise (read after the commands), it says whether a premise that fails was never met or was lost
+    to the command pretraining."""
+    dec = best_decodability(r, "target")[:, _ending(r, 1)]
+    return Row.of(Cond(a, arm).label(), f"target decodability (best layer) after the {EFFECTS} stage, before "
+                  "the commands", bootstrap_ci(dec, np.mean, clusters=r.worlds, support=ACCURACY), "measurement",
+                  [r.run_id], "measurement")
 
 
 def _arch_rows(a: str, r: dict[str, RunResult]) -> tuple[list[Row], str]:
@@ -221,15 +285,17 @@ def _arch_rows(a: str, r: dict[str, RunResult]) -> tuple[list[Row], str]:
         acc = r[arm].curve("deploy_acc")[:, start(r[arm])]
         what = "zero-shot pointing: the command {0, 1} never trained" if arm == POINTER else "no command shown"
         rows.append(Row.of(Cond(a, arm).label(), f"deployment accuracy at stage 2's start ({what})",
-                           bootstrap_ci(acc, np.mean, clusters=r[arm].worlds), "measurement", [r[arm].run_id],
-                           "measurement"))
+                           bootstrap_ci(acc, np.mean, clusters=r[arm].worlds, support=ACCURACY), "measurement",
+                           [r[arm].run_id], "measurement"))
+        if len(r[arm].spec.stages) == 3:
+            rows.append(world_model_row(a, arm, r[arm]))
     for arm in ARMS:
         t = reached(r[arm])
         steps = int(r[arm].steps[-1] - r[arm].steps[start(r[arm])])
         rows.append(Row.of(Cond(a, arm).label(), f"median stage-2 steps to ≥ {GENERALIZED} "
                            f"({int(np.isfinite(t).sum())}/{len(t)} seeds reached; never = one past the end)",
-                           bootstrap_ci(censor(t, steps), np.median, clusters=r[arm].worlds), "measurement",
-                           [r[arm].run_id], "measurement"))
+                           bootstrap_ci(censor(t, steps), np.median, clusters=r[arm].worlds, support=(0, steps + 1)),
+                           "measurement", [r[arm].run_id], "measurement"))
     d, w = lead(r[NEG_POINTER], r[NEG_INTERNAL])
     neg = bootstrap_ci(d, np.mean, clusters=w)
     neg_ok = bool(-MARGIN < neg[1] and neg[2] < MARGIN)
