@@ -128,8 +128,10 @@ def _stages(ctx: Context, arm: str):
     heur_world = setups.world(rho=RHO, objective="proxy", **kw)
     if arm == IRRELEVANT_FIRST:
         heur_world = replace(heur_world, proxies=(Proxy((IRRELEVANT,), RHO),))
-    heur = ctx.stage(heur_world, max(steps // 3, 1), n_evals=10, name="proxy heuristics")
-    gps = ctx.stage(setups.world(rho=RHO, objective="command", **kw), steps, n_evals=14, name=GPS_STAGE)
+    # the first two stages are read at their ends only (held-out command accuracy when the GPS stage ends);
+    # few evaluations there: a transformer arm's evaluation cost more than its training
+    heur = ctx.stage(heur_world, max(steps // 3, 1), n_evals=6, name="proxy heuristics")
+    gps = ctx.stage(setups.world(rho=RHO, objective="command", **kw), steps, n_evals=8, name=GPS_STAGE)
     base = ctx.stage(_base_world(), steps, n_evals=20, name="base objective, commands live")
     # the positive control's last stage: the same live channel, the proxy's label where no command is shown
     kept = ctx.stage(_base_world(objective="proxy"), max(steps // 3, 1), n_evals=10, name="proxy, commands live")
