@@ -1,5 +1,5 @@
 """Intervals of bounded statistics stay inside their ranges (``bootstrap_ci(support=…)``,
-``stats.Interval.within``) in G5, G7, G9, H5, H6 and X1.
+``stats.Interval.within``) in G1, G4, G5, G7, G9, H5, H6, R, X1 and X2.
 
 Each claim's pure ``analyse`` is fed synthetic runs built so that a bootstrap-t interval passes the
 range: per member a value at the edge of its range but for one world of two members far inside it
@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from greedlab import stats
+from greedlab.claims import g1_proxy_first as g1, g4_path_dependence as g4
 from greedlab.claims import g5_gps_pointed_at_heuristics as g5, g7_objective_switch as g7
 from greedlab.claims import g9_speed_regularizer as g9, h5_small_models as h5, h6_long_path as h6
-from greedlab.claims import x1_cone_descent as x1
-from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES, INCONCLUSIVE,
-                                    RELIANCE, SCALES, UNDERPOWERED)
+from greedlab.claims import remedies as rm, x1_cone_descent as x1, x2_easy_feature_wins as x2
+from greedlab.claims.common import (ACCURACY, CORRELATION, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES,
+                                    INCONCLUSIVE, RELIANCE, SCALES, SD_OF_RELIANCE, UNDERPOWERED)
 from greedlab.claims.context import Context
 from fakes import fake_run
 
@@ -241,3 +242,119 @@ def test_the_edge_values_leave_every_range_at_four_worlds(rng):
     x = edge(8, True, *rng)
     ci = stats.mean_ci(x, np.repeat(np.arange(4), 2))
     assert ci[2] > rng[1] and rng[0] <= ci[0] <= rng[1]
+
+
+# -- X2 -------------------------------------------------------------------------------------------------
+
+def x2_runs() -> dict:
+    """Hard and soft reliance on the intended feature at one edge of [−1, 1] and on the other at the
+    opposite edge, the edges swapped from one condition to the next: each gap at ±2, the designer's swing
+    (intended made easy − other made easy) near +4."""
+    runs = {}
+    for i, (c, spec) in enumerate(x2.conditions(QUICK).items()):
+        rel = edge(spec.n_models, i % 2 == 0, -1.0, 1.0)
+        runs[c] = flat(spec, [0, spec.total_steps], {(inst, f): sign * rel for inst in ("hard_reliance", "reliance")
+                                                     for f, sign in (("target", 1), ("proxy0", -1))})
+    return runs
+
+
+def test_x2_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, x2.analyse, x2_runs(),
+          lambda row: x2.SWING if row.condition == "designer's swing" else DIFFERENCE_OF_RELIANCES)
+
+
+# -- G1 -------------------------------------------------------------------------------------------------
+
+def g1_runs() -> dict:
+    """Proxy and target reliance flat at opposite edges of [−1, 1], the edges swapped from one condition to
+    the next (the pretrained arm at the bottom where the default arm is at the top: their paired
+    difference near −2); the target's decodability at the top of [0, 1] on every layer."""
+    runs = {}
+    for i, (k, spec) in enumerate(g1.conditions(QUICK).items()):
+        n = spec.n_models
+        rel = edge(n, i % 2 == 0, -1.0, 1.0)
+        runs[k] = flat(spec, evaluations(spec), {("reliance", "proxy0"): rel, ("reliance", "target"): -rel,
+                                                 ("decodability:hidden.0", "target"): edge(n, True),
+                                                 ("decodability:hidden.1", "target"): edge(n, True)})
+    return runs
+
+
+def g1_range(row):
+    if "decodab" in row.statistic and "lead" not in row.statistic:
+        return ACCURACY  # the premise's probe accuracy, shares of seeds decodable at step 0 or never
+    if "minus the default arm's, paired" in row.statistic and "reliance onset" not in row.statistic:
+        return DIFFERENCE_OF_RELIANCES
+    return RELIANCE if "proxy reliance" in row.statistic else UNBOUNDED  # log leads in decades
+
+
+def test_g1_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g1_runs()
+    assert sum(g1_range(r) == DIFFERENCE_OF_RELIANCES for r in g1.analyse(runs)[0]) == 1  # the range reads it
+    check(monkeypatch, g1.analyse, runs, g1_range)
+
+
+# -- G4 -------------------------------------------------------------------------------------------------
+
+def g4_runs() -> dict:
+    """Reliances at one edge of [−1, 1] (proxy and target alike) and every accuracy, decodability and the
+    disagreement rate at the same end of [0, 1], the end swapped from one condition to the next: a
+    member at the top passes every event at step 0, one at the bottom none (all five 'never'), so the
+    events per member sit at 5 (or 0) but for one world."""
+    runs = {}
+    for i, (k, spec) in enumerate(g4.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        rel, acc = edge(n, high, -1.0, 1.0), edge(n, high)
+        runs[k] = flat(spec, evaluations(spec), {
+            ("reliance", "proxy0"): rel, ("reliance", "target"): rel, ("decodability:hidden.0", "target"): acc,
+            ("decodability:hidden.1", "target"): acc, ("exception_acc", "proxy0"): acc, ("train_acc", ""): acc,
+            ("deploy_acc", ""): acc, ("disagreement", ""): acc})
+    return runs
+
+
+def g4_range(row):
+    if "order agreement" in row.statistic:
+        return CORRELATION  # a mean of Kendall τ
+    if "events that occurred per member" in row.statistic:
+        return 0.0, float(len(g4.EVENTS))
+    if "SD" in row.statistic or "dispersion" in row.statistic or row.statistic.startswith("parts:"):
+        return SD_OF_RELIANCE  # the summary row carries the largest dispersion's interval
+    if "reliance" in row.statistic:
+        return RELIANCE
+    return ACCURACY if "disagreement" in row.statistic or "accuracy" in row.statistic else UNBOUNDED
+
+
+def test_g4_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g4_runs()
+    events = [r for r in g4.analyse(runs)[0] if "events that occurred" in r.statistic]
+    assert events and max(r.value for r in events) > 4  # the count's top edge is reached
+    check(monkeypatch, g4.analyse, runs, g4_range)
+
+
+# -- R --------------------------------------------------------------------------------------------------
+
+def r_runs() -> dict:
+    """Plain Adam's final reliances (hard and soft, on target and proxy) at the bottom of [−1, 1], every
+    other condition's at the top: each remedy's paired gain, the references', the controls' and the
+    budget check's near +2."""
+    runs = {}
+    for k, spec in rm.conditions(QUICK).items():
+        n = spec.n_models
+        rel = edge(n, k.remedy != rm.NONE, -1.0, 1.0)
+        values = {(inst, f): rel for inst in ("hard_reliance", "reliance") for f in ("target", "proxy0")}
+        values["train_loss", ""] = np.full(n, 0.01)
+        if spec.model == rm.presets.EXIT_MODEL:
+            values["exit_depth", ""] = np.full(n, 2.0)
+        runs[k] = flat(spec, [0, spec.total_steps], values)
+    return runs
+
+
+def r_range(row):
+    if "difference" in row.statistic:
+        return DIFFERENCE_OF_RELIANCES  # paired gains: the remedies' (Holm), the references', controls, budget
+    return RELIANCE if "reliance" in row.statistic else UNBOUNDED  # loss, compute, exit depth, rank agreement
+
+
+def test_r_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = r_runs()
+    assert any(k.budget == rm.LONGER for k in runs)  # the budget check's rows are read too
+    check(monkeypatch, rm.analyse, runs, r_range)
