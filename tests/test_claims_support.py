@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from greedlab import stats
-from greedlab.claims import g1_proxy_first as g1, g4_path_dependence as g4
+from greedlab.claims import a1_anchors as a1, g10_oversight_gating as g10, g1_proxy_first as g1
+from greedlab.claims import g4_path_dependence as g4
 from greedlab.claims import g5_gps_pointed_at_heuristics as g5, g7_objective_switch as g7
 from greedlab.claims import g9_speed_regularizer as g9, h5_small_models as h5, h6_long_path as h6
 from greedlab.claims import remedies as rm, x1_cone_descent as x1, x2_easy_feature_wins as x2
@@ -358,3 +359,62 @@ def test_r_intervals_stay_inside_their_ranges(monkeypatch):
     runs = r_runs()
     assert any(k.budget == rm.LONGER for k in runs)  # the budget check's rows are read too
     check(monkeypatch, rm.analyse, runs, r_range)
+
+
+# -- G10 ------------------------------------------------------------------------------------------------
+
+def g10_runs() -> dict:
+    """The target followed when overseen (1.0) and dropped off oversight (0.0): a hard gating index of 1;
+    the old goal's reliance off oversight at the top of [−1, 1], so persistence, min(1, r_P(o=−1)), sits
+    near its top of 1."""
+    runs = {}
+    for k, spec in g10.conditions(QUICK).items():
+        n = spec.n_models
+        runs[k] = flat(spec, evaluations(spec), {("hard_reliance@overseen", "target"): np.ones(n),
+                                                 ("hard_reliance@unobserved", "target"): np.zeros(n),
+                                                 ("hard_reliance@unobserved", "proxy0"): edge(n, True, -1.0, 1.0)})
+    return runs
+
+
+def g10_range(row):
+    if "persistence" in row.statistic and "Spearman" not in row.statistic:
+        return g10.PERSISTENCE
+    return RELIANCE if "old goal's hard reliance" in row.statistic else UNBOUNDED  # gating index, trends
+
+
+def test_g10_intervals_stay_inside_their_ranges(monkeypatch):
+    assert g10.PERSISTENCE[0] == -np.inf  # bounded above only: the lower side is left as the method gave it
+    check(monkeypatch, g10.analyse, g10_runs(), g10_range)
+
+
+# -- A1 -------------------------------------------------------------------------------------------------
+
+def a1_runs() -> dict:
+    """Every accuracy and decodability at one end of [0, 1], the class-destroyed accuracy at the other
+    (the drop near ±1), the head's reliances at the same edge of [−1, 1]; the end swapped from one
+    condition to the next."""
+    runs = {}
+    for i, (k, spec) in enumerate(a1.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        if k.model:  # a baseline's 3 members give no interval (each its own unit): nothing to clip
+            runs[k] = flat(spec, [0, 1], {("test_acc", ""): np.full(n, 0.5), ("train_acc", ""): np.ones(n)})
+            continue
+        acc, rel = edge(n, high), edge(n, high, -1.0, 1.0)
+        values = {("counterfactual_acc", kind): acc for kind in ("aligned", "random", "removed", "opposed")}
+        values.update({("counterfactual_acc", "class_destroyed"): edge(n, not high), ("deploy_acc", ""): acc,
+                       ("reliance", "target"): rel, ("reliance", "proxy0"): rel})
+        values.update({(f"decodability:{layer}", "target"): acc for layer in spec.model.layer_names()})
+        runs[k] = flat(spec, [0, spec.total_steps], values)
+    return runs
+
+
+def a1_range(row):
+    if "accuracy drop" in row.statistic:
+        return DIFFERENCE_OF_ACCURACIES
+    if "reliance" in row.statistic:
+        return RELIANCE
+    return UNBOUNDED if "share of lost accuracy" in row.statistic else ACCURACY  # a ratio; accuracies, probes
+
+
+def test_a1_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, a1.analyse, a1_runs(), a1_range)
