@@ -1,5 +1,5 @@
 """Intervals of bounded statistics stay inside their ranges (``bootstrap_ci(support=…)``,
-``stats.Interval.within``) in G1, G4, G5, G7, G9, H5, H6, R, X1 and X2.
+``stats.Interval.within``) in A1, G1, G2, G4, G5, G7, G9, G10, H5, H6, R, X1 and X2.
 
 Each claim's pure ``analyse`` is fed synthetic runs built so that a bootstrap-t interval passes the
 range: per member a value at the edge of its range but for one world of two members far inside it
@@ -17,7 +17,7 @@ import pytest
 
 from greedlab import stats
 from greedlab.claims import a1_anchors as a1, g10_oversight_gating as g10, g1_proxy_first as g1
-from greedlab.claims import g4_path_dependence as g4
+from greedlab.claims import g2_gradual_world_model as g2, g4_path_dependence as g4
 from greedlab.claims import g5_gps_pointed_at_heuristics as g5, g7_objective_switch as g7
 from greedlab.claims import g9_speed_regularizer as g9, h5_small_models as h5, h6_long_path as h6
 from greedlab.claims import remedies as rm, x1_cone_descent as x1, x2_easy_feature_wins as x2
@@ -418,3 +418,48 @@ def a1_range(row):
 
 def test_a1_intervals_stay_inside_their_ranges(monkeypatch):
     check(monkeypatch, a1.analyse, a1_runs(), a1_range)
+
+
+# -- G2 -------------------------------------------------------------------------------------------------
+
+G2_FEATURES = ("step1", "step2", "step3", "target", "proxy0", "proxy1", "proxy2", "proxy3")
+
+
+def step_at(onsets: np.ndarray):
+    """A decodability curve at 0.5 until each member's onset, 0.95 from it on."""
+    return lambda s: np.where(s >= onsets, 0.95, 0.5)
+
+
+def g2_runs() -> dict:
+    """Every feature a world has becomes decodable at 100 steps per level, in level order, but for one
+    world's two members (4 and 5), where the order is reversed: a per-member Spearman(level, onset) of +1
+    but for one world at −1, its mean at the top of [−1, 1] with a heavy tail."""
+    runs = {}
+    for k, spec in g2.conditions(QUICK).items():
+        feats = [f for f in G2_FEATURES if f in {"target", *(f"step{i + 1}" for i in range(len(spec.world.staircase))),
+                                                 *(f"proxy{i}" for i in range(len(spec.world.proxies)))}]
+        lev = np.array(g2.levels(spec.world, feats), float)
+        reversed_ = np.isin(np.arange(spec.n_models), (4, 5))[:, None]
+        onsets = 100 * np.where(reversed_, lev.max() + 1 - lev, lev)  # (N, F)
+        steps = np.arange(0, spec.total_steps + 1, 10)  # fine enough to read every onset
+        runs[k] = fake_run(spec, steps, {("decodability:hidden.0", f): step_at(onsets[:, j:j + 1])
+                                         for j, f in enumerate(feats)})
+    return runs
+
+
+def g2_range_for(runs):
+    """G2's ranges; a median onset's is [0, steps + 1] of the runs given."""
+    steps = runs[g2.MAIN].steps[-1]
+
+    def g2_range(row):
+        if "mean Spearman" in row.statistic:
+            return CORRELATION
+        if "median decodability onset" in row.statistic:
+            return 0.0, steps + 1.0  # censored one past the end
+        return ACCURACY if "share" in row.statistic or "fraction" in row.statistic else UNBOUNDED  # log delays
+    return g2_range
+
+
+def test_g2_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g2_runs()
+    check(monkeypatch, g2.analyse, runs, g2_range_for(runs))
