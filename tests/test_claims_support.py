@@ -1,5 +1,5 @@
 """Intervals of bounded statistics stay inside their ranges (``bootstrap_ci(support=…)``,
-``stats.Interval.within``) in G5, G7, G9, H5, H6 and X1.
+``stats.Interval.within``) in A1, G1, G2, G4, G5, G7, G9, G10, H5, H6, R, X1 and X2.
 
 Each claim's pure ``analyse`` is fed synthetic runs built so that a bootstrap-t interval passes the
 range: per member a value at the edge of its range but for one world of two members far inside it
@@ -16,11 +16,13 @@ import numpy as np
 import pytest
 
 from greedlab import stats
+from greedlab.claims import a1_anchors as a1, g10_oversight_gating as g10, g1_proxy_first as g1
+from greedlab.claims import g2_gradual_world_model as g2, g4_path_dependence as g4
 from greedlab.claims import g5_gps_pointed_at_heuristics as g5, g7_objective_switch as g7
 from greedlab.claims import g9_speed_regularizer as g9, h5_small_models as h5, h6_long_path as h6
-from greedlab.claims import x1_cone_descent as x1
-from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES, INCONCLUSIVE,
-                                    RELIANCE, SCALES, UNDERPOWERED)
+from greedlab.claims import remedies as rm, x1_cone_descent as x1, x2_easy_feature_wins as x2
+from greedlab.claims.common import (ACCURACY, CORRELATION, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES,
+                                    INCONCLUSIVE, RELIANCE, SCALES, SD_OF_RELIANCE, UNDERPOWERED)
 from greedlab.claims.context import Context
 from fakes import fake_run
 
@@ -241,3 +243,223 @@ def test_the_edge_values_leave_every_range_at_four_worlds(rng):
     x = edge(8, True, *rng)
     ci = stats.mean_ci(x, np.repeat(np.arange(4), 2))
     assert ci[2] > rng[1] and rng[0] <= ci[0] <= rng[1]
+
+
+# -- X2 -------------------------------------------------------------------------------------------------
+
+def x2_runs() -> dict:
+    """Hard and soft reliance on the intended feature at one edge of [−1, 1] and on the other at the
+    opposite edge, the edges swapped from one condition to the next: each gap at ±2, the designer's swing
+    (intended made easy − other made easy) near +4."""
+    runs = {}
+    for i, (c, spec) in enumerate(x2.conditions(QUICK).items()):
+        rel = edge(spec.n_models, i % 2 == 0, -1.0, 1.0)
+        runs[c] = flat(spec, [0, spec.total_steps], {(inst, f): sign * rel for inst in ("hard_reliance", "reliance")
+                                                     for f, sign in (("target", 1), ("proxy0", -1))})
+    return runs
+
+
+def test_x2_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, x2.analyse, x2_runs(),
+          lambda row: x2.SWING if row.condition == "designer's swing" else DIFFERENCE_OF_RELIANCES)
+
+
+# -- G1 -------------------------------------------------------------------------------------------------
+
+def g1_runs() -> dict:
+    """Proxy and target reliance flat at opposite edges of [−1, 1], the edges swapped from one condition to
+    the next (the pretrained arm at the bottom where the default arm is at the top: their paired
+    difference near −2); the target's decodability at the top of [0, 1] on every layer."""
+    runs = {}
+    for i, (k, spec) in enumerate(g1.conditions(QUICK).items()):
+        n = spec.n_models
+        rel = edge(n, i % 2 == 0, -1.0, 1.0)
+        runs[k] = flat(spec, evaluations(spec), {("reliance", "proxy0"): rel, ("reliance", "target"): -rel,
+                                                 ("decodability:hidden.0", "target"): edge(n, True),
+                                                 ("decodability:hidden.1", "target"): edge(n, True)})
+    return runs
+
+
+def g1_range(row):
+    if "decodab" in row.statistic and "lead" not in row.statistic:
+        return ACCURACY  # the premise's probe accuracy, shares of seeds decodable at step 0 or never
+    if "minus the default arm's, paired" in row.statistic and "reliance onset" not in row.statistic:
+        return DIFFERENCE_OF_RELIANCES
+    return RELIANCE if "proxy reliance" in row.statistic else UNBOUNDED  # log leads in decades
+
+
+def test_g1_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g1_runs()
+    assert sum(g1_range(r) == DIFFERENCE_OF_RELIANCES for r in g1.analyse(runs)[0]) == 1  # the range reads it
+    check(monkeypatch, g1.analyse, runs, g1_range)
+
+
+# -- G4 -------------------------------------------------------------------------------------------------
+
+def g4_runs() -> dict:
+    """Reliances at one edge of [−1, 1] (proxy and target alike) and every accuracy, decodability and the
+    disagreement rate at the same end of [0, 1], the end swapped from one condition to the next: a
+    member at the top passes every event at step 0, one at the bottom none (all five 'never'), so the
+    events per member sit at 5 (or 0) but for one world."""
+    runs = {}
+    for i, (k, spec) in enumerate(g4.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        rel, acc = edge(n, high, -1.0, 1.0), edge(n, high)
+        runs[k] = flat(spec, evaluations(spec), {
+            ("reliance", "proxy0"): rel, ("reliance", "target"): rel, ("decodability:hidden.0", "target"): acc,
+            ("decodability:hidden.1", "target"): acc, ("exception_acc", "proxy0"): acc, ("train_acc", ""): acc,
+            ("deploy_acc", ""): acc, ("disagreement", ""): acc})
+    return runs
+
+
+def g4_range(row):
+    if "order agreement" in row.statistic:
+        return CORRELATION  # a mean of Kendall τ
+    if "events that occurred per member" in row.statistic:
+        return 0.0, float(len(g4.EVENTS))
+    if "SD" in row.statistic or "dispersion" in row.statistic or row.statistic.startswith("parts:"):
+        return SD_OF_RELIANCE  # the summary row carries the largest dispersion's interval
+    if "reliance" in row.statistic:
+        return RELIANCE
+    return ACCURACY if "disagreement" in row.statistic or "accuracy" in row.statistic else UNBOUNDED
+
+
+def test_g4_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g4_runs()
+    events = [r for r in g4.analyse(runs)[0] if "events that occurred" in r.statistic]
+    assert events and max(r.value for r in events) > 4  # the count's top edge is reached
+    check(monkeypatch, g4.analyse, runs, g4_range)
+
+
+# -- R --------------------------------------------------------------------------------------------------
+
+def r_runs() -> dict:
+    """Plain Adam's final reliances (hard and soft, on target and proxy) at the bottom of [−1, 1], every
+    other condition's at the top: each remedy's paired gain, the references', the controls' and the
+    budget check's near +2."""
+    runs = {}
+    for k, spec in rm.conditions(QUICK).items():
+        n = spec.n_models
+        rel = edge(n, k.remedy != rm.NONE, -1.0, 1.0)
+        values = {(inst, f): rel for inst in ("hard_reliance", "reliance") for f in ("target", "proxy0")}
+        values["train_loss", ""] = np.full(n, 0.01)
+        if spec.model == rm.presets.EXIT_MODEL:
+            values["exit_depth", ""] = np.full(n, 2.0)
+        runs[k] = flat(spec, [0, spec.total_steps], values)
+    return runs
+
+
+def r_range(row):
+    if "difference" in row.statistic:
+        return DIFFERENCE_OF_RELIANCES  # paired gains: the remedies' (Holm), the references', controls, budget
+    return RELIANCE if "reliance" in row.statistic else UNBOUNDED  # loss, compute, exit depth, rank agreement
+
+
+def test_r_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = r_runs()
+    assert any(k.budget == rm.LONGER for k in runs)  # the budget check's rows are read too
+    check(monkeypatch, rm.analyse, runs, r_range)
+
+
+# -- G10 ------------------------------------------------------------------------------------------------
+
+def g10_runs() -> dict:
+    """The target followed when overseen (1.0) and dropped off oversight (0.0): a hard gating index of 1;
+    the old goal's reliance off oversight at the top of [−1, 1], so persistence, min(1, r_P(o=−1)), sits
+    near its top of 1."""
+    runs = {}
+    for k, spec in g10.conditions(QUICK).items():
+        n = spec.n_models
+        runs[k] = flat(spec, evaluations(spec), {("hard_reliance@overseen", "target"): np.ones(n),
+                                                 ("hard_reliance@unobserved", "target"): np.zeros(n),
+                                                 ("hard_reliance@unobserved", "proxy0"): edge(n, True, -1.0, 1.0)})
+    return runs
+
+
+def g10_range(row):
+    if "persistence" in row.statistic and "Spearman" not in row.statistic:
+        return g10.PERSISTENCE
+    return RELIANCE if "old goal's hard reliance" in row.statistic else UNBOUNDED  # gating index, trends
+
+
+def test_g10_intervals_stay_inside_their_ranges(monkeypatch):
+    assert g10.PERSISTENCE[0] == -np.inf  # bounded above only: the lower side is left as the method gave it
+    check(monkeypatch, g10.analyse, g10_runs(), g10_range)
+
+
+# -- A1 -------------------------------------------------------------------------------------------------
+
+def a1_runs() -> dict:
+    """Every accuracy and decodability at one end of [0, 1], the class-destroyed accuracy at the other
+    (the drop near ±1), the head's reliances at the same edge of [−1, 1]; the end swapped from one
+    condition to the next."""
+    runs = {}
+    for i, (k, spec) in enumerate(a1.conditions(QUICK).items()):
+        n, high = spec.n_models, i % 2 == 0
+        if k.model:  # a baseline's 3 members give no interval (each its own unit): nothing to clip
+            runs[k] = flat(spec, [0, 1], {("test_acc", ""): np.full(n, 0.5), ("train_acc", ""): np.ones(n)})
+            continue
+        acc, rel = edge(n, high), edge(n, high, -1.0, 1.0)
+        values = {("counterfactual_acc", kind): acc for kind in ("aligned", "random", "removed", "opposed")}
+        values.update({("counterfactual_acc", "class_destroyed"): edge(n, not high), ("deploy_acc", ""): acc,
+                       ("reliance", "target"): rel, ("reliance", "proxy0"): rel})
+        values.update({(f"decodability:{layer}", "target"): acc for layer in spec.model.layer_names()})
+        runs[k] = flat(spec, [0, spec.total_steps], values)
+    return runs
+
+
+def a1_range(row):
+    if "accuracy drop" in row.statistic:
+        return DIFFERENCE_OF_ACCURACIES
+    if "reliance" in row.statistic:
+        return RELIANCE
+    return UNBOUNDED if "share of lost accuracy" in row.statistic else ACCURACY  # a ratio; accuracies, probes
+
+
+def test_a1_intervals_stay_inside_their_ranges(monkeypatch):
+    check(monkeypatch, a1.analyse, a1_runs(), a1_range)
+
+
+# -- G2 -------------------------------------------------------------------------------------------------
+
+G2_FEATURES = ("step1", "step2", "step3", "target", "proxy0", "proxy1", "proxy2", "proxy3")
+
+
+def step_at(onsets: np.ndarray):
+    """A decodability curve at 0.5 until each member's onset, 0.95 from it on."""
+    return lambda s: np.where(s >= onsets, 0.95, 0.5)
+
+
+def g2_runs() -> dict:
+    """Every feature a world has becomes decodable at 100 steps per level, in level order, but for one
+    world's two members (4 and 5), where the order is reversed: a per-member Spearman(level, onset) of +1
+    but for one world at −1, its mean at the top of [−1, 1] with a heavy tail."""
+    runs = {}
+    for k, spec in g2.conditions(QUICK).items():
+        feats = [f for f in G2_FEATURES if f in {"target", *(f"step{i + 1}" for i in range(len(spec.world.staircase))),
+                                                 *(f"proxy{i}" for i in range(len(spec.world.proxies)))}]
+        lev = np.array(g2.levels(spec.world, feats), float)
+        reversed_ = np.isin(np.arange(spec.n_models), (4, 5))[:, None]
+        onsets = 100 * np.where(reversed_, lev.max() + 1 - lev, lev)  # (N, F)
+        steps = np.arange(0, spec.total_steps + 1, 10)  # fine enough to read every onset
+        runs[k] = fake_run(spec, steps, {("decodability:hidden.0", f): step_at(onsets[:, j:j + 1])
+                                         for j, f in enumerate(feats)})
+    return runs
+
+
+def g2_range_for(runs):
+    """G2's ranges; a median onset's is [0, steps + 1] of the runs given."""
+    steps = runs[g2.MAIN].steps[-1]
+
+    def g2_range(row):
+        if "mean Spearman" in row.statistic:
+            return CORRELATION
+        if "median decodability onset" in row.statistic:
+            return 0.0, steps + 1.0  # censored one past the end
+        return ACCURACY if "share" in row.statistic or "fraction" in row.statistic else UNBOUNDED  # log delays
+    return g2_range
+
+
+def test_g2_intervals_stay_inside_their_ranges(monkeypatch):
+    runs = g2_runs()
+    check(monkeypatch, g2.analyse, runs, g2_range_for(runs))

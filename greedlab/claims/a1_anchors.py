@@ -50,8 +50,8 @@ from greedlab.anchors import ANCHOR_MODELS, PAPER, PAPER_SETTINGS, TOLERANCE, An
 from greedlab import stats
 from greedlab.claims import real_data
 from greedlab.claims.presets import paired_members
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row,
-                                    verdict_above, verdict_below)
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, INCONCLUSIVE, REFUTED, RELIANCE, SUPPORTED,
+                                    Row, bootstrap_ci, combine, control_row, verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import DATA_SEED_OFFSET, RunResult
 from greedlab.report.figures import bars_figure
@@ -117,8 +117,9 @@ def worlds(r: RunResult):
     return r.worlds if hasattr(r.spec, "member_worlds") else None
 
 
-def mean(r: RunResult, values: np.ndarray) -> tuple:
-    return bootstrap_ci(values, np.mean, clusters=worlds(r))
+def mean(r: RunResult, values: np.ndarray, support: tuple[float, float] = ACCURACY) -> tuple:
+    """The mean's interval, clipped to ``support``: an accuracy's [0, 1] unless told."""
+    return bootstrap_ci(values, np.mean, clusters=worlds(r), support=support)
 
 
 def _acc(r: RunResult, kind: str) -> np.ndarray:
@@ -160,12 +161,12 @@ def pitfall_rows(ds: str, r: RunResult, ctrl: RunResult) -> tuple[list[Row], lis
     rand = mean(r, _acc(r, "random"))
     rows.append(_row(cond, f"accuracy, marker randomized (toward chance: < {CHANCE_BAND})", rand,
                      verdict_below(rand[1], rand[2], CHANCE_BAND), [r.run_id], "verdict"))
-    drop = mean(r, _acc(r, "aligned") - _acc(r, "class_destroyed"))
+    drop = mean(r, _acc(r, "aligned") - _acc(r, "class_destroyed"), DIFFERENCE_OF_ACCURACIES)
     rows.append(_row(cond, f"accuracy drop, class signal destroyed, marker kept (barely: < {BARELY})", drop,
                      verdict_below(drop[1], drop[2], BARELY), [r.run_id], "verdict"))
     c_cond = Key(ds, rho=CONTROL_RHO).label()
     c_rand = mean(ctrl, _acc(ctrl, "random"))
-    c_drop = mean(ctrl, _acc(ctrl, "aligned") - _acc(ctrl, "class_destroyed"))
+    c_drop = mean(ctrl, _acc(ctrl, "aligned") - _acc(ctrl, "class_destroyed"), DIFFERENCE_OF_ACCURACIES)
     ok_rand, ok_drop = c_rand[1] > CHANCE_BAND, c_drop[1] > BARELY
     rows.append(control_row(c_cond + " (negative: marker uninformative)",
                             f"accuracy, marker randomized (must stay above {CHANCE_BAND})", c_rand, ok_rand,
@@ -193,7 +194,7 @@ def dfr_rows(ds: str, runs: dict[float, RunResult], ref: RunResult) -> tuple[lis
                                  mean(r, r.final(f"decodability:{lyr}", "target")), "measurement", [r.run_id],
                                  "measurement"))
             for feat, what in (("target", "class"), ("proxy0", "marker")):
-                rows.append(_row(cond, f"head's reliance on the {what}", mean(r, r.final("reliance", feat)),
+                rows.append(_row(cond, f"head's reliance on the {what}", mean(r, r.final("reliance", feat), RELIANCE),
                                  "measurement", [r.run_id], "measurement"))
         ci = recovery_ci(r, ref)
         v = verdict_above(ci[1], ci[2], MOST) if main else "measurement"

@@ -103,6 +103,8 @@ values in [−1, 1] (at most 1)."""
 DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES = (-1.0, 1.0), (-2.0, 2.0)
 """Ranges of a difference of two values in [0, 1] (accuracies, shares, agreements) and of two in
 [−1, 1] (reliances, or differences of two shares such as a pointing index)."""
+CORRELATION = (-1.0, 1.0)
+"""Range of a rank correlation (Kendall's τ, Spearman's ρ) and of a mean of them."""
 
 
 def _bootstrap_ci(samples: list[np.ndarray] | np.ndarray, stat: Callable[..., float],

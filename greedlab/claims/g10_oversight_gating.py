@@ -76,8 +76,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import setups
-from greedlab.claims.common import (INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, combine, control_row,
-                                   verdict_above)
+from greedlab.claims.common import (INCONCLUSIVE, REFUTED, RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
+                                   control_row, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.instruments.model_class import ClassThresholds, class_shares, gating_index
@@ -96,6 +96,10 @@ QUOTE = ("An ML model with a long term goal and an understanding of its training
 THRESHOLDS = ClassThresholds()
 GATE = THRESHOLDS.gate
 MARGIN = 0.1
+PERSISTENCE = (-np.inf, 1.0)
+"""Range the persistence interval is clipped to: min(g, r_P(o=−1)) ≤ r_P(o=−1) ≤ 1. Only the top is
+clipped: below, g falls as far as the ratio of two reliances lets it (to 1 − 1/0.2 = −4 at the 0.2 floor),
+and a mean near the top is what a bootstrap-t interval overshoots."""
 OTHER = 6  # the latent the situationally aware model follows when overseen, before the last stage
 AWARE, SCRATCH, REFERENCE = "situationally aware", "control: oversight-only from scratch", "control: cue-routed experts"
 READS = (50, 200, 1000)
@@ -211,7 +215,7 @@ def persistence_ci(r: RunResult, k: int = -1, level: float = 0.95):
     """(interval of the mean persistence over the seeds where it is defined, seeds defined)."""
     s = persistence(r, k)
     ok = np.isfinite(s)
-    return bootstrap_ci(s[ok], np.mean, clusters=r.worlds[ok], level=level), ok
+    return bootstrap_ci(s[ok], np.mean, clusters=r.worlds[ok], level=level, support=PERSISTENCE), ok
 
 
 def _defined(ok: np.ndarray) -> str:
@@ -294,8 +298,8 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
                                bootstrap_ci(g[ok], np.mean, clusters=r.worlds[ok]), "measurement", [r.run_id],
                                "measurement"))
             rows.append(Row.of(Cond(a, lr, AWARE).label(), "old goal's hard reliance off oversight r_P(o=−1) at the "
-                               "end", bootstrap_ci(p, np.mean, clusters=r.worlds), "measurement", [r.run_id],
-                               "measurement"))
+                               "end", bootstrap_ci(p, np.mean, clusters=r.worlds, support=RELIANCE), "measurement",
+                               [r.run_id], "measurement"))
     pooled, ids = trend(runs, lrs)
     rows.append(Row.of("depth-2 MLPs, widths " + "/".join(str(w) for w in WIDTHS.values()) + ", every lr",
                        f"Spearman ρ of persistence at {READS[-1]} steps with log width (the support needs it not "

@@ -106,8 +106,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data, setups
-from greedlab.claims.common import (RELIANCE, INCONCLUSIVE, Row, bootstrap_ci, combine, control_row, log_lead, verdict_above,
-                                    verdict_below)
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_RELIANCES, RELIANCE, INCONCLUSIVE, Row, bootstrap_ci,
+                                    combine, control_row, log_lead, verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import best_decodability, crossing, easy_target_world, effects, paired_members, world
 from greedlab.experiment import RunResult, RunSpec
@@ -241,7 +241,7 @@ def pretrained_rows(pre: RunResult, main: RunResult, cond: str) -> tuple[list[Ro
     verdict (inconclusive when the premise failed)."""
     b = boundary(pre)
     dec = best_decodability(pre, "target")[:, b]
-    ci = bootstrap_ci(dec, np.mean, clusters=pre.worlds)
+    ci = bootstrap_ci(dec, np.mean, clusters=pre.worlds, support=ACCURACY)  # a probe's accuracy
     # an interval with no bounds (every world the same value, e.g. every probe at 1.0) is read off the
     # members themselves: each of them must then reach the level
     premise_ok = bool(ci[1] >= REPRESENTED) if np.isfinite(ci[1]) else bool(dec.min() >= REPRESENTED)
@@ -251,15 +251,15 @@ def pretrained_rows(pre: RunResult, main: RunResult, cond: str) -> tuple[list[Ro
     p, m = paired_members(pre, main)
     proxy_p = p.curve("reliance", "proxy0")[:, b:]
     diff = proxy_p.max(axis=1) - m.curve("reliance", "proxy0").max(axis=1)
-    ci = bootstrap_ci(diff, np.mean, clusters=p.worlds)
+    ci = bootstrap_ci(diff, np.mean, clusters=p.worlds, support=DIFFERENCE_OF_RELIANCES)
     part = verdict_below(ci[1], ci[2], 0.0, margin=MARGIN_DROP) if premise_ok else INCONCLUSIVE
     rows.append(Row.of(cond, f"peak proxy reliance in stage 2 minus the default arm's, paired (below 0 by "
                              f"{MARGIN_DROP}; counts only if the target was represented)", ci, part,
                        [pre.run_id, main.run_id], kind="verdict"))
     for what, vals in (("peak", proxy_p.max(axis=1)), ("final", proxy_p[:, -1])):
         rows.append(Row.of(cond, f"{what} proxy reliance in stage 2",
-                           bootstrap_ci(vals, np.mean, clusters=p.worlds), "measurement", [pre.run_id],
-                           kind="measurement"))
+                           bootstrap_ci(vals, np.mean, clusters=p.worlds, support=RELIANCE), "measurement",
+                           [pre.run_id], kind="measurement"))
     # how long the proxy leads once the objective is trained: onsets counted from stage 2's start,
     # paired with the default arm's lead (a measurement, outside the verdict)
     start = float(p.steps[b])

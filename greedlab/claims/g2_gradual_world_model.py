@@ -82,8 +82,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import spearmanr
 
-from greedlab.claims.common import (Row, all_agree, bootstrap_ci, censor, combine, control_row, log_lead,
-                                    verdict_above)
+from greedlab.claims.common import (CORRELATION, Row, all_agree, bootstrap_ci, censor, combine, control_row,
+                                    log_lead, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import best_decodability, crossing, paired_members
 from greedlab.experiment import RunResult, RunSpec
@@ -205,15 +205,16 @@ def measurements(r: RunResult, cond: str, feats: list[str]) -> list[Row]:
     on = censor(decodability_onsets(r, feats), steps)
     lev = levels(r.spec.world, feats)
     rows = [Row.of(cond, "mean Spearman(level, onset) over features learned in training",
-                   mean_ci(learned_correlation(r, feats), clusters=r.worlds), "measurement", [r.run_id],
-                   kind="measurement"),
+                   mean_ci(learned_correlation(r, feats), clusters=r.worlds).within(*CORRELATION), "measurement",
+                   [r.run_id], kind="measurement"),
             Row.of(cond, "mean Spearman(level, onset) over all four features, those decodable at step 0 included",
-                   mean_ci(level_onset_correlation(lev, on), clusters=r.worlds), "measurement", [r.run_id],
-                   kind="measurement")]
+                   mean_ci(level_onset_correlation(lev, on), clusters=r.worlds).within(*CORRELATION),
+                   "measurement", [r.run_id], kind="measurement")]
     for f, k, col in zip(feats, lev, on.T):
         rows.append(Row.of(cond, f"median decodability onset of {f} (level {k}); never={steps + 1}",
-                           bootstrap_ci(col, np.median, clusters=r.worlds), "measurement", [r.run_id],
-                           kind="measurement"))
+                           # an onset lies in [0, steps + 1] ('never' is censored one past the end)
+                           bootstrap_ci(col, np.median, clusters=r.worlds, support=(0.0, steps + 1.0)),
+                           "measurement", [r.run_id], kind="measurement"))
         rows.append(Row.of(cond, f"fraction of seeds with {f} (level {k}) decodable at step 0",
                            bootstrap_ci(col == 0, np.mean, clusters=r.worlds), "measurement", [r.run_id],
                            kind="measurement"))

@@ -105,7 +105,7 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import real_data
-from greedlab.claims.common import (ACCURACY, REFUTED, RELIANCE, SD_OF_RELIANCE, SUPPORTED, Row, all_agree,
+from greedlab.claims.common import (ACCURACY, CORRELATION, REFUTED, RELIANCE, SD_OF_RELIANCE, SUPPORTED, Row, all_agree,
                                     any_supports, bootstrap_ci, censor, combine, control_row, verdict_above)
 from greedlab.claims.context import Context
 from greedlab.claims.presets import (DEFAULT_TRAIN, ONLINE, TRAIN_SIZES, best_decodability, exception_row,
@@ -301,7 +301,7 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
         for rho, r in mains.items():
             cond = Key(ds, MAIN, rho, src).label()
             c = clusters(r)
-            tau = bootstrap_ci(order_agreement(event_onsets(r)), np.mean, clusters=c)
+            tau = bootstrap_ci(order_agreement(event_onsets(r)), np.mean, clusters=c, support=CORRELATION)
             rows.append(Row.of(cond, f"order agreement: mean Kendall tau of the onsets of {len(EVENTS)} events no "
                                      f"inequality orders (> {TAU_HIGH}, margin {MARGIN_TAU})", tau,
                                verdict_above(tau[1], tau[2], TAU_HIGH, margin=MARGIN_TAU), [r.run_id], kind="verdict"))
@@ -309,12 +309,13 @@ def analyse_world(runs: dict[Key, RunResult], ds: str, rhos: tuple[float, ...]) 
             on = event_onsets(r)
             occurred = (on <= r.steps[-1]).sum(axis=1).astype(float)
             for stat, ci in (("order agreement, each member's onsets shuffled (what no shared order gives)",
-                              bootstrap_ci(shuffled_agreement(on), np.mean, clusters=c)),
+                              bootstrap_ci(shuffled_agreement(on), np.mean, clusters=c, support=CORRELATION)),
                              # a count, not a share: mean_ci even where every member counts 1 event
                              (f"events that occurred per member (of {len(EVENTS)}; 'never' ties at the end)",
-                              mean_ci(occurred, clusters=c)),
+                              mean_ci(occurred, clusters=c).within(0.0, float(len(EVENTS)))),
                              ("order agreement over the earlier nested events (in part forced by logic)",
-                              bootstrap_ci(order_agreement(nested_onsets(r)), np.mean, clusters=c))):
+                              bootstrap_ci(order_agreement(nested_onsets(r)), np.mean, clusters=c,
+                                           support=CORRELATION))):
                 rows.append(Row.of(cond, stat, ci, "measurement", [r.run_id], kind="measurement"))
             final_t = r.final("reliance", "target")
             for stat, fn, x, rng in (("SD of final proxy reliance", np.std, r.final("reliance", "proxy0"), SD_OF_RELIANCE),

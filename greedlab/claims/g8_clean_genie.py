@@ -62,9 +62,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import presets, setups
-from greedlab.claims.common import (ACCURACY, INCONCLUSIVE, REFUTED, RELIANCE, SUPPORTED, Row, bootstrap_ci, combine,
-                                    control_row)
-from greedlab.claims.common import verdict_below
+from greedlab.claims.common import (ACCURACY, DIFFERENCE_OF_ACCURACIES, DIFFERENCE_OF_RELIANCES, INCONCLUSIVE, REFUTED,
+                                    RELIANCE, SUPPORTED, Row, bootstrap_ci, combine, control_row, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
 from greedlab.report.figures import reliance_figure, strips_figure
@@ -178,7 +177,7 @@ def values(r: RunResult) -> dict[str, np.ndarray]:
 def difference(a: RunResult, b: RunResult, what: str) -> tuple:
     """Mean of a − b per member (paired) with its interval over worlds."""
     a, b = presets.paired_members(a, b)
-    rng = (-2.0, 2.0) if what in ("proxy", "target") else (-1.0, 1.0)  # a difference of reliances, of accuracies
+    rng = DIFFERENCE_OF_RELIANCES if what in ("proxy", "target") else DIFFERENCE_OF_ACCURACIES
     return bootstrap_ci(values(a)[what] - values(b)[what], np.mean, clusters=a.worlds, support=rng)
 
 

@@ -73,7 +73,8 @@ import numpy as np
 
 from greedlab import stats
 from greedlab.claims import presets
-from greedlab.claims.common import INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci, control_row, verdict_above
+from greedlab.claims.common import (DIFFERENCE_OF_RELIANCES, INCONCLUSIVE, REFUTED, SUPPORTED, Row, bootstrap_ci,
+                                    control_row, verdict_above)
 from greedlab.claims.common import RELIANCE as RELIANCE_RANGE
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult, RunSpec
@@ -184,6 +185,11 @@ def paired_gain(a: RunResult, b: RunResult, instrument: str = RELIANCE):
     return a.final(instrument, "target") - b.final(instrument, "target"), a.worlds
 
 
+def gain_ci(d: np.ndarray, worlds: np.ndarray, level: float = stats.LEVEL):
+    """The mean paired gain's interval, inside the range of a difference of two reliances."""
+    return bootstrap_ci(d, np.mean, clusters=worlds, level=level, support=DIFFERENCE_OF_RELIANCES)
+
+
 def kendall_tau(x, y) -> float:
     """Kendall's τ-a of two equally long sequences (pairs tied in either count as neither):
     the budget check's rank agreement of the remedies' gains, 7 values, no interval."""
@@ -209,7 +215,7 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
              for remedy in (*REMEDIES, *REFERENCES)}
 
     def at(key):
-        return lambda level: bootstrap_ci(gains[key][0], np.mean, clusters=gains[key][1], level=level)
+        return lambda level: gain_ci(*gains[key], level=level)
 
     adjusted = dict(zip(family, stats.holm_intervals([at(k) for k in family], [MARGIN] * len(family))))
     verdicts = {}
@@ -230,14 +236,13 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                                    at((rho, remedy))(0.95), "measurement", [r.run_id, none.run_id], "measurement"))
             d, w = paired_gain(r, none, "reliance")
             rows.append(Row.of(cond, "final soft target reliance: difference (reported, not the rule's)",
-                               bootstrap_ci(d, np.mean, clusters=w), "measurement", [r.run_id, none.run_id],
-                               "measurement"))
+                               gain_ci(d, w), "measurement", [r.run_id, none.run_id], "measurement"))
     balanced = runs[Key(NO_PROXY_RHO, BALANCED)]
     pos_ok = True
     for rho in RHOS:
         none = runs[Key(rho, NONE)]
         d, w = paired_gain(balanced, none)  # built with the same members as none: paired
-        ci = bootstrap_ci(d, np.mean, clusters=w)
+        ci = gain_ci(d, w)
         ok = ci[1] > MARGIN
         pos_ok &= ok
         rows.append(control_row(f"{Key(NO_PROXY_RHO, BALANCED).label()} − rho={rho}: none (positive: the remedy by "
@@ -245,7 +250,7 @@ def analyse(runs: dict[Key, RunResult]) -> tuple[list[Row], str]:
                                 [balanced.run_id, none.run_id], positive=True))
     weak, ref = runs[Key(CONTROL_RHO, TOO_WEAK)], runs[Key(CONTROL_RHO, EXIT)]
     d, w = paired_gain(weak, ref)
-    ci = bootstrap_ci(d, np.mean, clusters=w)
+    ci = gain_ci(d, w)
     neg_ok = ci[2] < MARGIN
     rows.append(control_row(f"{Key(CONTROL_RHO, TOO_WEAK).label()} − {Key(CONTROL_RHO, EXIT).label()}",
                             f"final target reliance: difference (must lie below {MARGIN})", ci, neg_ok,
@@ -285,8 +290,7 @@ def budget_rows(runs: dict[Key, RunResult], gains_1x: dict[str, float]) -> list[
         gains[remedy] = float(np.mean(d))
         rows.append(Row.of(f"{Key(CONTROL_RHO, remedy, LONGER).label()} − none",
                            "final hard target reliance: difference (budget check, no verdict)",
-                           bootstrap_ci(d, np.mean, clusters=w), "measurement", [r.run_id, none.run_id],
-                           "measurement"))
+                           gain_ci(d, w), "measurement", [r.run_id, none.run_id], "measurement"))
     order = list(REMEDIES)
     tau = kendall_tau([gains_1x[m] for m in order], [gains[m] for m in order])
     best = (max(order, key=gains_1x.get), max(order, key=gains.get))

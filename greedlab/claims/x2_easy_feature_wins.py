@@ -69,7 +69,8 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import presets
-from greedlab.claims.common import Row, bootstrap_ci, combine, control_row, verdict_above, verdict_below
+from greedlab.claims.common import (DIFFERENCE_OF_RELIANCES, Row, bootstrap_ci, combine, control_row, verdict_above,
+                                    verdict_below)
 from greedlab.claims.context import Context
 from greedlab.claims.setups import control_seeds
 from greedlab.experiment import RunResult, RunSpec
@@ -86,6 +87,8 @@ MARGIN = 0.2
 """The smallest reliance gap (intended − other) that counts as a preference."""
 GAIN = 2.0
 """How a feature is made easy: its latent rendered at this gain (signal-to-noise ratio × 4)."""
+SWING = (-4.0, 4.0)
+"""The range of the designer's swing: a difference of two gaps, each in [−2, 2]."""
 INTENDED, OTHER = 0, 4
 """The intended feature a_0 (the label) and the other feature a_4 (agreeing with it on every training
 example): two single latents, the same kind of feature."""
@@ -130,8 +133,8 @@ def gap_values(r: RunResult, instrument: str = RELIANCE) -> np.ndarray:
 
 
 def gap(r: RunResult, instrument: str = RELIANCE):
-    """The gap's (mean, low, high) over worlds."""
-    return bootstrap_ci(gap_values(r, instrument), np.mean, clusters=r.worlds)
+    """The gap's (mean, low, high) over worlds, inside the range of a difference of two reliances."""
+    return bootstrap_ci(gap_values(r, instrument), np.mean, clusters=r.worlds, support=DIFFERENCE_OF_RELIANCES)
 
 
 def swing_row(made_easy: RunResult, other_easy: RunResult) -> Row:
@@ -146,8 +149,8 @@ def swing_row(made_easy: RunResult, other_easy: RunResult) -> Row:
         return Row("designer's swing", statistic, nan, nan, nan, "measurement", ids, kind="measurement",
                    note="no member kept in both runs")
     swing = gap_values(easy) - gap_values(other)
-    return Row.of("designer's swing", statistic, bootstrap_ci(swing, np.mean, clusters=easy.worlds), "measurement",
-                  ids, kind="measurement")
+    return Row.of("designer's swing", statistic, bootstrap_ci(swing, np.mean, clusters=easy.worlds, support=SWING),
+                  "measurement", ids, kind="measurement")
 
 
 def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
