@@ -1,7 +1,11 @@
 """Results Markdown is generated from a store, never typed: the numbers in it are the store's."""
 
 from greedlab.report.markdown import parse_previous, plan_hash, results_markdown
+from pathlib import Path
+
 from greedlab.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _rows(v):
@@ -91,3 +95,28 @@ def test_a_document_written_before_sections_had_stamps_is_carried_only_without_k
                                  plans=PLANS, previous=legacy)
     assert "| a | b | 0.5 | [0.4, 0.6] | refuted |" in unknown and "plan not recorded" in unknown
     assert "## H3" not in known and "H3" in known.split("Superseded")[1].splitlines()[0]
+
+
+def test_report_markdown_refreshes_the_claims_its_store_holds_and_carries_the_others(tmp_path):
+    from typer.testing import CliRunner
+
+    from greedlab.cli import _plan_ids, app
+
+    g1 = sorted(_plan_ids("quick", {})["G1"])
+    with Store(tmp_path / "g.duckdb") as st:
+        st.replace_verdicts("G1", [dict(r, run_ids=g1[:1] if r["run_ids"] else []) for r in _rows(3.25)],
+                            scale="quick")
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text((ROOT / "docs" / "RESULTS.md").read_text(encoding="utf-8"), encoding="utf-8")
+    before = parse_previous(doc.read_text(encoding="utf-8"))[1]
+    res = CliRunner().invoke(app, ["report", "--store", str(tmp_path / "g.duckdb"), "--scale", "quick",
+                                   "--report", str(tmp_path / "rep"), "--markdown", str(doc)])
+    assert res.exit_code == 0, res.output
+    after = parse_previous(doc.read_text(encoding="utf-8"))[1]
+    assert "| rho=0.9 | lead | 3.25 |" in "\n".join(after["G1"].body)  # G1: this store's numbers
+    plans = _plan_ids("quick", {})
+    current = {c for c, s in before.items() if s.plan == plan_hash(plans[c])}
+    # every other claim whose design is unchanged keeps its section and stamp; the others are listed superseded
+    assert set(after) == current | {"G1"} and all(after[c] == before[c] for c in current if c != "G1")
+    stale = sorted(set(before) - current - {"G1"})
+    assert all(c in doc.read_text(encoding="utf-8").split("Superseded")[1].splitlines()[0] for c in stale)
