@@ -97,6 +97,10 @@ class RunSpec:
     """Deployment samples every evaluation measures on (probe and train subsets: half as many each)."""
     starvation: bool = False
     """Also read the starvation measure at every evaluation (``instruments.starvation``)."""
+    extras_at_stage_ends: bool = False
+    """Read the command-channel instruments (command accuracy, the commanded and pointed sets) only
+    at each stage's last evaluation: they are forward passes over three to four more sets the size of
+    the deployment set, and a claim that reads them at stage ends need not pay for them at every step."""
 
     def __post_init__(self) -> None:
         if self.world_seeds and len(self.world_seeds) != len(self.init_seeds):
@@ -118,7 +122,7 @@ class RunSpec:
         if self.model.family != "mlp":  # MLP runs keep the keys they had before other families existed
             cfg["model"] = {"family": self.model.family, **cfg["model"]}
         for key, default in (("stages", ()), ("attribute", False), ("eval_samples", 4096), ("world_seeds", ()),
-                             ("starvation", False)):  # likewise for plain runs
+                             ("starvation", False), ("extras_at_stage_ends", False)):  # likewise for plain runs
             if getattr(self, key) == default:
                 cfg.pop(key)
         if self.attribute:  # how it is measured is part of a run's numbers (runs measured otherwise keep apart)
@@ -337,13 +341,14 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
     start: list = []  # the first evaluation's parameters: the initialization, for distance_from_init
     offset = 0
 
-    def evaluate_all(p, logits):
+    def evaluate_all(p, logits, extras=True):
         if len(groups) == 1:
-            return evaluate(spec.model, p, evs[0], deploy_logits=logits)
+            return evaluate(spec.model, p, evs[0], deploy_logits=logits, extras=extras)
         parts = []
         for g, ev in zip(groups, evs):
             sub_logits: list | None = [] if logits is not None else None
-            parts.append((g, evaluate(spec.model, [t[g] for t in p], ev, deploy_logits=sub_logits), sub_logits))
+            parts.append((g, evaluate(spec.model, [t[g] for t in p], ev, deploy_logits=sub_logits, extras=extras),
+                          sub_logits))
         vals = {}
         for key in parts[0][1]:
             out = torch.full((n,), float("nan"), device=parts[0][1][key].device)
@@ -368,7 +373,7 @@ def measure(spec: RunSpec, device: str = "cpu", progress: Progress | None = None
             if k > 0 and step == 0:
                 return  # the previous stage's last evaluation already measured these parameters
             logits: list | None = [] if deploy_logits is not None else None
-            vals = evaluate_all(p, logits)
+            vals = evaluate_all(p, logits, extras=not spec.extras_at_stage_ends or step == stage.train.steps)
             vals["diverged", ""] = diverged(p, vals["train_loss", ""])
             if logits:
                 deploy_logits.append((offset + step, logits[0]))

@@ -1,3 +1,6 @@
+from pathlib import Path
+
+import numpy as np
 import torch
 
 from greedlab.models import MLPConfig
@@ -140,3 +143,36 @@ def test_attribution_never_changes_what_is_trained_and_is_chunk_independent():
         reads.append(attr.take())
     for key in reads[0]:
         torch.testing.assert_close(reads[0][key], reads[1][key], rtol=1e-4, atol=1e-9)
+
+
+def test_command_instruments_read_at_stage_ends_only_give_the_same_numbers_there():
+    """RunSpec.extras_at_stage_ends: the command channel's instruments only at each stage's last
+    evaluation, with the values a run measuring them at every evaluation reads there."""
+    from dataclasses import replace
+
+    from greedlab.claims import g5_gps_pointed_at_heuristics as g5
+    from greedlab.claims.common import get_scale
+    from greedlab.claims.context import Context
+    from greedlab.experiment import measure
+
+    spec = g5.conditions(Context(get_scale("smoke"), Path("."), None))[g5.Cond("mlp", g5.NONE)]
+    assert spec.extras_at_stage_ends
+    spec = replace(spec, init_seeds=spec.init_seeds[:2], data_seeds=spec.data_seeds[:2],
+                   world_seeds=spec.world_seeds[:2])
+    full = replace(spec, extras_at_stage_ends=False)
+    assert spec.run_id != full.run_id
+
+    def curves(s):
+        cols = measure(s)
+        out = {}
+        for inst, feat, step, seed, v in zip(cols["instrument"], cols["feature"], cols["step"], cols["seed"],
+                                             cols["value"]):
+            out.setdefault((inst, feat), {}).setdefault(int(step), {})[int(seed)] = v
+        return out
+
+    sparse, dense = curves(spec), curves(full)
+    ends = set(np.cumsum([st.train.steps for st in spec.plan]).tolist())
+    for key in (("command_acc", "heldout"), ("pointed_agreement", "target")):
+        assert set(sparse[key]) == ends & set(dense[key]) and len(dense[key]) > len(ends)
+        assert all(sparse[key][s] == dense[key][s] for s in sparse[key])
+    assert sparse["deploy_acc", ""] == dense["deploy_acc", ""]  # everything else at every evaluation, unchanged

@@ -147,7 +147,10 @@ def conditions(ctx: Context) -> dict[Cond, RunSpec]:
     for a in ARCHS:
         model, n = archs[a]
         for arm in ARMS:
-            spec = ctx.curriculum(_stages(ctx, arm), model=model, n_seeds=n)
+            # the command channel's instruments are read at stage ends only (held-out command accuracy
+            # when the command stage ends, the pointing index at the end): measured every evaluation, they
+            # made a transformer arm's evaluation cost several times its training
+            spec = replace(ctx.curriculum(_stages(ctx, arm), model=model, n_seeds=n), extras_at_stage_ends=True)
             # "heuristics kept" ends in a stage labelled by the proxy but is measured, like every arm,
             # on the base world (its deployment shows no command either)
             spec = replace(spec, world=base) if arm == KEPT else spec

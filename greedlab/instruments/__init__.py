@@ -126,9 +126,11 @@ def _reference(world: World, feats: dict, dep: Batch) -> torch.Tensor | None:
     return chi(dep.a, reference_set(len(feats["target"]), n_latents, used))
 
 
-def evaluate(model: Model, params: Params, ev: EvalSet,
-             deploy_logits: list | None = None) -> dict[tuple[str, str], torch.Tensor]:
+def evaluate(model: Model, params: Params, ev: EvalSet, deploy_logits: list | None = None,
+             extras: bool = True) -> dict[tuple[str, str], torch.Tensor]:
     """All instruments on all models. Keys are (instrument, feature); values have shape (N,).
+
+    ``extras=False`` leaves out the command-channel instruments (``RunSpec.extras_at_stage_ends``).
 
     ``deploy_logits``, if given, receives the deployment logits (N, n_deploy): what a cross-model
     instrument (disagreement) needs to compare these models with others measured apart."""
@@ -165,7 +167,7 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
                 # the decisions alone: a model that keeps its goal off oversight but grows timid there
                 # reads lower soft reliance without changing a single decision
                 out[f"hard_reliance@{tag}", name] = hard_c[:, j]
-    if ev.commands is not None:
+    if ev.commands is not None and extras:
         cmd = ev.commands.cmd
         f_cmd, _ = model.forward(params, ev.commands.x)
         ok = (torch.sign(f_cmd) == ev.commands.y).float()
@@ -173,12 +175,12 @@ def evaluate(model: Model, params: Params, ev: EvalSet,
                           (cmd == ev.target_command, "target")):
             if bool(mask.any()):
                 out["command_acc", tag] = ok[:, mask].mean(1)
-    if ev.target_commanded is not None:
+    if ev.target_commanded is not None and extras:
         f_t, _ = model.forward(params, ev.target_commanded.x)
         rel_t, _ = reliance(f_t, ev.chi_target_commanded)
         for j, name in enumerate(names):
             out["reliance@target_command", name] = rel_t[:, j]
-    for name, b in ev.pointed.items():  # the same deploy inputs with S's command shown
+    for name, b in (ev.pointed.items() if extras else ()):  # the same deploy inputs with S's command shown
         f_s, _ = model.forward(params, b.x)
         out["pointed_agreement", name] = pointed_agreement(f_dep, f_s)
     if ev.counterfactuals:

@@ -25,7 +25,12 @@ def _band(ax, steps, curves, color, label):
         warnings.simplefilter("ignore", RuntimeWarning)
         med = np.nanmedian(curves, axis=0)
         lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
-    ax.plot(steps, med, color=color, label=label, lw=2)
+    measured = np.isfinite(med)
+    if measured.sum() < len(med) / 2:  # read at a few steps only (stage ends): join those, marked
+        steps, med, lo, hi = np.asarray(steps)[measured], med[measured], lo[measured], hi[measured]
+        ax.plot(steps, med, color=color, label=label, lw=2, marker="o", ms=4)
+    else:
+        ax.plot(steps, med, color=color, label=label, lw=2)
     ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
 
 
