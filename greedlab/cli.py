@@ -319,18 +319,12 @@ def _report(ids, store: Path, current, exact: bool, chosen: bool, report_dir: Pa
         page = html.build(report_dir, sets, store)
         if markdown is not None:  # the results document, generated from this store's verdicts
             from greedlab.claim_ids import describe
-            from greedlab.report.markdown import results_markdown
+            from greedlab.report.markdown import write_results
             summaries = {d["id"]: d["summary"] or "" for d in describe()}
-            # the document already there keeps the sections of claims this store lacks (each with its own
-            # stamp and plan fingerprint): a store holds one machine's runs, the document all of them
-            previous = markdown.read_text(encoding="utf-8", errors="replace") if markdown.is_file() else None
             try:
-                text = results_markdown(st, summaries, scale=current.scale if chosen else None,
-                                        plans=_plan_ids, previous=previous)
+                write_results(markdown, st, summaries, scale=current.scale if chosen else None, plans=_plan_ids)
             except LookupError as e:
                 raise StoreError(f"store {store}: {e}; `greedlab run` computes them") from None
-            markdown.parent.mkdir(parents=True, exist_ok=True)
-            markdown.write_text(text, encoding="utf-8")
     for rs in sets:
         _print_summary([r for _, r in rs.claims if r is not None], rs.smoke, rs.describe())
         missing = [m.ID for m, r in rs.claims if r is None]

@@ -92,7 +92,7 @@ def parse_previous(text: str) -> tuple[str | None, dict[str, Section]]:
         if cid not in cells:
             continue
         body = lines[1:]
-        stamp = next((_STAMP.match(x) for x in body if _STAMP.match(x)), None)
+        stamp = next(filter(None, map(_STAMP.match, body)), None)
         if stamp is not None:
             body = [x for x in body if not _STAMP.match(x)]
             when, commit, plan = stamp["when"], stamp["commit"], stamp["plan"] or NOT_RECORDED
@@ -145,8 +145,12 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
     for r in rows:
         by_claim.setdefault(r["claim"], []).append(r)
     commit = commit or commit_of()
-    stale = sorted(c for c, rs in by_claim.items() if plans is not None and c in plans
-                   and any(set(r["run_ids"]) - plans[c] for r in rs))
+
+    def fingerprint(c: str) -> str:
+        return plan_hash(plans[c]) if plans is not None and c in plans else NOT_RECORDED
+
+    stale = {c for c, rs in by_claim.items() if plans is not None and c in plans
+             and any(set(r["run_ids"]) - plans[c] for r in rs)}
     sections: dict[str, Section] = {}
     for c, rs in by_claim.items():
         if c in stale:
@@ -159,21 +163,18 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
                 "|---|---|---|---|---|"]
         body += [f"| {_cell(r['condition'])} | {_cell(r['statistic'])} | {_num(r['value'])} | "
                  f"{_ci(r['ci_low'], r['ci_high'])} | {_cell(r['verdict'])} |" for r in rs if r["condition"] != OVERALL]
-        plan = plan_hash(plans[c]) if plans is not None and c in plans else NOT_RECORDED
         sections[c] = Section(controls, overall["verdict"] if overall else "—",
-                              _when(max(r["created_at"] for r in rs)), commit, plan, body)
+                              _when(max(r["created_at"] for r in rs)), commit, fingerprint(c), body)
     old_scale, old = parse_previous(previous) if previous and not vs["overrides"] else (None, {})
     if old_scale == vs["scale"]:
         for c, s in old.items():
             if c in sections:
                 continue
-            current = plan_hash(plans[c]) if plans is not None and c in plans else NOT_RECORDED
-            if s.plan == current:
+            if s.plan == fingerprint(c):
                 sections[c] = s
-            elif c not in stale:
-                stale.append(c)
-    stale = sorted(c for c in set(stale) if c not in sections)
-    return render(vs["scale"], vs["overrides"], sections, summaries, stale)
+            else:
+                stale.add(c)
+    return render(vs["scale"], vs["overrides"], sections, summaries, sorted(stale - sections.keys()))
 
 
 def render(scale: str, overrides: dict, sections: dict[str, Section], summaries: dict[str, str],
@@ -211,14 +212,14 @@ def render(scale: str, overrides: dict, sections: dict[str, Section], summaries:
     return "\n".join(out) + "\n"
 
 
-def write_results(path: Path, store_path: Path, summaries: dict[str, str], scale: str | None = None,
+def write_results(path: Path, store: Store, summaries: dict[str, str], scale: str | None = None,
                   plans=None) -> Path:
-    """Write ``results_markdown`` of the store at ``store_path`` to ``path``, carrying over the
-    sections of the document already there that the store does not hold."""
+    """Write ``results_markdown`` of ``store`` to ``path``. The document already there keeps the
+    sections of claims this store lacks (each with its own stamp and plan fingerprint): a store holds
+    one machine's runs, the document all of them."""
     path = Path(path)
-    previous = path.read_text(encoding="utf-8") if path.is_file() else None
-    with Store(store_path, read_only=True) as st:
-        text = results_markdown(st, summaries, scale, plans=plans, previous=previous)
+    previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    text = results_markdown(store, summaries, scale, plans=plans, previous=previous)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
