@@ -63,6 +63,12 @@ class TrainConfig:
     """natural (the pragmascope's latents) or random (a random subspace of the same size: the control)."""
     pragmascope_schedule: str = "constant"
     """constant, or relaxed: λ falls linearly to 0 over the stage."""
+    effects_weight: float = 0.0
+    """λ of an auxiliary world-model loss: beside the label's loss, a decoder on the hidden layer an
+    effects stage reads predicts the world's effect pixels (squared error, weighted λ), so a model can
+    learn a task while it keeps predicting consequences (multi-task pretraining). The decoder exists
+    only for the stage. Needs a world with effects (``world.effects``) and an objective other than
+    effects (which trains on them alone); 0 = none."""
     loss: str = "logistic"
     """The per-example training loss for labels y ∈ {−1, +1}: logistic log(1 + e^{−yf}), hinge
     max(0, 1 − yf) or square (f − y)²/2. (Instruments always report the logistic loss, so runs
@@ -91,7 +97,7 @@ class TrainConfig:
             raise ConfigError("train.loss", ", ".join(LOSSES), self.loss)
         if self.pragmascope_schedule not in SCHEDULES:
             raise ConfigError("train.pragmascope_schedule", ", ".join(SCHEDULES), self.pragmascope_schedule)
-        for name in ("spectral_decoupling", "l1", "speed_penalty", "pragmascope"):
+        for name in ("spectral_decoupling", "l1", "speed_penalty", "pragmascope", "effects_weight"):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ConfigError(f"train.{name}", "a finite number ≥ 0", value)
@@ -353,6 +359,7 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
     A world whose objective is ``effects`` trains self-supervised: a linear decoder on the last
     hidden layer but one predicts the effect pixels (squared error); the decoder exists only for the stage
     (it is not part of the model), so what the stage leaves behind is a world model in the trunk.
+    ``config.effects_weight`` > 0 adds that decoder's loss beside the label's, on any other objective.
     """
     if trainable not in TRAINABLE:
         raise ConfigError("trainable", ", ".join(TRAINABLE), trainable)
@@ -369,13 +376,18 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
     ssl = _objective(world) == "effects"
     if ssl and trainable == "head":
         raise ConfigError("trainable", "all or trunk when the world's objective is effects", trainable)
+    # an auxiliary effects loss beside the label's (multi-task): the same decoder an effects stage trains
+    aux = config.effects_weight > 0
+    if aux and (ssl or not getattr(getattr(world, "config", None), "effects", ())):
+        raise ConfigError("train.effects_weight", "0 unless the world has effects (world.effects) and its "
+                          "objective is not effects", config.effects_weight)
     if config.pragmascope > 0 and not hasattr(getattr(world, "config", None), "n_latents"):
         raise ConfigError("train.pragmascope", "0 unless the world is a hierarchy world", config.pragmascope)
     resamps = ([resampler(w.config, config.pragmascope_features) for w in worlds] if config.pragmascope > 0
                else None)
     resamp = resamps[0] if resamps else None
     layers = model.layer_names()
-    keep = ssl or resamp is not None
+    keep = ssl or aux or resamp is not None
     if keep and not layers:  # a model with no hidden layer (an MLP of depth 0) has nothing to read
         raise ConfigError("model.depth", "≥ 1 when training reads a hidden layer (objective effects, pragmascope)",
                           getattr(model, "depth", 0))
@@ -406,7 +418,7 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
             orders = _Orders(data_seeds[lo:lo + size], len(data), min(config.batch_size, len(data)), dev)
             chunk_data, chunk_resamp = _member_data(sets, which[lo:lo + size], resamps, dev)
         decoder: Params = []
-        if ssl:
+        if ssl or aux:
             with torch.no_grad():
                 width = model.forward(params, data.x[:2], keep=True)[1][tap].shape[-1]
             seeds = [s + DECODER_SEED_OFFSET for s in init_seeds[lo:lo + size]]
@@ -436,6 +448,9 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
             loss = effects_loss(pred, data.e[idx]).sum()
         else:
             loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
+            if aux:
+                pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
+                loss = loss + config.effects_weight * effects_loss(pred, data.e[idx]).sum()
         loss = loss + penalty(config, params, logits)
         if resamp is not None:
             # one permutation per step, shared by every model and chunk: results stay chunk-independent

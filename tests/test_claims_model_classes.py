@@ -538,6 +538,14 @@ def test_h7_transformer_arms_learn_the_world_model_first_and_alike():
     assert tf[h7.INTERNAL].stages[:2] == tf[h7.POINTER].stages[:2]  # equal exposure up to stage 2
     assert setups.TARGET in effects.world.effects and len(tf[h7.NEG_POINTER].stages) == 2
     assert all(len(s.stages) == 2 for k, s in specs.items() if k.arch == "mlp")
+    # the command pretraining keeps predicting stage 0's effects (multi-task), in those arms only
+    for arm in (h7.INTERNAL, h7.POINTER, h7.READY):
+        pre = tf[arm].stages[1]
+        assert pre.train.effects_weight == h7.EFFECTS_WEIGHT > 0 and pre.world.effects == effects.world.effects
+        assert replace(pre.world, effects=()).effects == () and pre.world.objective == "command"
+    for k, s in specs.items():
+        if k.arch == "mlp" or k.arm in (h7.NEG_INTERNAL, h7.NEG_POINTER):
+            assert all(st.train.effects_weight == 0 for st in s.stages)
     # the quick cost: ≤ ~0.3 M model-steps (a transformer step costs ~5 MLP steps on CPU)
     assert sum(s.n_models * sum(st.train.steps for st in s.stages) for s in specs.values()) == 252_000
 

@@ -98,6 +98,24 @@ def test_the_effects_objective_builds_a_world_model_in_the_trunk_and_leaves_the_
         train(w, MODEL, TrainConfig(steps=2), [0], [1], trainable="head")
 
 
+def test_an_auxiliary_effects_loss_keeps_a_world_model_beside_the_label_and_only_with_its_weight():
+    # the label is the proxy a_4 (one latent: no product needed); χ_23 is an effect, never a label
+    w = HierarchyWorld(replace(SMALL, objective="proxy"))
+    ev = EvalSet.build(w, 2048, 1024, 1024)
+    read = {}
+    for lam in (0.0, 1.0):
+        out = train(w, MODEL, TrainConfig(steps=300, batch_size=64, lr=3e-3, effects_weight=lam), [3], [4])
+        got = evaluate(MODEL, out, ev)
+        assert got["train_acc", ""].item() > 0.95  # the label is learned either way
+        read[lam] = got["decodability:hidden.0", "effect1"].item()
+    assert read[1.0] > 0.95 > read[0.0]  # positive: the effect is represented; negative: not without the loss
+    for bad in (replace(SMALL, effects=()), replace(SMALL, objective="effects")):
+        with pytest.raises(ConfigError, match="train.effects_weight"):
+            train(HierarchyWorld(bad), MODEL, TrainConfig(steps=2, effects_weight=1.0), [0], [1])
+    with pytest.raises(ConfigError, match="train.effects_weight"):
+        TrainConfig(effects_weight=-1.0)
+
+
 def test_the_pragmascope_recovers_every_latent_and_effect_abstraction_and_nothing_from_noise():
     c = HierarchyConfig(n_latents=8, noise=0.2, proxies=(), target=(0, 1), effects=((0, 1), (2, 3), (1, 4, 6)))
     s = ps.world_scorecard(c, rows=3000)
