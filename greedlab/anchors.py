@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from greedlab.errors import ConfigError
-from greedlab.experiment import config_key
+from greedlab.experiment import config_key, train_key
 from greedlab.models import CNNConfig, MLPConfig, Params, mlp_forward
 from greedlab.models.mlp import init_dense
 from greedlab.train import TrainConfig, _Orders, eval_steps, make_optimizer
@@ -58,7 +58,7 @@ class AnchorSpec:
                               (len(self.init_seeds), len(self.data_seeds)))
 
     def config(self) -> dict:
-        return {"anchor": "multiclass", **dataclasses.asdict(self)}
+        return {"anchor": "multiclass", **dataclasses.asdict(self), "train": train_key(self.train)}
 
     @property
     def run_id(self) -> str:

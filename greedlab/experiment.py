@@ -69,6 +69,17 @@ def _drop_defaults(fields: dict, defaults: dict) -> dict:
     return fields
 
 
+_NEWEST_TRAIN_FIELDS = {"effects_weight": 0.0}
+"""Training fields added after every kind of run (anchors too) had keyed its TrainConfig in full:
+``train_key`` leaves them out of those keys while at their defaults."""
+
+
+def train_key(config) -> dict:
+    """A TrainConfig as a run's key holds it in full, but for ``_NEWEST_TRAIN_FIELDS`` at their defaults:
+    runs keyed so before (the anchors) keep their ids."""
+    return _drop_defaults(dataclasses.asdict(config), _NEWEST_TRAIN_FIELDS)
+
+
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
                        "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant", "effects_weight": 0.0}  # likewise for training
 

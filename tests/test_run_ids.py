@@ -26,3 +26,13 @@ def test_existing_conditions_keep_their_run_ids(scale, module):
     old = {k: s for k, s in specs.items() if type(k) in OLD_KEYS[module]}
     text = " ".join(sorted(f"{k.label()}={s.run_id}" for k, s in old.items()))
     assert hashlib.sha256(text.encode()).hexdigest()[:16] == DIGESTS[scale, module.ID]
+
+
+def test_a_training_field_added_later_leaves_every_anchor_run_id_alone():
+    """Anchors key their TrainConfig in full: a field added to it since (``effects_weight``) must stay
+    out of their keys at its default, or A1's stored runs (and its results section) are orphaned.
+    The digest is of A1's quick run ids before the field existed."""
+    from greedlab.claims import a1_anchors as a1
+
+    ids = sorted(s.run_id for s in a1.conditions(Context(SCALES["quick"], Path("."), None)).values())
+    assert hashlib.sha256(" ".join(ids).encode()).hexdigest()[:16] == "53ce8c5471b09bdb"
