@@ -202,6 +202,7 @@ def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path
     from greedlab.claims.context import Context, run_claim
     from greedlab.experiment import run as run_spec
     from greedlab.report import html
+    from greedlab.report.markdown import code_version, commit_of
     from greedlab.report.sets import rebuild, stored_sets
     from greedlab.store import Store
 
@@ -249,14 +250,15 @@ def _train(ids, store: Path, sc, overrides, current, plan, dev, report_dir: Path
                     prog.update(task, completed=spec.total_steps, visible=False)
                     return res
 
+                version = code_version(__version__, commit_of())  # which code computed the verdicts
                 for i, c in enumerate(ids):
                     prog.update(claims_task, description=f"claim {c} ({i + 1} of {len(ids)})")
                     res = run_claim(REGISTRY[c], Context(sc, fig_dir, runner, overrides))
-                    st.replace_verdicts(c, [dict(r.as_dict(), version=__version__) for r in res.rows]
+                    st.replace_verdicts(c, [dict(r.as_dict(), version=version) for r in res.rows]
                                         + [dict(condition="overall", statistic="verdict", value=float("nan"),
                                                 ci_low=float("nan"), ci_high=float("nan"), verdict=res.verdict,
                                                 run_ids=sorted({i for r in res.rows for i in r.run_ids}),
-                                                version=__version__)],
+                                                version=version)],
                                         scale=sc.name, overrides=current.overrides)
                     results[c] = res
                     prog.advance(claims_task)

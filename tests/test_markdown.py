@@ -1,6 +1,6 @@
 """Results Markdown is generated from a store, never typed: the numbers in it are the store's."""
 
-from greedlab.report.markdown import parse_previous, plan_hash, results_markdown
+from greedlab.report.markdown import code_version, commit_in, parse_previous, plan_hash, results_markdown
 from pathlib import Path
 
 from greedlab.store import Store
@@ -28,6 +28,18 @@ def test_the_document_holds_the_stored_numbers_of_the_newest_default_set(tmp_pat
     assert "5.55" not in quick and "9.88" not in quick  # one verdict set: the defaults' at that scale
     assert "| G1 | proxies first | 1 ok | **supported** |" in quick and "`abc`" in quick
     assert "not evidence" in smoke and "not evidence" not in quick
+
+
+def test_a_section_is_stamped_with_the_commit_that_computed_it_not_the_one_that_prints_it(tmp_path):
+    assert code_version("0.1.0", "ecbfa7c32f1b") == "0.1.0+ecbfa7c32f1b" and code_version("0.1.0", "unknown") == "0.1.0"
+    assert commit_in(code_version("0.1.0", "abc+dirty")) == "abc+dirty" and commit_in("0.1.0") is None
+    with Store(tmp_path / "g.duckdb") as st:
+        st.replace_verdicts("G1", [dict(r, version="0.1.0+made1234") for r in _rows(1.0)], scale="quick")
+        st.replace_verdicts("H3", _rows(2.0), scale="quick")  # stored before verdicts kept their commit
+        text = results_markdown(st, {"G1": "proxies first", "H3": "simplicity"}, scale="quick", commit="head999")
+    g1, h3 = text.split("## G1")[1].split("## H3")
+    assert "commit `made1234`" in g1 and "head999" not in g1
+    assert "commit `head999`" in h3  # no commit stored: the checkout's, as before
 
 
 def test_a_verdict_that_read_runs_its_claim_no_longer_trains_is_listed_as_superseded(tmp_path):

@@ -33,6 +33,20 @@ def commit_of(folder: Path | None = None) -> str:
         return "unknown"
 
 
+def code_version(version: str, commit: str) -> str:
+    """A verdict row's ``version``: the package version with the code's commit as its local label
+    ("0.1.0+ecbfa7c32f1b", "+….dirty" for uncommitted changes), so a stored verdict says which code
+    computed it; the bare version where the commit is unknown."""
+    return version if commit == "unknown" else f"{version}+{commit.replace('+', '.')}"
+
+
+def commit_in(version: str | None) -> str | None:
+    """The commit ``code_version`` put in a verdict row's version, or None (verdicts stored before)."""
+    if not version or "+" not in version:
+        return None
+    return version.split("+", 1)[1].replace(".dirty", "+dirty")
+
+
 def _num(v) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
@@ -163,8 +177,11 @@ def results_markdown(store: Store, summaries: dict[str, str], scale: str | None 
                 "|---|---|---|---|---|"]
         body += [f"| {_cell(r['condition'])} | {_cell(r['statistic'])} | {_num(r['value'])} | "
                  f"{_ci(r['ci_low'], r['ci_high'])} | {_cell(r['verdict'])} |" for r in rs if r["condition"] != OVERALL]
+        # the commit that computed these rows, as stored with them; the checkout's for rows stored before
+        # verdicts recorded it (a section is stamped with the code that made it, not the one that printed it)
+        made_by = commit_in(rs[-1].get("version")) or commit
         sections[c] = Section(controls, overall["verdict"] if overall else "—",
-                              _when(max(r["created_at"] for r in rs)), commit, fingerprint(c), body)
+                              _when(max(r["created_at"] for r in rs)), made_by, fingerprint(c), body)
     old_scale, old = parse_previous(previous) if previous and not vs["overrides"] else (None, {})
     if old_scale == vs["scale"]:
         for c, s in old.items():
@@ -225,4 +242,5 @@ def write_results(path: Path, store: Store, summaries: dict[str, str], scale: st
     return path
 
 
-__all__ = ["results_markdown", "write_results", "commit_of", "plan_hash", "parse_previous", "render"]
+__all__ = ["results_markdown", "write_results", "commit_of", "code_version", "commit_in", "plan_hash",
+           "parse_previous", "render"]
