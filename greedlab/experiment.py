@@ -81,7 +81,8 @@ def train_key(config) -> dict:
 
 
 _LATER_TRAIN_FIELDS = {"cone_alpha": 0.0, "spectral_decoupling": 0.0, "l1": 0.0, "speed_penalty": 0.0,
-                       "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant", "effects_weight": 0.0}  # likewise for training
+                       "pragmascope": 0.0, "pragmascope_features": "natural", "pragmascope_schedule": "constant",
+                       **_NEWEST_TRAIN_FIELDS}  # likewise for training
 
 
 @dataclass(frozen=True)

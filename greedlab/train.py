@@ -443,14 +443,11 @@ def train(world: World | list[World], model: Model, config: TrainConfig, init_se
         its own): the step's batch, and the independent one an attribution reads."""
         x = data.x[idx]
         logits, acts = model.forward(params, x, keep=keep)
-        if ssl:
+        # an effects stage trains the decoder's loss alone; effects_weight adds it beside the label's
+        loss = 0.0 if ssl else LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
+        if decoder:
             pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
-            loss = effects_loss(pred, data.e[idx]).sum()
-        else:
-            loss = LOSSES[config.loss](logits, data.y[idx]).mean(dim=1).sum()
-            if aux:
-                pred = torch.baddbmm(decoder[1], acts[tap], decoder[0])
-                loss = loss + config.effects_weight * effects_loss(pred, data.e[idx]).sum()
+            loss = loss + (1.0 if ssl else config.effects_weight) * effects_loss(pred, data.e[idx]).sum()
         loss = loss + penalty(config, params, logits)
         if resamp is not None:
             # one permutation per step, shared by every model and chunk: results stay chunk-independent

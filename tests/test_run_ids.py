@@ -1,8 +1,9 @@
 """The runs G3, G4 and H1 already had keep their ids when conditions are added beside them: a stored
 result stays the result of its condition, and nothing trained before is trained again. Each digest
 is of the sorted (label, run id) pairs of the conditions of the keys these claims had before the
-training-set size axis reached H1 and G4 (G3's own axis included), taken from the code before. The smoke digests moved once since, with the smoke scale itself (512
-evaluation samples, 4 evaluations per stage: every smoke run id changed); the quick ones never."""
+training-set size axis reached H1 and G4 (G3's own axis included), taken from the code before. The
+smoke digests moved once since, with the smoke scale itself (512 evaluation samples, 4 evaluations per
+stage: every smoke run id changed); the quick ones never."""
 
 import hashlib
 from pathlib import Path
