@@ -36,13 +36,14 @@ def _noisy(n: int, value: float, sd: float, seed: int) -> np.ndarray:
 
 
 def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0), drift=(0.0, 0.0),
-            check=None, never_matched=0) -> dict:
+            check=None, never_matched=0, plain_class=None) -> dict:
     """H3's runs with λ̂ by hand: SGD's seeds at ``sgd_llc``, all of ``sgd_class``; each class's
     representatives at (the first evaluation with training loss ≤ MATCH_LOSS, end), fitting and reading
     as their class; ``drift``: per class, λ̂ of the second half of the kept draws − the first half;
     ``check``: case name -> λ̂ / reference for the estimator check (1 where not given; the reference is
     λ, or the tempered value 0.77·λ for the multiplicity-2 cases); ``never_matched``: that many seeds
-    per class never reach the matched loss (NaN there)."""
+    per class never reach the matched loss (NaN there); ``plain_class``: the class plain SGD's seeds all
+    end in (default: ``sgd_class``)."""
     specs = h3.conditions(QUICK)
     n = specs[h3.SGD].n_models
     reliance = {"proxy": (0.0, 0.95), "internal": (0.95, 0.0)}
@@ -75,6 +76,7 @@ def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0
         curves[("llc_check_params", case.name)] = np.full((m, 1), float(case.params))
     return {h3.CHECK: fake_run(specs[h3.CHECK], [0], curves),
             h3.SGD: rep(specs[h3.SGD], sgd_class, (sgd_llc,), 0),
+            h3.PLAIN_SGD: rep(specs[h3.PLAIN_SGD], plain_class or sgd_class, (0.0,), 5),
             h3.PROXY: rep(specs[h3.PROXY], "proxy", proxy, 10, drift[0], proxy[0]),
             h3.TARGET: rep(specs[h3.TARGET], "internal", target, 20, drift[1], target[0])}
 
@@ -190,6 +192,25 @@ def test_h3_no_favourite_is_inconclusive():
     assert "favourite: none" in rows[0].statistic and verdict == INCONCLUSIVE
 
 
+def test_h3_plain_sgd_favouring_the_other_class_makes_it_inconclusive():
+    """The claim is about SGD: Adam's favourite counts only when plain SGD's is the same."""
+    rows, verdict = h3.analyse(h3_runs(plain_class="internal"))
+    assert verdict == INCONCLUSIVE and rows[0].verdict == INCONCLUSIVE
+    assert "proxy-class with Adam, target-class with plain SGD" in rows[0].statistic
+    plain = next(r for r in rows if r.condition == h3.PLAIN_SGD.label() and "ending target-class" in r.statistic)
+    assert plain.value == 1 and plain.ci_low > 0.5
+
+
+def test_h3_plain_sgd_without_a_favourite_makes_it_inconclusive():
+    runs = h3_runs()
+    plain = runs[h3.PLAIN_SGD]
+    half = np.where(np.arange(16) % 2 == 0, 0.95, 0.0)[:, None]
+    runs[h3.PLAIN_SGD] = fake_run(plain.spec, plain.steps, {**plain.values, ("reliance", "target"): half,
+                                                            ("reliance", "proxy0"): 0.95 - half})
+    rows, verdict = h3.analyse(runs)
+    assert "none with plain SGD" in rows[0].statistic and verdict == INCONCLUSIVE
+
+
 def test_h3_conditions_share_one_measured_training_set_seeds_and_worlds():
     ctx = Context(SCALES["quick"], Path("/tmp"), None, {"world": {"noise": 0.8}})
     specs = h3.conditions(ctx)
@@ -202,6 +223,9 @@ def test_h3_conditions_share_one_measured_training_set_seeds_and_worlds():
     assert len({s.member_worlds for s in runs}) == 1 and len(set(runs[0].member_worlds)) == 8  # paired, 8 worlds
     assert len({s.run_id for s in specs.values()}) == len(specs)
     assert [s.match_loss for s in runs] == [None, h3.MATCH_LOSS, h3.MATCH_LOSS] and runs[1].checkpoints == [1500]
+    plain = specs[h3.PLAIN_SGD]  # the Adam arm's training with plain SGD: same set, seeds and worlds
+    assert plain.world == runs[0].run.world and plain.train.optimizer == "sgd" and plain.train.momentum == 0
+    assert plain.init_seeds == runs[0].run.init_seeds and plain.member_worlds == runs[0].member_worlds
 
 
 def test_llc_runs_over_several_worlds_equal_each_world_alone():

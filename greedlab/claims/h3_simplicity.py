@@ -16,6 +16,12 @@ the same model, optimizer (the project's default, Adam, unless overridden), step
   independent) with the label a_4, resp. χ_{0123}. Both fit the ρ = 1 set by construction: there,
   a_4 = χ_{0123}. A representative counts if it fits that set (accuracy ≥ 0.95, reported) and reads
   as its class; the two classes are built by the same procedure, differing only in the label.
+- "plain SGD at rho=1": the same training on the same set, seeds and worlds with plain SGD
+  (``presets.SGD_LR``, no momentum) instead of Adam, classified the same way (no λ̂: only its class
+  shares are used). The essay's claim is about SGD, and Adam's per-parameter step sizes are a
+  different inductive bias: the favourite counts only if plain SGD's favourite is the same class.
+  (Added, with this requirement, before any run of the arm; the Adam arm then favoured the proxy
+  class with 16 of 16 seeds.)
 - λ̂ of every seed on its world's ρ = 1 training set (n = 8,192, nβ = n/log n, identical settings).
 Statistic: Δλ = λ̂(target class) − λ̂(proxy class) per seed (the two representatives of one seed
 share its world, initialization seed and data order), over the seeds both of whose representatives
@@ -26,7 +32,8 @@ far λ̂ moves with how a solution was reached rather than which class it is.
 Verdict rule (fixed before any run), by the margin-aware rule on Δλ:
 - favourite proxy: supported if Δλ's interval lies above the margin (the favourite has the lower
   λ), refuted if it lies below 0 (the favourite has the higher λ); favourite target: mirrored;
-  inconclusive with no favourite or with fewer than 3 seeds whose representatives both count;
+  inconclusive with no favourite, with plain SGD favouring another class (or none), or with fewer
+  than 3 seeds whose representatives both count;
 - inconclusive whatever the above if a negative control fails, and a refutation by the absence of a
   difference also needs the positive control.
 
@@ -140,6 +147,8 @@ class Cond(NamedTuple):
 
 
 CHECK, SGD = Cond("estimator check"), Cond("SGD at rho=1")
+PLAIN_SGD = Cond("plain SGD at rho=1")
+"""The same training as ``SGD`` (which runs the project's default optimizer, Adam) with plain SGD."""
 PROXY = Cond("proxy-class: label a_4, rho=0.5", "proxy")   # the classifier's names (instruments.model_class)
 TARGET = Cond("target-class: label chi_0123, rho=0.5", "internal")
 LABEL = {PROXY: "proxy-class", TARGET: "target-class"}
@@ -171,6 +180,7 @@ def conditions(ctx: Context) -> dict:
     sets = SMOKE_CHECK_SETS if ctx.scale.name == "smoke" else CHECK_SETS
     return {CHECK: LLCCheckSpec(cfg, seeds=tuple(range(sets)), scale=WEIGHT_SCALE),
             SGD: LLCRunSpec(sgd, measured, cfg),
+            PLAIN_SGD: ctx.spec(presets.world(1.0), optimizer="sgd", lr=presets.SGD_LR),
             PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg,
                               match_loss=MATCH_LOSS),
             TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, match_loss=MATCH_LOSS)}
@@ -199,9 +209,10 @@ def favourite(p_proxy: tuple, p_target: tuple) -> Cond | None:
     return None
 
 
-def simplicity_verdict(fav: Cond | None, delta: tuple, enough: bool) -> str:
-    """The rule of the docstring on Δλ = λ(target) − λ(proxy) (point, low, high)."""
-    if fav is None or not enough:
+def simplicity_verdict(fav: Cond | None, delta: tuple, enough: bool, plain_fav: Cond | None = None) -> str:
+    """The rule of the docstring on Δλ = λ(target) − λ(proxy) (point, low, high); ``plain_fav`` is plain
+    SGD's favourite, which must be ``fav``."""
+    if fav is None or plain_fav != fav or not enough:
         return INCONCLUSIVE
     if fav == PROXY:
         return verdict_above(delta[1], delta[2], 0.0, margin=MARGIN)
@@ -347,17 +358,20 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
     reps = {PROXY: proxy, TARGET: target}
 
     sgd_cls = classes(sgd)
-    p = {c: bootstrap_ci((sgd_cls == c.cls).astype(float), np.mean, clusters=sgd.worlds) for c in CLASSES}
-    fav = favourite(p[PROXY], p[TARGET])
+    shares = {run: {c: bootstrap_ci((classes(r) == c.cls).astype(float), np.mean, clusters=r.worlds) for c in CLASSES}
+              for run, r in ((SGD, sgd), (PLAIN_SGD, runs[PLAIN_SGD]))}
+    p = shares[SGD]
+    fav, plain_fav = favourite(p[PROXY], p[TARGET]), favourite(shares[PLAIN_SGD][PROXY], shares[PLAIN_SGD][TARGET])
     keep = {c: kept(r, c) for c, r in reps.items()}
     delta, n = per_seed(target, proxy, keep[TARGET], keep[PROXY])
-    verdict = simplicity_verdict(fav, delta, n >= MIN_SEEDS)
+    verdict = simplicity_verdict(fav, delta, n >= MIN_SEEDS, plain_fav)
+    name = {None: "none", **LABEL}
     rows = [Row.of("target-class − proxy-class", f"λ̂ on the ρ = 1 training set per seed, both representatives "
-                   f"counted ({n} seeds; counts beyond {MARGIN}; SGD's favourite: "
-                   f"{'none' if fav is None else LABEL[fav]})", delta, verdict, [target.run_id, proxy.run_id],
+                   f"counted ({n} seeds; counts beyond {MARGIN}; SGD's favourite: {name[fav]} with Adam, "
+                   f"{name[plain_fav]} with plain SGD)", delta, verdict, [target.run_id, proxy.run_id],
                    kind="verdict")]
-    rows += [Row.of(SGD.label(), f"share of seeds ending {LABEL[c]} (classifier: {c.cls})", p[c], "measurement",
-                    [sgd.run_id], kind="measurement") for c in CLASSES]
+    rows += [Row.of(run.label(), f"share of seeds ending {LABEL[c]} (classifier: {c.cls})", shares[run][c],
+                    "measurement", [runs[run].run_id], kind="measurement") for run in (SGD, PLAIN_SGD) for c in CLASSES]
     check_list, pos_ok, count_ok = check_rows(check)
     proc_row, proc_ok = procedure_row(sgd, reps, fav)
     loss_row, loss_ok = loss_matched_row(reps, keep, delta)
