@@ -390,9 +390,11 @@ def test_g10_conditions_read_one_run_at_three_points_over_the_grid():
     ref = specs[g10.Cond(g10.REFERENCE_ARCH, g10.DEFAULT_LR, g10.REFERENCE)]
     assert isinstance(ref.model, CueRoutedConfig) and ref.world.rendering == "identity" and ref.world.noise == 0
     scratch = [s for k, s in specs.items() if k.arm == g10.SCRATCH]
-    assert len(scratch) == 3 and all(len(s.stages) == 1 and s.n_models == 8 for s in scratch)
-    # the quick budget: 300,000 model-steps in 16 runs
-    assert len(specs) == 16 and sum(s.n_models * s.total_steps for s in specs.values()) == 300_000
+    # the negative controls in all 8 worlds (at 4 they failed on width alone)
+    assert len(scratch) == 3 and all(len(s.stages) == 1 and s.n_models == 16 and len(set(s.member_worlds)) == 8
+                                     for s in scratch)
+    # the quick budget: 324,000 model-steps in 16 runs
+    assert len(specs) == 16 and sum(s.n_models * s.total_steps for s in specs.values()) == 324_000
 
 
 def test_g10_clean_inputs_support_the_claim_with_persistence():
