@@ -85,6 +85,10 @@ class LLCRunSpec:
     """With a loss: each member is also read (``llc_matched`` and its companions, stored with the
     end's record) at the first of train's evaluation steps where its logistic loss on the measured
     training set is ≤ this loss; ``matched_loss``/``matched_step`` say where. NaN if it never gets there."""
+    estimate_at_match: bool = True
+    """False: record where each member first reaches ``match_loss`` (``matched_step``/``matched_loss``,
+    e.g. to order classes by how fast they fit) without a second λ̂ there, which halves the run's
+    sampling."""
 
     def __post_init__(self) -> None:
         if self.run.stages:
@@ -98,6 +102,8 @@ class LLCRunSpec:
                "llc": dataclasses.asdict(self.llc), "early": self.early}
         if self.match_loss is not None:
             key["match_loss"] = self.match_loss
+        if not self.estimate_at_match:  # keyed only when off: every run stored before the field keeps its id
+            key["estimate_at_match"] = False
         return key
 
     @property
@@ -133,7 +139,8 @@ class LLCRunSpec:
     @property
     def total_steps(self) -> int:
         """Progress units: training steps, then one per member estimate."""
-        return self.run.train.steps + self.n_models * (len(self.checkpoints) + (self.match_loss is not None))
+        matched = self.match_loss is not None and self.estimate_at_match
+        return self.run.train.steps + self.n_models * (len(self.checkpoints) + matched)
 
     def measure(self, device: str = "cpu", progress: Progress | None = None) -> list[tuple[int, dict]]:
         spec, steps = self.run, self.run.train.steps
@@ -205,12 +212,13 @@ class LLCRunSpec:
                 done += len(idx)
                 if self.match_loss is not None and step == steps:
                     here = [i for i in range(len(idx)) if int(idx[i]) in matched]
-                    pm = [torch.stack([matched[int(idx[i])][2][k] for i in here]) for k in range(len(p))] if here else p
-                    part.update(self._estimates(spec, pm, data, idx, here, "llc_matched", tick, stacked=here))
+                    if self.estimate_at_match:
+                        pm = [torch.stack([matched[int(idx[i])][2][k] for i in here]) for k in range(len(p))] if here else p
+                        part.update(self._estimates(spec, pm, data, idx, here, "llc_matched", tick, stacked=here))
+                        done += len(idx)
                     at_match = [matched.get(int(m), (float("nan"), float("nan"), None)) for m in idx.tolist()]
                     part["matched_step", ""] = torch.tensor([float(a[0]) for a in at_match])
                     part["matched_loss", ""] = torch.tensor([float(a[1]) for a in at_match])
-                    done += len(idx)
                 for key, v in part.items():
                     if key not in vals:  # every member is in one group: each entry is written once
                         vals[key] = torch.empty((self.n_models,), dtype=v.dtype, device=v.device)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from greedlab.claims import h3_simplicity as h3
+from greedlab.claims import h3_pairs, h3_simplicity as h3
 from greedlab.claims.common import INCONCLUSIVE, REFUTED, SCALES, SUPPORTED
 from greedlab.claims.context import Context
 from greedlab.llc_runs import CHECK_CASES
@@ -35,15 +35,52 @@ def _noisy(n: int, value: float, sd: float, seed: int) -> np.ndarray:
     return value + sd * np.random.default_rng(seed).standard_normal(n)
 
 
+SEPARATING = (h3_pairs.PAIRS[0].name, ("proxy", 5.0, 14.0, 500.0, 100.0, 0.0))
+"""A pair in which SGD follows volume (the proxy class: lower λ̂) though the target class fits first."""
+AGREEING = ("proxy", 5.0, 14.0, 50.0, 300.0, 0.0)
+"""A pair in which volume, order and SGD all point at the proxy class: it separates nothing."""
+
+
+def pair_runs(specs: dict, pairs: dict | None = None) -> dict:
+    """Runs of H3's class pairs with λ̂ by hand: ``pairs[name] = (favourite class under both optimizers,
+    proxy-class λ̂, target-class λ̂, proxy-class step to the matched loss, target-class step, plateau
+    drift)``; a pair not given separates volume from order (``SEPARATING``) if it is the first, else
+    agrees (``AGREEING``)."""
+    pairs = {SEPARATING[0]: SEPARATING[1], **(pairs or {})}
+    reliance = {"proxy": (0.0, 0.95), "internal": (0.95, 0.0)}
+    out = {}
+    for k, spec in specs.items():
+        if not isinstance(k, h3_pairs.PairCond):
+            continue
+        fav, llc_p, llc_t, step_p, step_t, drift = pairs.get(k.pair, AGREEING)
+        n = spec.n_models
+        if k.role in (h3_pairs.ADAM, h3_pairs.PLAIN):
+            t, p = reliance[fav]
+            out[k] = fake_run(spec, [1500], {("reliance", "target"): t, ("reliance", "proxy0"): p})
+            continue
+        cls = h3_pairs.CLS[k.role]
+        llc, step = (llc_p, step_p) if cls == "proxy" else (llc_t, step_t)
+        t, p = reliance[cls]
+        seed = 100 + 10 * [q.name for q in h3_pairs.PAIRS].index(k.pair) + h3_pairs.ROLES.index(k.role)
+        end = _noisy(n, llc, 0.2, seed)[:, None]
+        half = _noisy(n, drift / 2, 0.05, seed + 1)[:, None]  # the chain's halves: their drift, and some noise
+        out[k] = fake_run(spec, [1500], {("llc", ""): end, ("train_acc", ""): 1.0,
+                                         ("train_loss", ""): 1e-4, ("matched_step", ""): step,
+                                         ("matched_loss", ""): 9e-3, ("reliance", "target"): t,
+                                         ("reliance", "proxy0"): p, ("llc_half", "first"): end - half,
+                                         ("llc_half", "second"): end + half})
+    return out
+
+
 def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0), drift=(0.0, 0.0),
-            check=None, never_matched=0, plain_class=None) -> dict:
+            check=None, never_matched=0, plain_class=None, pairs=None) -> dict:
     """H3's runs with λ̂ by hand: SGD's seeds at ``sgd_llc``, all of ``sgd_class``; each class's
     representatives at (the first evaluation with training loss ≤ MATCH_LOSS, end), fitting and reading
     as their class; ``drift``: per class, λ̂ of the second half of the kept draws − the first half;
     ``check``: case name -> λ̂ / reference for the estimator check (1 where not given; the reference is
     λ, or the tempered value 0.77·λ for the multiplicity-2 cases); ``never_matched``: that many seeds
     per class never reach the matched loss (NaN there); ``plain_class``: the class plain SGD's seeds all
-    end in (default: ``sgd_class``)."""
+    end in (default: ``sgd_class``); ``pairs``: the class pairs' readings (``pair_runs``)."""
     specs = h3.conditions(QUICK)
     n = specs[h3.SGD].n_models
     reliance = {"proxy": (0.0, 0.95), "internal": (0.95, 0.0)}
@@ -78,10 +115,12 @@ def h3_runs(sgd_llc=2.3, sgd_class="proxy", proxy=(4.8, 2.5), target=(14.5, 14.0
             h3.SGD: rep(specs[h3.SGD], sgd_class, (sgd_llc,), 0),
             h3.PLAIN_SGD: rep(specs[h3.PLAIN_SGD], plain_class or sgd_class, (0.0,), 5),
             h3.PROXY: rep(specs[h3.PROXY], "proxy", proxy, 10, drift[0], proxy[0]),
-            h3.TARGET: rep(specs[h3.TARGET], "internal", target, 20, drift[1], target[0])}
+            h3.TARGET: rep(specs[h3.TARGET], "internal", target, 20, drift[1], target[0]),
+            **pair_runs(specs, pairs)}
 
 
-N_CONTROLS = len(CHECK_CASES) + 1 + 2 + 2  # the known-λ cases, the parameter count, procedure and loss, 2 plateaus
+N_CONTROLS = len(CHECK_CASES) + 1 + 2 + 2 + 2 * len(h3_pairs.PAIRS)
+"""The known-λ cases, the parameter count, procedure and loss, 2 plateaus, and 2 plateaus per class pair."""
 MATCHED = "at matched training loss"
 
 
@@ -214,7 +253,7 @@ def test_h3_plain_sgd_without_a_favourite_makes_it_inconclusive():
 def test_h3_conditions_share_one_measured_training_set_seeds_and_worlds():
     ctx = Context(SCALES["quick"], Path("/tmp"), None, {"world": {"noise": 0.8}})
     specs = h3.conditions(ctx)
-    assert all(isinstance(c, h3.Cond) for c in specs)
+    assert all(isinstance(c, (h3.Cond, h3_pairs.PairCond)) for c in specs)
     runs = [specs[c] for c in (h3.SGD, h3.PROXY, h3.TARGET)]
     assert {s.measured for s in runs} == {runs[0].run.world} and runs[0].run.world.proxies[0].rho == 1.0
     assert runs[0].measured.noise == 0.8                             # the user's rendering, everywhere
@@ -282,6 +321,12 @@ def test_llc_runs_read_each_member_where_its_loss_first_reaches_the_matched_loss
     assert {f for i, f in end if i == "llc_draws"} == {"2", "4", "8", "16"}
     assert len([f for i, f in end if i == "llc_trace"]) == TRACE_BLOCKS
     torch.testing.assert_close(end["llc_draws", "16"], end["llc", ""])
+    steps_only = LLCRunSpec(spec, w, cfg, match_loss=0.65, estimate_at_match=False)
+    assert steps_only.run_id != LLCRunSpec(spec, w, cfg, match_loss=0.65).run_id
+    assert "estimate_at_match" not in LLCRunSpec(spec, w, cfg, match_loss=0.65).config()  # stored ids unchanged
+    only = steps_only.measure()[-1][1]   # where each member first fits, without a second λ̂ there
+    assert ("llc_matched", "") not in only and torch.equal(only["matched_step", ""], steps)
+    torch.testing.assert_close(only["llc", ""], end["llc", ""])
     never = LLCRunSpec(spec, w, cfg, match_loss=1e-9).measure()[-1][1]
     assert torch.isnan(never["llc_matched", ""]).all() and torch.isnan(never["matched_step", ""]).all()
     torch.testing.assert_close(never["llc", ""], end["llc", ""])    # the end's reading is unchanged
@@ -309,3 +354,64 @@ def test_h3_runs_end_to_end_at_smoke_scale(smoke_store, tmp_path):
     assert any("share of seeds ending proxy-class" in r.statistic for r in res.rows)
     assert all(Path(f).exists() for f in res.figures) and len(res.figures) == 2
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
+
+
+# -- the class pairs: volume against order (h3_pairs) ------------------------------------------------------
+
+def _pair_head(rows):
+    return next(r for r in rows if r.condition == "class pairs: volume against order")
+
+
+def test_h3_pairs_sgd_following_order_against_volume_refutes():
+    """A pair whose favourite is the class learned first while the other has the lower λ̂ (beyond 0):
+    volume did not decide SGD's choice there."""
+    name = h3_pairs.PAIRS[1].name
+    rows, verdict = h3.analyse(h3_runs(pairs={name: ("proxy", 14.0, 5.0, 50.0, 300.0, 0.0)}))
+    assert _pair_head(rows).verdict == REFUTED and verdict == REFUTED
+    pair = next(r for r in rows if r.condition == f"pair {name}")
+    assert pair.ci_high < 0 and "against volume" in pair.statistic and "order: proxy-class first" in pair.statistic
+
+
+def test_h3_pairs_that_separate_nothing_leave_the_claim_inconclusive():
+    """Every pair agreeing on volume, order and SGD's choice credits volume with nothing: the default
+    pair's support is not enough."""
+    rows, verdict = h3.analyse(h3_runs(pairs={SEPARATING[0]: AGREEING}))
+    assert rows[0].verdict == SUPPORTED and _pair_head(rows).verdict == INCONCLUSIVE and verdict == INCONCLUSIVE
+    assert "0 separating" in _pair_head(rows).statistic
+
+
+def test_h3_pairs_plateau_control_fails_when_a_pair_chain_drifts():
+    name = h3_pairs.PAIRS[2].name
+    rows, verdict = h3.analyse(h3_runs(pairs={name: AGREEING[:5] + (1.5,)}))
+    failed = [r.condition for r in rows if r.kind == "control" and r.verdict != OK]
+    assert failed == [f"pair {name}: proxy-class: plateau", f"pair {name}: target-class: plateau"]
+    assert _pair_head(rows).verdict == SUPPORTED and verdict == INCONCLUSIVE
+
+
+def test_h3_pair_readings():
+    assert h3_pairs.order_class(100, 300) == "proxy" and h3_pairs.order_class(300, 100) == "internal"
+    assert h3_pairs.order_class(100, 150) == ""                     # within the evaluation grid's spacing
+    assert h3_pairs.order_class(np.inf, 300) == "internal" and h3_pairs.order_class(np.inf, np.inf) == ""
+    assert h3_pairs.volume_class((5, 1.5, 8), 1.0) == "proxy" and h3_pairs.volume_class((-5, -8, -1.5), 1.0) == "internal"
+    assert h3_pairs.volume_class((1, 0.5, 2), 1.0) == ""
+    assert h3_pairs.pair_outcome("proxy", (5, 2, 8), "proxy") == "for"
+    assert h3_pairs.pair_outcome("proxy", (-5, -8, -2), "internal") == "against"
+    assert h3_pairs.pair_outcome("proxy", (-0.5, -2, 0.5), "") == ""    # undecided: the interval straddles 0
+    assert h3_pairs.pair_outcome(None, (5, 2, 8), "proxy") == ""
+    assert h3_pairs.Pair("x", proxy=(4, 5, 6, 7)).degree_class() == "" and h3_pairs.DEFAULT.degree_class() == "proxy"
+
+
+def test_h3_pairs_conditions():
+    specs = h3.conditions(QUICK)
+    pairs = {k: s for k, s in specs.items() if isinstance(k, h3_pairs.PairCond)}
+    assert len(pairs) == 4 * len(h3_pairs.PAIRS) and len(h3_pairs.PAIRS) + 1 >= 5   # five pairs with the default
+    for p in h3_pairs.PAIRS:
+        fav, plain, prox, targ = (pairs[h3_pairs.PairCond(p.name, r)] for r in h3_pairs.ROLES)
+        assert fav.world.proxies[0].rho == 1.0 and fav.world.target == p.target and fav.world.gains == p.gains
+        assert plain.train.optimizer == "sgd" and plain.world == fav.world
+        assert prox.measured == fav.world and targ.measured == fav.world      # λ̂ on the pair's own ρ = 1 set
+        assert [prox.run.world.objective, targ.run.world.objective] == ["proxy", "target"]
+        assert prox.n_models == 16 and len(set(prox.member_worlds)) == 8 and not prox.estimate_at_match
+        assert prox.run.init_seeds == targ.run.init_seeds and prox.member_worlds == targ.member_worlds
+    smoke = h3.conditions(Context(SCALES["smoke"], Path("."), None))
+    assert len([k for k in smoke if isinstance(k, h3_pairs.PairCond)]) == 4 * h3_pairs.SMOKE_PAIRS

@@ -68,6 +68,13 @@ Controls (rows of kind "control"):
   per seed, must lie within ±``PLATEAU`` (interval): a chain still moving has not read its basin.
   The draws-to-plateau curve (λ̂ from the first 512, 1,024, 2,048, 4,096 kept draws) is reported per
   class, and every estimate's loss trace (burn-in included, 16 block means) is stored with the run.
+Class pairs (``h3_pairs``): the default pair is one in which Fourier degree, learning order and λ̂
+all point at the proxy, so SGD's choice there credits none of them in particular. Four more pairs
+(the proxy's level and rendering strength varied; declared before any of their λ̂) are read the same
+way, and a second row, "volume against order", is supported only if SGD follows the lower λ̂ in a pair
+where the class learned first is the other one, and refuted if in any pair SGD's favourite has the
+higher λ̂ (the rule in ``h3_pairs``). The claim is supported only if both rows are; refuted if
+either is (with the controls as above); their representatives' plateau controls join the others.
 Estimator settings: ``instruments.llc.LLCConfig``'s defaults (ε 5e-4, γ 1, burn-in 2,048 discarded,
 4,096 draws, batch 512, 2 chains), which read every known-λ case right on unit-scale weights, written
 for the networks' weights of size ~0.1 (``llc.at_scale``, ``llc.WEIGHT_SCALE``): ε 5e-6, γ 100, the
@@ -95,7 +102,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from greedlab.claims import presets
+from greedlab.claims import h3_pairs, presets
 from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, combine, control_row,
                                     verdict_above, verdict_below)
 from greedlab.claims.context import Context
@@ -183,7 +190,8 @@ def conditions(ctx: Context) -> dict:
             PLAIN_SGD: ctx.spec(presets.world(1.0), optimizer="sgd", lr=presets.SGD_LR),
             PROXY: LLCRunSpec(ctx.spec(replace(presets.world(0.5), objective="proxy")), measured, cfg,
                               match_loss=MATCH_LOSS),
-            TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, match_loss=MATCH_LOSS)}
+            TARGET: LLCRunSpec(ctx.spec(presets.world(0.5)), measured, cfg, match_loss=MATCH_LOSS),
+            **h3_pairs.conditions(ctx, cfg, MATCH_LOSS)}
 
 
 def at(r: RunResult, instrument: str, k: int, feature: str = "") -> np.ndarray:
@@ -381,9 +389,16 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
         loss_row.verdict, loss_ok = INCONCLUSIVE, True
         loss_row.statistic += "; not applied: Δλ shows no ordering"
     plateau, plateau_ok = plateau_rows(reps, keep)
-    rows += check_list + [proc_row, loss_row] + plateau + measurement_rows(sgd, sgd_cls, reps, keep)
-    # the headline row keeps the rule's reading; the claim's verdict waits for the controls
-    return rows, combine([verdict], count_ok and proc_ok and loss_ok and plateau_ok, pos_ok)
+    default = {h3_pairs.ADAM: sgd, h3_pairs.PLAIN: runs[PLAIN_SGD], h3_pairs.PROXY_REP: proxy,
+               h3_pairs.TARGET_REP: target}
+    pair_rows, pair_verdict, pair_plateau_ok = h3_pairs.analyse(
+        runs, default, margin=MARGIN, plateau=PLATEAU, match_loss=MATCH_LOSS, fit=FIT, min_seeds=MIN_SEEDS,
+        per_seed=per_seed)
+    rows += pair_rows[:1] + check_list + [proc_row, loss_row] + plateau + measurement_rows(sgd, sgd_cls, reps, keep)
+    rows += pair_rows[1:]
+    # the headline rows keep their rules' readings; the claim's verdict waits for the controls
+    return rows, combine([verdict, pair_verdict], count_ok and proc_ok and loss_ok and plateau_ok and pair_plateau_ok,
+                         pos_ok)
 
 
 def figures(runs: dict[Cond, RunResult], folder: Path) -> list[str]:
@@ -396,8 +411,15 @@ def figures(runs: dict[Cond, RunResult], folder: Path) -> list[str]:
               for c, r in reps.items() for loss, inst, when in (("matched_loss", "llc_matched", "matched loss"),
                                                                  ("train_loss", "llc", "end"))}
     points["SGD's seeds, end"] = (at(sgd, "train_loss", -1), at(sgd, "llc", -1))
+    pair_strips = {}
+    for name in [h3_pairs.DEFAULT.name] + list(dict.fromkeys(k.pair for k in runs if isinstance(k, h3_pairs.PairCond))):
+        got = reps if name == h3_pairs.DEFAULT.name else {c: runs[h3_pairs.PairCond(name, role)] for c, role in
+                                                           ((PROXY, h3_pairs.PROXY_REP), (TARGET, h3_pairs.TARGET_REP))}
+        pair_strips[name] = {LABEL[c]: at(r, "llc", -1) for c, r in got.items()}
     folder = Path(folder)
-    return [strips_figure(folder / "H3_llc.png", "H3: λ̂ on the ρ = 1 training set (lower = more volume)",
+    return [strips_figure(folder / "H3_pairs.png", "H3: λ̂ per class pair at the end (lower = more volume)",
+                          pair_strips, "local learning coefficient λ̂"),
+            strips_figure(folder / "H3_llc.png", "H3: λ̂ on the ρ = 1 training set (lower = more volume)",
                           strips, "local learning coefficient λ̂"),
             scatter_figure(folder / "H3_llc_vs_loss.png", "H3: λ̂ against training loss, per seed", points,
                            "training loss on the ρ = 1 set", "λ̂", logx=True)]
