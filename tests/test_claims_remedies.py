@@ -104,7 +104,12 @@ def test_g9_shares_its_runs_with_the_remedies_table():
         assert g[g9.Key(rho, g9.EXIT, g9.NONE)].run_id == r[remedies.Key(rho, remedies.EXIT)].run_id
     assert g[g9.Key(0.97, g9.MLP, g9.L1)].run_id == r[remedies.Key(0.97, remedies.L1)].run_id
     assert g[g9.Key(0.97, g9.MLP, g9.NONE)].run_id == r[remedies.Key(0.97, remedies.NONE)].run_id
-    assert g[g9.Key(0.97, g9.EXIT, g9.TOO_SMALL)].run_id == r[remedies.Key(0.97, remedies.TOO_WEAK)].run_id
+    # G9's penalty too small to act is the remedies table's, at full size (all 8 worlds; the table keeps
+    # its half-size arm, the first half of these members)
+    small, weak = g[g9.Key(0.97, g9.EXIT, g9.TOO_SMALL)], r[remedies.Key(0.97, remedies.TOO_WEAK)]
+    assert small.run_id != weak.run_id and small.n_models == 2 * weak.n_models
+    assert (small.world, small.model, small.train) == (weak.world, weak.model, weak.train)
+    assert small.init_seeds[:weak.n_models] == weak.init_seeds and len(set(small.member_worlds)) == 8
 
 
 # -- H4: speed bias, the least depth each solution needs ----------------------------------------------

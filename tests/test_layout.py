@@ -5,7 +5,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "greedlab"
-SHARED = {"common", "context", "presets", "setups", "real_data", "overrides", "__init__"}
+SHARED = {"common", "context", "presets", "setups", "real_data", "overrides", "__init__",
+          "h3_pairs"}  # h3_pairs: H3's class pairs, no claim of its own
 
 
 def _module(path: Path) -> str:

@@ -321,3 +321,22 @@ def test_rounding_noise_is_no_spread():
     noisy = stats.mean_ci(np.array([1.0 + k * 1e-14 for k in range(14)] + [0.5, 0.5]), cl)
     assert noisy.low == pytest.approx(exact.low, abs=1e-9) and noisy.high == pytest.approx(exact.high, abs=1e-9)
     assert 0.7 < noisy.low < noisy.point < noisy.high < 1.1
+
+
+def test_a_bootstrap_t_bound_is_held_to_twice_students_half_width():
+    """Three worlds at zero and one apart, 4 worlds of 2 (as a control arm reads when one world's
+    members moved): resamples of the quiet worlds have almost no spread, so their t* are huge, and
+    the uncapped bound was 7.6 around a mean of 0.014. It is now at most STUDENT_CAP × t₃·se away."""
+    from scipy.stats import t as student
+    clusters = np.repeat(np.arange(4), 2)
+    x = np.array([1e-4, -2e-4, 3e-4, 0.0, -1e-4, 2e-4, 0.05, 0.06])
+    ci = stats.mean_ci(x, clusters)
+    worlds = np.array([x[clusters == g].mean() for g in range(4)])
+    half = student.ppf(0.975, 3) * worlds.std(ddof=1) / 2
+    assert ci[2] == pytest.approx(ci[0] + stats.STUDENT_CAP * half, rel=1e-3) and ci[2] < 0.11
+    assert ci[1] > ci[0] - stats.STUDENT_CAP * half - 1e-9
+    # where the bootstrap-t is not extreme the cap does not bind: normal worlds, the usual interval
+    y = np.random.default_rng(3).normal(0, 1, 16)
+    wide = stats.mean_ci(y, np.repeat(np.arange(8), 2))
+    ys = np.array([y[2 * g:2 * g + 2].mean() for g in range(8)])
+    assert wide[2] - wide[0] < stats.STUDENT_CAP * student.ppf(0.975, 7) * ys.std(ddof=1) / np.sqrt(8)
