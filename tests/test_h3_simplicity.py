@@ -350,9 +350,12 @@ def test_h3_runs_end_to_end_at_smoke_scale(smoke_store, tmp_path):
     assert res.claim == "H3"
     checks = [r for r in res.rows if r.condition.startswith("estimator check")]
     assert len(checks) == len(CHECK_CASES) + 1 and all(r.kind == "control" for r in checks), checks
-    assert sum(r.kind == "control" for r in res.rows) == len(CHECK_CASES) + 5
+    # the default pair's five, and each smoke pair's two plateau controls
+    assert sum(r.kind == "control" for r in res.rows) == len(CHECK_CASES) + 5 + 2 * h3_pairs.SMOKE_PAIRS
     assert any("share of seeds ending proxy-class" in r.statistic for r in res.rows)
-    assert all(Path(f).exists() for f in res.figures) and len(res.figures) == 2
+    assert any(r.condition == "class pairs: volume against order" for r in res.rows)
+    assert any(r.condition == f"pair {h3_pairs.PAIRS[0].name}: plain SGD at rho=1" for r in res.rows)
+    assert all(Path(f).exists() for f in res.figures) and len(res.figures) == 3  # with the pairs' λ̂
     assert sorted((r.condition, r.statistic, r.value) for r in res.rows if r.value == r.value) == sorted(stored)
 
 
