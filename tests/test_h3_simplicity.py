@@ -221,13 +221,16 @@ def test_h3_positive_control_fails_on_an_estimator_that_reads_singular_points_as
     assert rows[0].verdict == REFUTED and verdict == INCONCLUSIVE
 
 
-def test_h3_no_favourite_is_inconclusive():
-    runs = h3_runs()
-    sgd = runs[h3.SGD]
+def _split(runs: dict, cond) -> dict:
+    """``runs`` with ``cond``'s seeds ending half in each class: no favourite."""
+    r = runs[cond]
     half = np.where(np.arange(16) % 2 == 0, 0.95, 0.0)[:, None]
-    runs[h3.SGD] = fake_run(sgd.spec, sgd.steps, {**sgd.values, ("reliance", "target"): half,
-                                                  ("reliance", "proxy0"): 0.95 - half})
-    rows, verdict = h3.analyse(runs)
+    return {**runs, cond: fake_run(r.spec, r.steps, {**r.values, ("reliance", "target"): half,
+                                                     ("reliance", "proxy0"): 0.95 - half})}
+
+
+def test_h3_no_favourite_is_inconclusive():
+    rows, verdict = h3.analyse(_split(h3_runs(), h3.SGD))
     assert "favourite: none" in rows[0].statistic and verdict == INCONCLUSIVE
 
 
@@ -241,12 +244,7 @@ def test_h3_plain_sgd_favouring_the_other_class_makes_it_inconclusive():
 
 
 def test_h3_plain_sgd_without_a_favourite_makes_it_inconclusive():
-    runs = h3_runs()
-    plain = runs[h3.PLAIN_SGD]
-    half = np.where(np.arange(16) % 2 == 0, 0.95, 0.0)[:, None]
-    runs[h3.PLAIN_SGD] = fake_run(plain.spec, plain.steps, {**plain.values, ("reliance", "target"): half,
-                                                            ("reliance", "proxy0"): 0.95 - half})
-    rows, verdict = h3.analyse(runs)
+    rows, verdict = h3.analyse(_split(h3_runs(), h3.PLAIN_SGD))
     assert "none with plain SGD" in rows[0].statistic and verdict == INCONCLUSIVE
 
 

@@ -36,7 +36,7 @@ Rule for the pairs row (fixed with the pairs, before any of their λ̂):
   volume from order is for volume (SGD followed volume where order said otherwise); inconclusive
   otherwise — including when no pair separates them, whatever else agrees.
 The plateau control (``h3_simplicity.PLATEAU``) applies to every pair's representatives as to the
-default pair's; λ̂ at matched loss is reported beside each pair's Δλ.
+default pair's.
 """
 
 from __future__ import annotations
@@ -118,13 +118,20 @@ def conditions(ctx: Context, llc, match_loss: float) -> dict:
     return out
 
 
-def _classes(r: RunResult) -> np.ndarray:
-    return classify({k: v[:, -1] for k, v in r.values.items()})
+def classes(r: RunResult, k: int = -1) -> np.ndarray:
+    """Each member's class (``instruments.model_class``) at the k-th measured checkpoint (−1: the end)."""
+    return classify({key: v[:, k] for key, v in r.values.items()})
+
+
+def names(runs: dict) -> list[str]:
+    """The pairs ``runs`` hold, H3's own (``DEFAULT``) first."""
+    return [DEFAULT.name] + list(dict.fromkeys(k.pair for k in runs if isinstance(k, PairCond)))
 
 
 def favourite(r: RunResult) -> tuple[str | None, dict]:
-    """The class whose share's interval lies above ½ (None: neither), and both shares."""
-    cls = _classes(r)
+    """The class SGD picks more often than not: the one whose share's interval lies above ½ (None:
+    neither), and both shares (keyed by the classifier's names)."""
+    cls = classes(r)
     shares = {c: bootstrap_ci((cls == c).astype(float), np.mean, clusters=r.worlds) for c in ("proxy", "internal")}
     fav = next((c for c, ci in shares.items() if ci[1] > 0.5), None)
     return fav, shares
@@ -183,12 +190,11 @@ def analyse(runs: dict, default: dict, *, margin: float, plateau: float, match_l
     verdict, and whether every pair's plateau control passed. A representative counts when it reads as
     its class and fits the ρ = 1 set (accuracy ≥ ``fit``), as in H3; ``per_seed`` is H3's Δλ per seed."""
     def kept(r: RunResult, cls: str) -> np.ndarray:
-        return (_classes(r) == cls) & (r.curve("train_acc")[:, -1] >= fit)
+        return (classes(r) == cls) & (r.curve("train_acc")[:, -1] >= fit)
 
     rows, outcomes, plateau_ok, ids = [], [], True, []
-    names = [DEFAULT.name] + list(dict.fromkeys(k.pair for k in runs if isinstance(k, PairCond)))
     spec_of = {DEFAULT.name: DEFAULT, **{p.name: p for p in PAIRS}}
-    for name in names:
+    for name in names(runs):
         get = (lambda role: default[role]) if name == DEFAULT.name else (lambda role: runs[PairCond(name, role)])
         adam, plain, prox, targ = (get(role) for role in ROLES)
         targ, prox = presets.paired(targ, prox)  # the same members row for row (a diverged seed leaves both)

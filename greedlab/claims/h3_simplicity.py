@@ -103,12 +103,12 @@ from typing import NamedTuple
 import numpy as np
 
 from greedlab.claims import h3_pairs, presets
+from greedlab.claims.h3_pairs import classes
 from greedlab.claims.common import (INCONCLUSIVE, Row, bootstrap_ci, combine, control_row,
                                     verdict_above, verdict_below)
 from greedlab.claims.context import Context
 from greedlab.experiment import RunResult
 from greedlab.instruments.llc import WEIGHT_SCALE, LLCConfig, at_scale
-from greedlab.instruments.model_class import classify
 from greedlab.llc_runs import CHECK_CASES, LLCCheckSpec, LLCRunSpec
 from greedlab.report.figures import scatter_figure, strips_figure
 
@@ -199,22 +199,9 @@ def at(r: RunResult, instrument: str, k: int, feature: str = "") -> np.ndarray:
     return r.curve(instrument, feature)[:, k]
 
 
-def classes(r: RunResult, k: int = -1) -> np.ndarray:
-    return classify({key: v[:, k] for key, v in r.values.items()})
-
-
 def kept(r: RunResult, c: Cond, k: int = -1) -> np.ndarray:
     """Representatives that count at checkpoint k: of their class and fitting the ρ = 1 set."""
     return (classes(r, k) == c.cls) & (at(r, "train_acc", k) >= FIT)
-
-
-def favourite(p_proxy: tuple, p_target: tuple) -> Cond | None:
-    """The class SGD picks more often than not, by its share's interval; None when neither is clear."""
-    if p_proxy[1] > 0.5:
-        return PROXY
-    if p_target[1] > 0.5:
-        return TARGET
-    return None
 
 
 def simplicity_verdict(fav: Cond | None, delta: tuple, enough: bool, plain_fav: Cond | None = None) -> str:
@@ -366,10 +353,10 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
     reps = {PROXY: proxy, TARGET: target}
 
     sgd_cls = classes(sgd)
-    shares = {run: {c: bootstrap_ci((classes(r) == c.cls).astype(float), np.mean, clusters=r.worlds) for c in CLASSES}
-              for run, r in ((SGD, sgd), (PLAIN_SGD, runs[PLAIN_SGD]))}
-    p = shares[SGD]
-    fav, plain_fav = favourite(p[PROXY], p[TARGET]), favourite(shares[PLAIN_SGD][PROXY], shares[PLAIN_SGD][TARGET])
+    by_cls = {c.cls: c for c in CLASSES}
+    (fav, p), (plain_fav, plain_p) = (h3_pairs.favourite(r) for r in (sgd, runs[PLAIN_SGD]))
+    fav, plain_fav = by_cls.get(fav), by_cls.get(plain_fav)
+    shares = {SGD: p, PLAIN_SGD: plain_p}
     keep = {c: kept(r, c) for c, r in reps.items()}
     delta, n = per_seed(target, proxy, keep[TARGET], keep[PROXY])
     verdict = simplicity_verdict(fav, delta, n >= MIN_SEEDS, plain_fav)
@@ -378,7 +365,7 @@ def analyse(runs: dict[Cond, RunResult]) -> tuple[list[Row], str]:
                    f"counted ({n} seeds; counts beyond {MARGIN}; SGD's favourite: {name[fav]} with Adam, "
                    f"{name[plain_fav]} with plain SGD)", delta, verdict, [target.run_id, proxy.run_id],
                    kind="verdict")]
-    rows += [Row.of(run.label(), f"share of seeds ending {LABEL[c]} (classifier: {c.cls})", shares[run][c],
+    rows += [Row.of(run.label(), f"share of seeds ending {LABEL[c]} (classifier: {c.cls})", shares[run][c.cls],
                     "measurement", [runs[run].run_id], kind="measurement") for run in (SGD, PLAIN_SGD) for c in CLASSES]
     check_list, pos_ok, count_ok = check_rows(check)
     proc_row, proc_ok = procedure_row(sgd, reps, fav)
@@ -412,7 +399,7 @@ def figures(runs: dict[Cond, RunResult], folder: Path) -> list[str]:
                                                                  ("train_loss", "llc", "end"))}
     points["SGD's seeds, end"] = (at(sgd, "train_loss", -1), at(sgd, "llc", -1))
     pair_strips = {}
-    for name in [h3_pairs.DEFAULT.name] + list(dict.fromkeys(k.pair for k in runs if isinstance(k, h3_pairs.PairCond))):
+    for name in h3_pairs.names(runs):
         got = reps if name == h3_pairs.DEFAULT.name else {c: runs[h3_pairs.PairCond(name, role)] for c, role in
                                                            ((PROXY, h3_pairs.PROXY_REP), (TARGET, h3_pairs.TARGET_REP))}
         pair_strips[name] = {LABEL[c]: at(r, "llc", -1) for c, r in got.items()}
